@@ -1,0 +1,270 @@
+"""Read and check study parameters before any kernel starts.
+
+``load(path)`` parses a study's YAML file, checks it against the schema of its ``study_type`` and
+returns the typed parameters, or raises :class:`~sqresearch.errors.ParamsError` listing *every*
+problem with its key, line and fix. ``from_namespace`` does the same for parameters injected into
+a template notebook by papermill, so a plain ``papermill`` run fails with the same message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from . import paths
+from .errors import ParamsError, Problem
+from .schemas import STUDY_TYPES, StudyBase
+
+_FIXES = {
+    "missing": "add this key.",
+    "date_from_datetime_parsing": "write dates as YYYY-MM-DD.",
+    "date_parsing": "write dates as YYYY-MM-DD.",
+    "date_type": "write dates as YYYY-MM-DD.",
+    "datetime_from_date_parsing": "write timestamps as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.",
+    "datetime_parsing": "write timestamps as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.",
+    "datetime_type": "write timestamps as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.",
+    "time_parsing": "write times as HH:MM.",
+    "string_pattern_mismatch": "use lower-case letters, digits and underscores, starting with a "
+                               "letter.",
+    "float_parsing": "give a number.",
+    "float_type": "give a number.",
+    "int_parsing": "give a whole number.",
+    "int_type": "give a whole number.",
+    "int_from_float": "give a whole number.",
+    "bool_parsing": "write true or false.",
+    "bool_type": "write true or false.",
+    "string_type": "give text (quote it in YAML if it looks like a number or date).",
+    "dict_type": "give a mapping (key: value lines).",
+    "list_type": "give a list (lines starting with '- ').",
+}
+
+
+def load(path: str | Path) -> StudyBase:
+    """Parse and validate one study's YAML file; raise ParamsError listing every problem."""
+    path = paths.resolve(path)
+    source = paths.display(path)
+    if not path.is_file():
+        raise ParamsError(source, Problem("file", "does not exist.",
+                                          "check the path; study files live in params/."))
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        mapping = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ParamsError(source, Problem(where, f"is not valid YAML ({what}).",
+                                          "check indentation, colons and quotes there.")) from None
+    return validate(mapping, source, _line_index(node))
+
+
+def from_namespace(namespace: dict[str, Any], study_type: str, injected: set[str] | None = None,
+                   source: str = "notebook parameters") -> StudyBase:
+    """Validate the parameters living as variables in a template notebook.
+
+    ``injected`` is the set of names that appeared after the template's first cell; any that is
+    not a declared parameter of the study type is rejected (papermill itself only warns).
+    """
+    model = STUDY_TYPES[study_type]
+    mapping = {k: namespace[k] for k in model.model_fields if k in namespace}
+    problems = []
+    for name in sorted((injected or set()) - set(model.model_fields)):
+        problems.append(_unknown_key_problem((name,), model, None))
+    try:
+        params = validate(mapping, source)
+    except ParamsError as exc:
+        problems += exc.problems
+    if problems:
+        raise ParamsError(source, problems)
+    return params
+
+
+def validate(mapping: Any, source: str, lines: dict[tuple, int] | None = None) -> StudyBase:
+    """Check a parsed mapping against the schema of its ``study_type``."""
+    lines = lines or {}
+    if not isinstance(mapping, dict):
+        raise ParamsError(source, Problem("file", "must be a YAML mapping of key: value lines.",
+                                          "start from a file in params/ as an example."))
+    study_type = mapping.get("study_type")
+    if study_type not in STUDY_TYPES:
+        known = ", ".join(sorted(STUDY_TYPES))
+        what = ("is missing." if study_type is None
+                else f"is {study_type!r}, which is not a study type.")
+        raise ParamsError(source, Problem(_where(("study_type",), lines), what,
+                                          _suggest(str(study_type), STUDY_TYPES) or
+                                          f"set study_type to one of: {known}."))
+    model = STUDY_TYPES[study_type]
+    problems: list[Problem] = []
+    try:
+        params = model.model_validate(mapping)
+    except ValidationError as exc:
+        problems = [_problem(err, model, lines) for err in exc.errors()]
+        raise ParamsError(source, problems) from None
+    problems += [Problem(_where(loc, lines), what, fix) for loc, what, fix in _cross_checks(params)]
+    if problems:
+        raise ParamsError(source, problems)
+    return params
+
+
+# ---------------------------------------------------------------------------------------------
+# checks that span several keys
+
+
+def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
+    from . import kpi  # the KPI catalogue lives with the KPI engine
+
+    out: list[tuple[tuple, str, str]] = []
+    data = getattr(params, "data", None)
+    if data is not None:
+        path = paths.resolve(data.path)
+        if not path.is_file():
+            out.append((("data", "path"), f"file {data.path!r} does not exist.",
+                        "give a path relative to the project root, e.g. data/tickets.csv."))
+        for role in data.columns:
+            if role not in kpi.ROLE_NAMES:
+                out.append((("data", "columns", role), f"{role!r} is not a column role.",
+                            _suggest(role, kpi.ROLE_NAMES) or
+                            f"roles are: {', '.join(kpi.ROLE_NAMES)}."))
+    known = kpi.known_kpis(params) if hasattr(params, "sla") else set()
+    refs: list[tuple[tuple, str]] = []
+    refs += [(("targets", i, "kpi"), t.kpi) for i, t in enumerate(getattr(params, "targets", []))]
+    refs += [(("control_charts", i), k) for i, k in enumerate(getattr(params, "control_charts", []))]
+    refs += [(("labels", k), k) for k in getattr(params, "labels", {})]
+    index = getattr(params, "index", None)
+    if index is not None:
+        refs += [(("index", "indicators", i, "kpi"), ind.kpi)
+                 for i, ind in enumerate(index.indicators)]
+        out += _weights_checks(index)
+    for loc, name in refs:
+        if name not in known:
+            out.append((loc, f"{name!r} is not a KPI of this study.",
+                        _suggest(name, known) or f"KPIs are: {', '.join(sorted(known))}."))
+    if getattr(params, "control_charts", None) and getattr(params, "baseline", None) is None:
+        out.append((("baseline",), "control charts need a baseline window for their limits.",
+                    "add baseline: {start: YYYY-MM-DD, end: YYYY-MM-DD}."))
+    return out
+
+
+def _weights_checks(index) -> list[tuple[tuple, str, str]]:
+    names = [ind.kpi for ind in index.indicators]
+    w = index.weights
+    out = []
+    if w.method == "expert":
+        if not w.values:
+            return [(("index", "weights", "values"), "expert weights need values.",
+                     "give values: {kpi: weight, ...} for every indicator.")]
+        if set(w.values) != set(names):
+            out.append((("index", "weights", "values"),
+                        f"names {sorted(w.values)} do not match the indicators {sorted(names)}.",
+                        "give one weight per indicator."))
+        total = sum(w.values.values())
+        if not (abs(total - 1) < 1e-9 or abs(total - 100) < 1e-7):
+            out.append((("index", "weights", "values"), f"weights sum to {total:g}.",
+                        "make them sum to 1 (or 100)."))
+    if w.method == "ahp":
+        from .weights import parse_matrix
+        if w.matrix is None:
+            return [(("index", "weights", "matrix"), "AHP needs a pairwise comparison matrix.",
+                     "give matrix: one row per indicator, e.g. [1, 3, '1/5'].")]
+        try:
+            parse_matrix(w.matrix, len(names))
+        except ValueError as exc:
+            out.append((("index", "weights", "matrix"), str(exc),
+                        "a_ij > 0, a_ii = 1 and a_ji = 1/a_ij, rows in indicator order."))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# pydantic errors -> problems
+
+
+def _problem(err: dict, model: type[BaseModel], lines: dict[tuple, int]) -> Problem:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key_problem(loc, model, lines)
+    if kind == "literal_error":
+        allowed = err.get("ctx", {}).get("expected", "")
+        options = [o.strip(" '") for o in allowed.replace(" or ", ",").split(",") if o.strip()]
+        fix = _suggest(str(err.get("input")), options) or f"use one of: {allowed}."
+        return Problem(_where(loc, lines), f"{err.get('input')!r} is not allowed.", fix)
+    what = err["msg"].rstrip(".") + "."
+    if kind != "missing" and "input" in err and not isinstance(err["input"], dict | list):
+        what = f"{err['input']!r}: {what}"
+    if kind == "value_error":
+        what = err["msg"].removeprefix("Value error, ").rstrip(".") + "."
+    return Problem(_where(loc, lines), what, _FIXES.get(kind, ""))
+
+
+def _unknown_key_problem(loc: tuple, model: type[BaseModel], lines) -> Problem:
+    allowed = _fields_at(model, loc[:-1])
+    fix = _suggest(str(loc[-1]), allowed) or (
+        f"remove it; allowed keys here: {', '.join(allowed)}." if allowed else "remove it.")
+    return Problem(_where(loc, lines or {}), "unknown key.", fix)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names of the (nested) model found at ``loc``."""
+    ann: Any = model
+    for part in loc:
+        ann = _unwrap(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel) and part in ann.model_fields:
+            ann = ann.model_fields[part].annotation
+        else:  # a list index or a dict key: step into the container's item type
+            args = typing.get_args(ann)
+            ann = args[-1] if args else None
+    ann = _unwrap(ann)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return list(ann.model_fields)
+    return []
+
+
+def _unwrap(ann: Any) -> Any:
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        models = [a for a in typing.get_args(ann) if isinstance(a, type) and
+                  issubclass(a, BaseModel)]
+        return models[0] if models else ann
+    return ann
+
+
+def _suggest(word: str, options) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _where(loc: tuple, lines: dict[tuple, int]) -> str:
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    key = f"key '{name}'" if name else "file"
+    for n in range(len(loc), 0, -1):  # the nearest line we know
+        if loc[:n] in lines:
+            return f"{key} (line {lines[loc[:n]]})"
+    return key
+
+
+def _line_index(node) -> dict[tuple, int]:
+    """Map each key path in a composed YAML document to its 1-based line number."""
+    out: dict[tuple, int] = {}
+
+    def walk(n, loc):
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = loc + (k.value,)
+                out[key] = k.start_mark.line + 1
+                walk(v, key)
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                out[loc + (i,)] = v.start_mark.line + 1
+                walk(v, loc + (i,))
+
+    if node is not None:
+        walk(node, ())
+    return out

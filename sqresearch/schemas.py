@@ -1,0 +1,185 @@
+"""Typed parameter schemas, one per study type, built from shared pieces.
+
+Every model forbids unknown keys, so a misspelt key is an error (with a "did you mean") rather
+than a silently ignored setting. The top-level fields of a study model are exactly the parameter
+names of its template notebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+#: Column roles a ticket/contact table can have. ``columns`` in params maps a role to the file's
+#: column name; a role left out is looked up under its own name.
+TICKET_ROLES: dict[str, str] = {
+    "ticket_id": "unique id of the ticket or contact",
+    "created": "timestamp the ticket was opened (contact arrived)",
+    "first_response": "timestamp of the first agent reply (service start)",
+    "resolved": "timestamp of the last solve (service end); empty while open",
+    "reopened": "number of times the ticket was reopened (or true/false)",
+    "fcr_flag": "agent flag: resolved in the first contact (true/false)",
+    "fcr_survey": "customer survey answer: resolved in the first contact (true/false)",
+    "customer_id": "customer key, for the repeat-contact FCR rule",
+    "csat": "satisfaction score (scale from params, default 1-5)",
+    "nps": "likelihood to recommend, 0-10",
+    "ces": "customer effort score (scale from params, default 1-7)",
+    "complaint": "the contact is a complaint (true/false)",
+    "category": "contact or complaint category (for the Pareto chart)",
+}
+REQUIRED_TICKET_ROLES = ("ticket_id", "created")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class DataSource(Strict):
+    """One input table."""
+
+    path: str = Field(description="file path, relative to the project root")
+    format: Literal["csv", "parquet", "excel"] | None = Field(
+        None, description="inferred from the file suffix when omitted")
+    sheet: str | int | None = Field(None, description="Excel sheet name or index")
+    columns: dict[str, str] = Field(default_factory=dict, description="role -> column in file")
+    personal: dict[str, Literal["drop", "pseudonymise"]] = Field(
+        default_factory=dict, description="personal-data column -> drop | pseudonymise")
+    missing_codes: dict[str, list[float]] = Field(
+        default_factory=dict, description="role -> sentinel codes meaning 'no answer'")
+    timestamp_format: str | None = Field(
+        None, description="strptime format for timestamps; ISO 8601 when omitted")
+    on_invalid: Literal["error", "exclude"] = Field(
+        "error", description="invalid rows stop the run (error) or are excluded and counted")
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _lower(cls, v):
+        return v.lower() if isinstance(v, str) else v
+
+    @property
+    def file_format(self) -> str:
+        if self.format:
+            return self.format
+        suffix = self.path.lower().rsplit(".", 1)[-1]
+        return {"csv": "csv", "txt": "csv", "parquet": "parquet", "pq": "parquet",
+                "xlsx": "excel", "xls": "excel"}.get(suffix, "csv")
+
+
+class BusinessHours(Strict):
+    """The working schedule used for business-hours clocks (local, naive timestamps)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    start: dt.time = dt.time(9, 0)
+    end: dt.time = dt.time(18, 0)
+    holidays: list[dt.date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end <= self.start:
+            raise ValueError("business_hours.end must be after business_hours.start")
+        if not self.days:
+            raise ValueError("business_hours.days must name at least one weekday")
+        return self
+
+
+class Sla(Strict):
+    """A service-level agreement on one clock: the share of tickets meeting it is a KPI."""
+
+    name: Identifier = Field(description="the KPI is called sla_<name>")
+    clock: Literal["first_response", "resolution"]
+    within: float = Field(gt=0)
+    unit: Literal["minutes", "hours"]
+    business_hours: bool = False
+
+
+class Target(Strict):
+    """A target on a KPI, e.g. ``{kpi: fcr, op: '>=', value: 0.75}``."""
+
+    kpi: str
+    op: Literal[">=", "<="]
+    value: float
+    label: str | None = None
+
+
+class Indicator(Strict):
+    kpi: str
+    direction: Literal["higher", "lower"] = Field(description="which way is better")
+
+
+class Weights(Strict):
+    method: Literal["expert", "ahp", "entropy"]
+    values: dict[str, float] | None = Field(None, description="expert: kpi -> weight")
+    matrix: list[list[float | str]] | None = Field(
+        None, description="ahp: pairwise comparisons, rows/columns in indicator order")
+
+
+class CompositeIndexSpec(Strict):
+    by: str = Field(description="'period' or a segment column: the units that get an index")
+    indicators: list[Indicator] = Field(min_length=2)
+    weights: Weights
+
+
+class Window(Strict):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+class Fcr(Strict):
+    method: Literal["flag", "survey", "repeat_contact"] = "flag"
+    repeat_window_days: int = Field(7, ge=1, le=90)
+
+
+class Scales(Strict):
+    csat: tuple[int, int] = (1, 5)
+    ces: tuple[int, int] = (1, 7)
+
+
+class StudyBase(Strict):
+    """Keys every study type has."""
+
+    study_type: str
+    study_id: Identifier
+    title: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(20260101, ge=0, description="seed for every random step")
+    alpha: Fraction = Field(0.05, description="1 - confidence level of every interval")
+
+
+class ScorecardParams(StudyBase):
+    """Service-level scorecard: KPIs per period and segment against targets."""
+
+    study_type: Literal["scorecard"]
+    data: DataSource
+    data_cut: dt.datetime | None = Field(
+        None, description="as-of time: open tickets are censored here (default: last timestamp)")
+    periods: Literal["week", "month", "quarter"] = "month"
+    segments: list[str] = Field(default_factory=list, description="columns to break KPIs down by")
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    fcr: Fcr = Field(default_factory=Fcr)
+    scales: Scales = Field(default_factory=Scales)
+    sla: list[Sla] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list)
+    series_freq: Literal["day", "week"] = "day"
+    baseline: Window | None = Field(None, description="control-chart limits come from here")
+    control_charts: list[str] = Field(default_factory=list, description="KPIs to chart")
+    pareto: str | None = Field(None, description="role or column for the Pareto chart")
+    pareto_complaints_only: bool = True
+    index: CompositeIndexSpec | None = None
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="kpi -> display name, e.g. frt_median: Waiting time")
+
+
+#: study_type -> parameter model. The template notebook is notebooks/<study_type>.ipynb.
+STUDY_TYPES: dict[str, type[StudyBase]] = {"scorecard": ScorecardParams}

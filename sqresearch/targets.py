@@ -1,0 +1,51 @@
+"""Judge KPI estimates against targets, with their uncertainty."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def judge(estimate: float, ci_low: float, ci_high: float, op: str, value: float) -> tuple[str, str]:
+    """(status, certainty) of one estimate against a target.
+
+    status is ``met`` / ``not met`` by the point estimate (``no data`` when it is missing);
+    certainty is ``clear`` when the whole confidence interval is on the same side of the target,
+    ``within CI`` when the interval contains the target, and ``no CI`` when there is none.
+    """
+    if estimate is None or math.isnan(estimate):
+        return "no data", ""
+    met = estimate >= value if op == ">=" else estimate <= value
+    if math.isnan(ci_low) or math.isnan(ci_high):
+        # an open end (e.g. a median not reached) leaves the interval undecided on that side
+        certainty = "no CI"
+        if op == "<=" and not math.isnan(ci_high) and ci_high <= value:
+            certainty = "clear"
+        if op == ">=" and not math.isnan(ci_low) and ci_low >= value:
+            certainty = "clear"
+    else:
+        certainty = "within CI" if ci_low <= value <= ci_high else "clear"
+    return ("met" if met else "not met"), certainty
+
+
+def judge_table(kpis: pd.DataFrame, targets) -> pd.DataFrame:
+    """Every target against every group of a tidy KPI table.
+
+    Returns
+    -------
+    DataFrame with ``target`` (its label), ``kpi``, ``group_by``, ``group``, ``estimate``,
+    ``ci_low``, ``ci_high``, ``n``, ``unit``, ``op``, ``value``, ``status`` and ``certainty``.
+    """
+    rows = []
+    for t in targets:
+        label = t.label or f"{t.kpi} {t.op} {t.value:g}"
+        for r in kpis[kpis["kpi"] == t.kpi].itertuples():
+            status, certainty = judge(r.estimate, r.ci_low, r.ci_high, t.op, t.value)
+            rows.append({"target": label, "kpi": t.kpi, "group_by": r.group_by,
+                         "group": r.group, "estimate": r.estimate, "ci_low": r.ci_low,
+                         "ci_high": r.ci_high, "n": r.n, "unit": r.unit, "op": t.op,
+                         "value": t.value, "status": status, "certainty": certainty})
+    cols = ["target", "kpi", "group_by", "group", "estimate", "ci_low", "ci_high", "n", "unit",
+            "op", "value", "status", "certainty"]
+    return pd.DataFrame(rows, columns=cols)

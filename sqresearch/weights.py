@@ -1,0 +1,157 @@
+"""Indicator weights (expert, AHP, entropy) and the composite service-quality index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+#: Saaty's random consistency index RI(n), n = 1…15.
+SAATY_RI = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48, 1.56, 1.57,
+            1.59)
+CR_LIMIT = 0.10
+
+
+def parse_matrix(rows, n: int | None = None) -> np.ndarray:
+    """A pairwise comparison matrix from numbers or fraction strings ('1/3').
+
+    Raises ValueError unless it is square (n × n), positive, with ones on the diagonal and
+    reciprocal (a_ji = 1 / a_ij, to 1e-3 relative).
+    """
+    try:
+        m = np.array([[float(Fraction(str(v).strip())) for v in row] for row in rows], dtype=float)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError("entries must be numbers or fractions like '1/3'") from None
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"matrix must be square; got rows of lengths {[len(r) for r in rows]}")
+    if n is not None and m.shape[0] != n:
+        raise ValueError(f"matrix is {m.shape[0]}×{m.shape[0]} but there are {n} indicators")
+    if (m <= 0).any():
+        raise ValueError("entries must be positive")
+    if not np.allclose(np.diag(m), 1):
+        raise ValueError("the diagonal must be 1")
+    if not np.allclose(m * m.T, 1, rtol=1e-3):
+        i, j = np.argwhere(~np.isclose(m * m.T, 1, rtol=1e-3))[0]
+        raise ValueError(f"not reciprocal: a[{i + 1},{j + 1}] = {m[i, j]:g} but "
+                         f"a[{j + 1},{i + 1}] = {m[j, i]:g}")
+    return m
+
+
+@dataclass(frozen=True)
+class AhpResult:
+    weights: np.ndarray
+    lambda_max: float
+    ci: float
+    cr: float
+    n: int
+
+    @property
+    def consistent(self) -> bool:
+        return self.n <= 2 or self.cr <= CR_LIMIT
+
+    def summary(self, names) -> pd.DataFrame:
+        return pd.DataFrame({"indicator": list(names), "weight": self.weights})
+
+
+def ahp(matrix) -> AhpResult:
+    """AHP weights: the normalised principal eigenvector of the comparison matrix.
+
+    Notes
+    -----
+    CI = (λmax − n)/(n − 1); CR = CI / RI(n) with Saaty's RI. CR > 0.10 means the judgements are
+    inconsistent and should be revised (reported, not raised).
+    """
+    m = parse_matrix(matrix)
+    n = m.shape[0]
+    values, vectors = np.linalg.eig(m)
+    k = int(np.argmax(values.real))
+    w = np.abs(vectors[:, k].real)
+    w = w / w.sum()
+    lam = float(values[k].real)
+    ci = (lam - n) / (n - 1) if n > 1 else 0.0
+    ri = SAATY_RI[n - 1] if n <= len(SAATY_RI) else SAATY_RI[-1]
+    cr = ci / ri if ri > 0 else 0.0
+    return AhpResult(w, lam, ci, cr, n)
+
+
+def entropy_weights(x, higher_is_better) -> np.ndarray:
+    """Entropy weights for an m units × k indicators matrix.
+
+    Notes
+    -----
+    Each indicator is min-max normalised respecting its direction; p_ij = x_ij / Σ_i x_ij;
+    e_j = −(1/ln m) Σ_i p_ij ln p_ij with 0·ln 0 = 0; w_j = (1 − e_j) / Σ_j (1 − e_j).
+    An indicator equal across units (no information) gets weight 0.
+    """
+    x = np.asarray(x, dtype=float)
+    m = x.shape[0]
+    if m < 2:
+        raise ValueError("entropy weights need at least two units")
+    z = minmax(x, higher_is_better)
+    col = z.sum(axis=0)
+    p = np.divide(z, col, out=np.zeros_like(z), where=col > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log(p), 0.0)
+    e = -plogp.sum(axis=0) / np.log(m)
+    e = np.where(col > 0, e, 1.0)
+    d = 1 - e
+    if d.sum() <= 0:
+        raise ValueError("no indicator varies across units: entropy weights are undefined")
+    return d / d.sum()
+
+
+def minmax(x, higher_is_better) -> np.ndarray:
+    """Scale each column to 0…1, 1 the best unit (reversed for lower-is-better columns)."""
+    x = np.asarray(x, dtype=float)
+    hib = np.broadcast_to(np.asarray(higher_is_better, dtype=bool), (x.shape[1],))
+    lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    z = (x - lo) / span
+    z = np.where(hib, z, 1 - z)
+    return np.where(hi > lo, z, 0.0)
+
+
+@dataclass
+class CompositeIndex:
+    """The index per unit with the weights and normalised scores behind it."""
+
+    scores: pd.DataFrame  # unit, index (0-100), rank, one normalised column per indicator
+    weights: pd.DataFrame  # indicator, direction, weight
+    method: str
+    ahp: AhpResult | None = None
+
+    def summary(self) -> pd.DataFrame:
+        return self.scores
+
+
+def composite_index(values: pd.DataFrame, directions: dict[str, str], method: str,
+                    expert: dict[str, float] | None = None, matrix=None) -> CompositeIndex:
+    """Composite index = 100 × Σ_j w_j z_ij over min-max normalised indicators z (best unit 1).
+
+    ``values`` has one row per unit (index = unit) and one column per indicator.
+    """
+    names = list(directions)
+    x = values[names].to_numpy(dtype=float)
+    if np.isnan(x).any():
+        missing = [f"{u}/{c}" for u, c in zip(*np.where(np.isnan(x)), strict=True)]
+        raise ValueError(f"indicator values missing for {missing[:5]}")
+    hib = [directions[n] == "higher" for n in names]
+    result = None
+    if method == "expert":
+        w = np.array([expert[n] for n in names], dtype=float)
+        w = w / w.sum()
+    elif method == "ahp":
+        result = ahp(matrix)
+        w = result.weights
+    else:
+        w = entropy_weights(x, hib)
+    z = minmax(x, hib)
+    scores = pd.DataFrame(z, columns=names, index=values.index)
+    scores.insert(0, "index", 100 * z @ w)
+    scores.insert(1, "rank", scores["index"].rank(ascending=False, method="min").astype(int))
+    scores = scores.rename_axis("unit").reset_index().sort_values(["rank", "unit"])
+    weights = pd.DataFrame({"indicator": names, "direction": [directions[n] for n in names],
+                            "weight": w})
+    return CompositeIndex(scores.reset_index(drop=True), weights, method, result)
