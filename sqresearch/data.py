@@ -67,6 +67,18 @@ class LoadedTable:
     def rows_excluded(self) -> int:
         return self.source.rows - len(self.frame)
 
+    def exclude(self, mask, check: str, column: str) -> None:
+        """Drop rows for a study-level reason (e.g. created after the data cut) and count them."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        self.frame = self.frame.loc[~mask].reset_index(drop=True)
+        rows = [{"check": check, "column": column, "rows": int(mask.sum()),
+                 "action": "excluded", "examples": ""},
+                {"check": "rows used", "column": "", "rows": len(self.frame), "action": "",
+                 "examples": ""}]
+        self.quality = pd.concat([self.quality.iloc[:-1], pd.DataFrame(rows)], ignore_index=True)
+
 
 # A table-specific check: (frame, row labels) -> list of (check, column, bad-row mask).
 Check = Callable[[pd.DataFrame], list[tuple[str, str, np.ndarray]]]

@@ -21,6 +21,20 @@ from . import paths
 from .errors import ParamsError, Problem
 from .schemas import STUDY_TYPES, StudyBase
 
+class YamlLoader(yaml.SafeLoader):
+    """Safe YAML without implicit dates (papermill reads params the same way), so every date is
+    checked by the schema and a bad one gets a clear message instead of a crash."""
+
+    yaml_implicit_resolvers = {
+        k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def read_yaml(text: str):
+    return yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 _FIXES = {
     "missing": "add this key.",
     "date_from_datetime_parsing": "write dates as YYYY-MM-DD.",
@@ -54,8 +68,8 @@ def load(path: str | Path) -> StudyBase:
                                           "check the path; study files live in params/."))
     text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text)
-        mapping = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=YamlLoader)
+        mapping = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"

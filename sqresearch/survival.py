@@ -38,9 +38,10 @@ class KaplanMeier:
         """
         t = self.table["time"].to_numpy()
         target = 1 - p
+        # the lower band reaches the level first, so it gives the lower limit
         return (_first_crossing(t, self.table["surv"].to_numpy(), target),
-                _first_crossing(t, self.table["upper"].to_numpy(), target),
-                _first_crossing(t, self.table["lower"].to_numpy(), target))
+                _first_crossing(t, self.table["lower"].to_numpy(), target),
+                _first_crossing(t, self.table["upper"].to_numpy(), target))
 
     def median(self) -> tuple[float, float, float]:
         return self.quantile(0.5)

@@ -1,0 +1,119 @@
+"""Figures for reports. Each takes ``ax=None`` and returns the axes; matplotlib is imported
+inside the functions so importing sqresearch stays cheap."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .tables import fmt
+
+_UNIT_AXIS = {"share": "%", "min": "minutes", "h": "hours", "business h": "business hours",
+              "score": "score", "points": "NPS points", "per 1,000": "per 1,000 contacts",
+              "contacts": "contacts"}
+
+
+def _ax(ax, size=(8, 3.6)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def _scale(unit: str) -> float:
+    return 100.0 if unit == "share" else 1.0
+
+
+def axis_label(unit: str) -> str:
+    return _UNIT_AXIS.get(unit, unit)
+
+
+def kpi_trend(table: pd.DataFrame, label: str, unit: str, target=None, ax=None):
+    """Estimates with CI bars over periods (``kpi_table(by='period')`` rows of one KPI)."""
+    ax = _ax(ax)
+    k = _scale(unit)
+    x = range(len(table))
+    est = table["estimate"] * k
+    lo = (table["estimate"] - table["ci_low"]).clip(lower=0) * k
+    hi = (table["ci_high"] - table["estimate"]).clip(lower=0) * k
+    ax.errorbar(list(x), est, yerr=[lo.fillna(0), hi.fillna(0)], fmt="o-", capsize=3,
+                color="#1f5f8b", label=label)
+    if target is not None:
+        ax.axhline(target.value * k, color="#b03a2e", ls="--", lw=1,
+                   label=f"target {target.op} {fmt(target.value, unit)}")
+        ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.set_xticks(list(x), table["group"].tolist())
+    ax.set_ylabel(axis_label(unit))
+    ax.set_xlabel("period")
+    ax.set_title(label, loc="left", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    return ax
+
+
+def control_chart(chart, label: str, unit: str, ax=None):
+    """Points with centre line and limits; baseline shaded, signals in red."""
+    ax = _ax(ax)
+    p = chart.points
+    k = _scale(unit)
+    ax.plot(p["date"], p["value"] * k, "-", color="#9aa5b1", lw=0.8)
+    ax.plot(p["date"], p["value"] * k, "o", ms=2.5, color="#1f5f8b")
+    sig = p[p["signal"]]
+    ax.plot(sig["date"], sig["value"] * k, "o", ms=5, color="#c0392b", label="signal")
+    ax.plot(p["date"], p["centre"] * k, color="#333", lw=1, label="centre (baseline)")
+    ax.step(p["date"], p["ucl"] * k, where="mid", color="#b03a2e", lw=0.8, ls="--",
+            label="control limits")
+    ax.step(p["date"], p["lcl"] * k, where="mid", color="#b03a2e", lw=0.8, ls="--")
+    base = p[p["baseline"]]
+    if len(base):
+        ax.axvspan(base["date"].min(), base["date"].max(), color="#d6eaf8", alpha=0.5,
+                   label="baseline window")
+    ax.set_ylabel(axis_label(unit))
+    ax.set_title(f"{label} — {chart.kind} chart", loc="left", fontsize=10)
+    ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=2)
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def pareto(table: pd.DataFrame, title: str, ax=None):
+    """Bars of counts (largest first) with the cumulative share on a second axis."""
+    ax = _ax(ax)
+    ax.bar(table["category"], table["count"], color="#1f5f8b")
+    ax.set_ylabel("count")
+    ax.tick_params(axis="x", rotation=30)
+    ax2 = ax.twinx()
+    ax2.plot(table["category"], table["cumulative_share"] * 100, "o-", color="#c0392b")
+    ax2.set_ylim(0, 105)
+    ax2.axhline(80, color="#999", ls=":", lw=1)
+    ax2.set_ylabel("cumulative %")
+    ax.set_title(title, loc="left", fontsize=10)
+    return ax
+
+
+def index_bars(scores: pd.DataFrame, title: str, ax=None):
+    """Composite index per unit, best first."""
+    ax = _ax(ax, (8, 0.45 * len(scores) + 1.2))
+    s = scores.sort_values("index")
+    ax.barh(s["unit"].astype(str), s["index"], color="#1f5f8b")
+    for y, v in enumerate(s["index"]):
+        ax.text(v + 1, y, f"{v:.0f}", va="center", fontsize=8)
+    ax.set_xlim(0, 105)
+    ax.set_xlabel("composite index (0 = worst unit on every indicator, 100 = best)")
+    ax.set_title(title, loc="left", fontsize=10)
+    return ax
+
+
+def segment_dots(table: pd.DataFrame, label: str, unit: str, ax=None):
+    """One KPI across the levels of a segment: estimate with CI, sorted."""
+    ax = _ax(ax, (8, 0.4 * len(table) + 1.3))
+    t = table.sort_values("estimate")
+    k = _scale(unit)
+    y = range(len(t))
+    ax.errorbar(t["estimate"] * k, list(y),
+                xerr=[((t["estimate"] - t["ci_low"]) * k).clip(lower=0).fillna(0),
+                      ((t["ci_high"] - t["estimate"]) * k).clip(lower=0).fillna(0)],
+                fmt="o", capsize=3, color="#1f5f8b")
+    ax.set_yticks(list(y), t["group"].tolist())
+    ax.set_xlabel(axis_label(unit))
+    ax.set_title(label, loc="left", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
