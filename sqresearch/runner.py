@@ -80,7 +80,7 @@ def run_study(path: str | Path, out: str | Path | None = None) -> Outcome:
     tmp.mkdir()
     t_valid = time.perf_counter() - t0
     try:
-        nb, error = _execute(p, paths.resolve(path), tmp / "notebook.ipynb")
+        nb, error = _execute(p, tmp / "notebook.ipynb")
         t_exec = time.perf_counter() - t0 - t_valid
         payload = results.extract(nb) if error is None else None
         if error is None and payload is None:
@@ -113,13 +113,15 @@ def _kernel_name() -> str:
     return KERNEL if KERNEL in find_kernel_specs() else "python3"
 
 
-def _execute(p, params_path: Path, target: Path):
+def _execute(p, target: Path):
     """Execute the template; return (notebook, None) or (notebook, (ename, evalue, cell))."""
     import nbformat
     import papermill as pm
 
     template = paths.project_root() / "notebooks" / f"{p.study_type}.ipynb"
-    mapping = params_mod.read_yaml(params_path.read_text(encoding="utf-8"))
+    # Every declared parameter, with schema defaults filled in: a key the study omits must not
+    # inherit the demo value the template's parameters cell holds.
+    mapping = p.model_dump(mode="json")
     error = None
     try:
         pm.execute_notebook(str(template), str(target), parameters=mapping,

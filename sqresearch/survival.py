@@ -87,17 +87,30 @@ def kaplan_meier(durations, events, alpha: float = 0.05) -> KaplanMeier:
 
 
 def _first_crossing(t: np.ndarray, s: np.ndarray, level: float) -> float:
-    """First time the step curve s is <= level; the midpoint of a flat stretch exactly at it.
+    """When the curve ``s`` reaches ``level``, read as R's ``survival:::findq`` reads it.
 
-    Rows where the curve does not move (censoring only) are dropped first, as R does, so a flat
-    stretch ends at the next time the curve changes.
+    On y = 1 - s (with the point (0, 0) in front, repeated values dropped) the answer is the time
+    of the smallest y >= 1 - level; where y equals it exactly over a stretch, the midpoint of the
+    stretch. For a monotone curve this is the first crossing; for a confidence band, which need
+    not be monotone, it is the band point nearest the level from below, as in R.
     """
-    moved = np.concatenate([[True], s[1:] != s[:-1]])
-    t, s = t[moved], s[moved]
-    hit = np.flatnonzero(s <= level + _TOL)
-    if hit.size == 0:
+    p = 1 - level
+    x = np.concatenate([[0.0], t])
+    y = np.concatenate([[0.0], 1 - s])
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
         return math.nan
-    i = hit[0]
-    if abs(s[i] - level) < _TOL and i + 1 < t.size:
-        return float((t[i] + t[i + 1]) / 2)
-    return float(t[i])
+    xmax = x[-1]
+    _, first = np.unique(np.where(np.isnan(y), np.inf, y), return_index=True)
+    keep = np.sort(first)
+    x, y = x[keep], y[keep]
+
+    def smallest_at_least(shift: float):
+        ok = ~np.isnan(y) & (y + shift >= p)
+        return int(np.flatnonzero(ok)[np.argmin(y[ok])]) if ok.any() else None
+
+    i1, i2 = smallest_at_least(_TOL), smallest_at_least(-_TOL)
+    if i1 is None:
+        return math.nan
+    if not np.isnan(y[-1]) and abs(p - y[-1]) < _TOL:
+        return float((x[i1] + xmax) / 2)
+    return float((x[i1] + x[i2]) / 2) if i2 is not None else math.nan

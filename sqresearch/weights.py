@@ -20,12 +20,13 @@ def parse_matrix(rows, n: int | None = None) -> np.ndarray:
     Raises ValueError unless it is square (n × n), positive, with ones on the diagonal and
     reciprocal (a_ji = 1 / a_ij, to 1e-3 relative).
     """
+    lengths = [len(r) for r in rows]
+    if any(k != len(rows) for k in lengths):
+        raise ValueError(f"matrix must be square; got {len(rows)} rows of lengths {lengths}")
     try:
         m = np.array([[float(Fraction(str(v).strip())) for v in row] for row in rows], dtype=float)
     except (ValueError, ZeroDivisionError):
         raise ValueError("entries must be numbers or fractions like '1/3'") from None
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise ValueError(f"matrix must be square; got rows of lengths {[len(r) for r in rows]}")
     if n is not None and m.shape[0] != n:
         raise ValueError(f"matrix is {m.shape[0]}×{m.shape[0]} but there are {n} indicators")
     if (m <= 0).any():
