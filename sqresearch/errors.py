@@ -54,13 +54,5 @@ class DataError(UserInputError):
     kind = "data"
 
 
-class StudyExecutionError(RuntimeError):
-    """A template notebook failed while running (not a user-input problem)."""
-
-    def __init__(self, study_id: str, cell_index: int | None, ename: str, evalue: str):
-        self.study_id, self.cell_index, self.ename, self.evalue = study_id, cell_index, ename, evalue
-        super().__init__(f"study {study_id!r} failed in cell {cell_index}: {ename}: {evalue}")
-
-
 class StatisticalWarning(UserWarning):
     """A statistic was computed but should be read with care (small n, heavy censoring …)."""

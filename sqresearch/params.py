@@ -21,6 +21,7 @@ from . import paths
 from .errors import ParamsError, Problem
 from .schemas import STUDY_TYPES, StudyBase
 
+
 class YamlLoader(yaml.SafeLoader):
     """Safe YAML without implicit dates (papermill reads params the same way), so every date is
     checked by the schema and a bad one gets a clear message instead of a crash."""
@@ -56,6 +57,12 @@ _FIXES = {
     "string_type": "give text (quote it in YAML if it looks like a number or date).",
     "dict_type": "give a mapping (key: value lines).",
     "list_type": "give a list (lines starting with '- ').",
+    "greater_than": "give a larger value.",
+    "greater_than_equal": "give a larger value.",
+    "less_than": "give a smaller value.",
+    "less_than_equal": "give a smaller value.",
+    "too_short": "give more entries.",
+    "too_long": "give fewer entries.",
 }
 
 
@@ -149,7 +156,8 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
     known = kpi.known_kpis(params) if hasattr(params, "sla") else set()
     refs: list[tuple[tuple, str]] = []
     refs += [(("targets", i, "kpi"), t.kpi) for i, t in enumerate(getattr(params, "targets", []))]
-    refs += [(("control_charts", i), k) for i, k in enumerate(getattr(params, "control_charts", []))]
+    charts = getattr(params, "control_charts", [])
+    refs += [(("control_charts", i), k) for i, k in enumerate(charts)]
     refs += [(("labels", k), k) for k in getattr(params, "labels", {})]
     index = getattr(params, "index", None)
     if index is not None:
@@ -212,8 +220,9 @@ def _problem(err: dict, model: type[BaseModel], lines: dict[tuple, int]) -> Prob
     what = err["msg"].rstrip(".") + "."
     if kind != "missing" and "input" in err and not isinstance(err["input"], dict | list):
         what = f"{err['input']!r}: {what}"
-    if kind == "value_error":
-        what = err["msg"].removeprefix("Value error, ").rstrip(".") + "."
+    if kind == "value_error":  # our validators write "what | fix"
+        what, _, fix = err["msg"].removeprefix("Value error, ").partition(" | ")
+        return Problem(_where(loc, lines), what.rstrip(".") + ".", fix)
     return Problem(_where(loc, lines), what, _FIXES.get(kind, ""))
 
 

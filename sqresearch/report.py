@@ -72,7 +72,8 @@ def add_toc(html: str) -> str:
         return html
     items = "".join(f'<li class="sqr-toc-h{lv}"><a href="#{i}">{t}</a></li>'
                     for lv, i, t in entries)
-    nav = f'<nav class="sqr-toc" aria-label="Contents"><strong>Contents</strong><ol>{items}</ol></nav>'
+    nav = (f'<nav class="sqr-toc" aria-label="Contents"><strong>Contents</strong>'
+           f"<ol>{items}</ol></nav>")
     if "<main>" in html:
         return html.replace("<main>", "<main>" + nav, 1)
     return re.sub(r"(<body[^>]*>)", r"\1" + nav, html, count=1)

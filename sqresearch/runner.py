@@ -17,7 +17,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import params as params_mod, paths, provenance, report, results
+from . import params as params_mod
+from . import paths, provenance, report, results
 from .data import sha256
 from .errors import UserInputError
 
@@ -66,7 +67,7 @@ def outputs_root(out: str | Path | None = None) -> Path:
 def run_study(path: str | Path, out: str | Path | None = None) -> Outcome:
     """Run one study end to end; never raises for a study's own failure."""
     t0 = time.perf_counter()
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     source = paths.display(paths.resolve(path))
     study = Path(path).stem
     try:
@@ -138,7 +139,7 @@ def _write_failure(final: Path, nb, p, error) -> None:
     html = report.to_html(nb, f"FAILED: {p.title}", show_code=True)
     (final / "FAILED.html").write_text(html, encoding="utf-8")
     info = {"study_id": p.study_id, "error": error[0], "message": error[1], "cell": error[2],
-            "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     (final / "failed.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
 
 

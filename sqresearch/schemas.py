@@ -82,9 +82,11 @@ class BusinessHours(Strict):
     @model_validator(mode="after")
     def _order(self):
         if self.end <= self.start:
-            raise ValueError("business_hours.end must be after business_hours.start")
+            raise ValueError("business_hours.end must be after business_hours.start | set e.g. "
+                             "start: '09:00' and end: '18:00'.")
         if not self.days:
-            raise ValueError("business_hours.days must name at least one weekday")
+            raise ValueError("business_hours.days must name at least one weekday | e.g. "
+                             "days: [mon, tue, wed, thu, fri].")
         return self
 
 
@@ -132,7 +134,7 @@ class Window(Strict):
     @model_validator(mode="after")
     def _order(self):
         if self.end < self.start:
-            raise ValueError("end is before start")
+            raise ValueError("end is before start | swap the two dates.")
         return self
 
 

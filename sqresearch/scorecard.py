@@ -10,7 +10,8 @@ from functools import cached_property
 
 import pandas as pd
 
-from . import kpi, params as params_mod, tables
+from . import kpi, tables
+from . import params as params_mod
 from .bizhours import Schedule
 from .control import ControlChart, p_chart, xmr
 from .data import LoadedTable, load_table

@@ -1,0 +1,158 @@
+"""End to end: `sqr run --all` on the demo studies, reproducibility, and failures that keep the
+last good report."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+from conftest import ROOT, snapshot
+
+from sqresearch import cli, data, runner
+
+pytestmark = pytest.mark.e2e
+STUDIES = {"support_desk_scorecard", "branch_network_scorecard"}
+
+
+@pytest.fixture(scope="module")
+def run_all(tmp_path_factory):
+    out = tmp_path_factory.mktemp("outputs")
+    inputs = snapshot(ROOT / "data", ROOT / "params", ROOT / "notebooks")
+    code = cli.main(["run", "--all", "--outputs", str(out)])
+    return code, out, inputs
+
+
+def test_run_all_writes_every_output(run_all):
+    code, out, _ = run_all
+    assert code == 0
+    for study in STUDIES:
+        for name in ("notebook.ipynb", "report.html", "results.json", "manifest.json"):
+            assert (out / study / name).is_file(), (study, name)
+    index = (out / "index.html").read_text()
+    for study in STUDIES:
+        assert f'href="{study}/report.html"' in index
+    assert index.count(">ok<") == len(STUDIES)
+    assert not list(out.glob(".tmp-*")) and not list(out.glob(".old-*"))
+
+
+def test_inputs_are_never_written(run_all):
+    _, _, before = run_all
+    assert snapshot(ROOT / "data", ROOT / "params", ROOT / "notebooks") == before
+
+
+def test_report_is_self_contained_and_hides_code_and_personal_data(run_all):
+    _, out, _ = run_all
+    html = (out / "support_desk_scorecard" / "report.html").read_text()
+    assert "<script src" not in html and "<link href=\"http" not in html
+    assert not re.search(r'(src|href)="https?://', html)
+    assert html.count("data:image/png;base64") >= 8  # figures embedded
+    assert '<nav class="sqr-toc"' in html and 'href="#Summary"' in html
+    assert "import sqresearch" not in html and "from sqresearch" not in html  # code hidden
+    assert "_sqr_names_before" not in html  # setup and parameter cells removed
+    assert "@example.org" not in html and "Waited too long" not in html  # personal data
+    assert "Support desk service levels" in html
+    for section in ("Summary", "Targets", "Control charts", "Data quality", "Reproducibility"):
+        assert f">{section}<" in html
+
+
+def test_results_json_schema(run_all):
+    _, out, _ = run_all
+    res = json.loads((out / "support_desk_scorecard" / "results.json").read_text())
+    assert res["schema_version"] == 1 and res["study_type"] == "scorecard"
+    assert res["headline"] == "5 of 6 targets met"
+    keys = {r["key"] for r in res["results"]}
+    assert {"kpi.frt_median", "kpi.nps", "kpi.fcr.period=2026-01", "kpi.csat_mean.channel=chat",
+            "control.frt_median.signals", "ahp.consistency_ratio"} <= keys
+    fields = {"key", "label", "estimate", "ci_low", "ci_high", "ci_level", "statistic",
+              "statistic_name", "p_value", "n", "unit", "method", "verdict", "group"}
+    assert all(set(r) == fields for r in res["results"])
+    fcr = next(r for r in res["results"] if r["key"] == "target.fcr>=0.75")
+    assert fcr["verdict"] == "not met (clear)" and fcr["ci_high"] < 0.75
+    assert res["inputs"][0]["rows"] == 4530
+
+
+def test_manifest_records_what_produced_the_report(run_all):
+    _, out, _ = run_all
+    man = json.loads((out / "branch_network_scorecard" / "manifest.json").read_text())
+    path = ROOT / "data" / "branch_visits.parquet"
+    assert man["inputs"][0] == {"path": "data/branch_visits.parquet", "sha256": data.sha256(path),
+                                "rows": 13651, "format": "parquet"}
+    assert man["params"]["study_id"] == "branch_network_scorecard" and man["seed"] == 20260102
+    env = man["environment"]
+    assert env["python"].startswith("3.11") and "pandas" in env["packages"]
+    assert set(env["git"]) == {"commit", "dirty"}
+    assert man["timings"]["total_s"] > 0 and man["template"]["path"] == "notebooks/scorecard.ipynb"
+
+
+def test_same_params_and_data_give_byte_identical_results(run_all, tmp_path):
+    _, out, _ = run_all
+    again = runner.run_study(ROOT / "params" / "support_desk.yaml", tmp_path)
+    assert again.status == "ok"
+    first = (out / "support_desk_scorecard" / "results.json").read_bytes()
+    assert (tmp_path / "support_desk_scorecard" / "results.json").read_bytes() == first
+
+
+@pytest.fixture
+def broken_project(tmp_path, monkeypatch, run_all):
+    """A copy of the project whose scorecard template fails after loading the data, with the
+    last good outputs of the real run in place."""
+    _, out, _ = run_all
+    root = tmp_path / "project"
+    (root / "params").mkdir(parents=True)
+    shutil.copy(ROOT / "params" / "support_desk.yaml", root / "params")
+    (root / "data").symlink_to(ROOT / "data")
+    (root / "notebooks").mkdir()
+    nb = nbformat.read(ROOT / "notebooks" / "scorecard.ipynb", as_version=4)
+    nb.cells.insert(5, nbformat.v4.new_code_cell("raise RuntimeError('simulated failure')"))
+    nbformat.write(nb, root / "notebooks" / "scorecard.ipynb")
+    outputs = root / "outputs"
+    shutil.copytree(out / "support_desk_scorecard", outputs / "support_desk_scorecard")
+    monkeypatch.setenv("SQR_PROJECT_ROOT", str(root))
+    return root, outputs
+
+
+def test_failed_run_keeps_the_last_good_report(broken_project, run_cli):
+    root, outputs = broken_project
+    study = outputs / "support_desk_scorecard"
+    good = snapshot(study)
+    code, stdout, err = run_cli("run", root / "params" / "support_desk.yaml", "--outputs", outputs)
+    assert code == 1
+    assert "simulated failure" in err and "failed" in stdout
+    after = snapshot(study)
+    assert {k: v for k, v in after.items() if k in good} == good  # nothing overwritten
+    failed = (study / "FAILED.html").read_text()
+    assert "simulated failure" in failed and "RuntimeError" in failed
+    assert "papermill-error-cell" in failed or "An Exception was encountered" in failed
+    info = json.loads((study / "failed.json").read_text())
+    assert info["error"] == "RuntimeError"
+    index = (outputs / "index.html").read_text()
+    assert ">failed<" in index and "support_desk_scorecard/report.html" in index
+    assert "support_desk_scorecard/FAILED.html" in index
+    assert not list(outputs.glob(".tmp-*"))
+
+
+def test_invalid_study_in_run_all_exits_2_and_others_finish(broken_project, run_cli):
+    root, outputs = broken_project
+    (root / "params" / "bad.yaml").write_text("study_type: scorecard\nstudy_id: bad\n",
+                                              encoding="utf-8")
+    shutil.copy(ROOT / "notebooks" / "scorecard.ipynb", root / "notebooks" / "scorecard.ipynb")
+    good = snapshot(outputs / "support_desk_scorecard")
+    code, stdout, err = run_cli("run", "--all", "--outputs", outputs, "--jobs", "1")
+    assert code == 2
+    assert "bad" in stdout and "invalid" in stdout and "key 'title'" in err
+    assert (outputs / "support_desk_scorecard" / "report.html").is_file()
+    assert snapshot(outputs / "support_desk_scorecard") != good  # the valid study re-ran
+
+
+def test_plain_papermill_rejects_undeclared_parameters(tmp_path):
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError) as exc:
+        pm.execute_notebook(str(ROOT / "notebooks" / "scorecard.ipynb"),
+                            str(tmp_path / "out.ipynb"), parameters={"bogus_key": 1},
+                            kernel_name=runner._kernel_name(), progress_bar=False, cwd=str(ROOT))
+    assert exc.value.ename == "ParamsError"
+    assert "key 'bogus_key'" in exc.value.evalue and "unknown key" in exc.value.evalue
