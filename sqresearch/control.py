@@ -28,8 +28,13 @@ class ControlChart:
         return self.points[self.points["signal"]]
 
 
-def xmr(dates, values, baseline_mask, kpi: str = "") -> ControlChart:
-    """Individuals chart: centre = baseline mean, limits = centre ± 2.66 × mean moving range."""
+def xmr(dates, values, baseline_mask, kpi: str = "", lower_bound: float | None = None
+        ) -> ControlChart:
+    """Individuals chart: centre = baseline mean, limits = centre ± 2.66 × mean moving range.
+
+    ``lower_bound`` is the KPI's natural floor (0 for durations): a lower limit below it is
+    raised to it, as no point can fall there.
+    """
     v = np.asarray(values, dtype=float)
     base = np.asarray(baseline_mask, dtype=bool) & ~np.isnan(v)
     if base.sum() < 2:
@@ -38,6 +43,8 @@ def xmr(dates, values, baseline_mask, kpi: str = "") -> ControlChart:
     centre = b.mean()
     mr = np.abs(np.diff(b)).mean()
     lcl = np.full(v.size, centre - XMR_FACTOR * mr)
+    if lower_bound is not None:
+        lcl = np.maximum(lcl, lower_bound)
     ucl = np.full(v.size, centre + XMR_FACTOR * mr)
     return ControlChart("XmR", kpi, _signals(dates, v, centre, lcl, ucl, base))
 

@@ -148,6 +148,10 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
         if not path.is_file():
             out.append((("data", "path"), f"file {data.path!r} does not exist.",
                         "give a path relative to the project root, e.g. data/tickets.csv."))
+        for i, seg in enumerate(getattr(params, "segments", [])):
+            if seg in data.personal:
+                out.append((("segments", i), f"{seg!r} is declared personal data.",
+                            "personal columns are never shown: remove it from segments."))
         for role in data.columns:
             if role not in kpi.ROLE_NAMES:
                 out.append((("data", "columns", role), f"{role!r} is not a column role.",

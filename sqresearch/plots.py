@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .tables import fmt
+from .tables import OPS, fmt
 
 _UNIT_AXIS = {"share": "%", "min": "minutes", "h": "hours", "business h": "business hours",
               "score": "score", "points": "NPS points", "per 1,000": "per 1,000 contacts",
@@ -40,7 +40,7 @@ def kpi_trend(table: pd.DataFrame, label: str, unit: str, target=None, ax=None):
                 color="#1f5f8b", label=label)
     if target is not None:
         ax.axhline(target.value * k, color="#b03a2e", ls="--", lw=1,
-                   label=f"target {target.op} {fmt(target.value, unit)}")
+                   label=f"target {OPS[target.op]} {fmt(target.value, unit)}")
         ax.legend(loc="best", fontsize=8, frameon=False)
     ax.set_xticks(list(x), table["group"].tolist())
     ax.set_ylabel(axis_label(unit))
@@ -117,3 +117,21 @@ def segment_dots(table: pd.DataFrame, label: str, unit: str, ax=None):
     ax.set_title(label, loc="left", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return ax
+
+
+def segment_grid(table: pd.DataFrame, kpis: list[str], labels: dict[str, str], segment: str):
+    """One small panel per KPI: its estimate with CI for each level of a segment."""
+    import matplotlib.pyplot as plt
+
+    ncols = 2 if len(kpis) > 1 else 1
+    nrows = -(-len(kpis) // ncols)
+    levels = table["group"].nunique()
+    fig, axes = plt.subplots(nrows, ncols, figsize=(9, nrows * (0.3 * levels + 1.3)),
+                             layout="constrained", squeeze=False)
+    for ax, name in zip(axes.flat, kpis, strict=False):
+        rows = table[table["kpi"] == name]
+        segment_dots(rows, labels.get(name, name), rows["unit"].iloc[0], ax=ax)
+    for ax in axes.flat[len(kpis):]:
+        ax.set_visible(False)
+    fig.suptitle(f"KPIs with a target, by {segment} (95 % CI)", x=0.01, ha="left", fontsize=10)
+    return axes

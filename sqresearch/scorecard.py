@@ -155,12 +155,15 @@ class Scorecard:
         for name in self.params.control_charts:
             s = self.series[self.series["kpi"] == name].sort_values("date")
             s = s[s["n"] > 0]
-            base = s["date"].dt.date.between(b.start, b.end).to_numpy()
+            # a point belongs to the baseline when its day or week ends inside the window
+            span = pd.Timedelta(days=6 if self.params.series_freq == "week" else 0)
+            base = (s["date"] + span).dt.date.between(b.start, b.end).to_numpy()
             if s["unit"].iloc[0] == "share":
                 x = (s["estimate"] * s["n"]).round()
                 out.append(p_chart(s["date"], x, s["n"], base, name))
             else:
-                out.append(xmr(s["date"], s["estimate"], base, name))
+                floor = 0.0 if s["unit"].iloc[0] in ("min", "h", "business h") else None
+                out.append(xmr(s["date"], s["estimate"], base, name, lower_bound=floor))
         return out
 
     @cached_property
@@ -213,8 +216,7 @@ class Scorecard:
                         "within CI": " (borderline: the CI contains the target)"}.get(
                     r.certainty, "")
                 value = tables.fmt_estimate(r.estimate, r.ci_low, r.ci_high, r.unit)
-                op = {">=": "≥", "<=": "≤"}[r.op]
-                lines.append(f"- {r.target}: {value} against {op} "
+                lines.append(f"- {r.target}: {value} against {tables.OPS[r.op]} "
                              f"{tables.fmt(r.value, r.unit)} — {verdict}{sure}.")
             per = self.targets[self.targets["group_by"] == "period"]
             if len(per):

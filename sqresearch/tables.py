@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 _DASH = "–"
+OPS = {">=": "≥", "<=": "≤"}
 
 
 def fmt(value, unit: str = "") -> str:
@@ -34,10 +35,11 @@ def fmt_ci(lo, hi, unit: str = "") -> str:
         return ""
     lo_s = fmt(lo, unit) if not _nan(lo) else "?"
     hi_s = fmt(hi, unit) if not _nan(hi) else "not reached"
-    strip = (" min", " h", " business h", " %")
+    strip = (" business h", " min", " h", " %")  # longest first
     for suffix in strip:  # the unit once, after the upper end
         if lo_s.endswith(suffix) and hi_s.endswith(suffix):
             lo_s = lo_s[: -len(suffix)]
+            break
     return f"{lo_s} to {hi_s}"
 
 
