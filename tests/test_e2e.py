@@ -156,3 +156,15 @@ def test_plain_papermill_rejects_undeclared_parameters(tmp_path):
                             kernel_name=runner._kernel_name(), progress_bar=False, cwd=str(ROOT))
     assert exc.value.ename == "ParamsError"
     assert "key 'bogus_key'" in exc.value.evalue and "unknown key" in exc.value.evalue
+
+
+def test_template_runs_top_to_bottom_with_its_own_defaults(tmp_path):
+    """What a researcher gets in JupyterLab: no injected parameters, the demo study."""
+    import papermill as pm
+
+    pm.execute_notebook(str(ROOT / "notebooks" / "scorecard.ipynb"), str(tmp_path / "o.ipynb"),
+                        kernel_name=runner._kernel_name(), progress_bar=False, cwd=str(ROOT))
+    from sqresearch import results
+
+    payload = results.extract(nbformat.read(tmp_path / "o.ipynb", as_version=4))
+    assert payload["study_id"] == "support_desk_scorecard" and payload["results"]
