@@ -72,8 +72,8 @@ def cmd_run(args) -> int:
     for o in outcomes:
         if o.status != "ok":
             print(f"\n{o.study} ({o.status}):\n{o.message}", file=sys.stderr)
-    return max((o.exit_code for o in outcomes if o.exit_code == 1), default=0) or \
-        max(o.exit_code for o in outcomes)
+    codes = {o.exit_code for o in outcomes}
+    return 1 if 1 in codes else max(codes)  # a crash outranks bad input
 
 
 def _progress_line(o, i, n) -> None:

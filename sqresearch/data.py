@@ -156,6 +156,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
 
     # 2. personal data first: nothing personal survives past this point
     raw, notes = _protect(raw, src.personal)
+    present = {role: col for role, col in present.items() if col in raw.columns}
     frame = raw[[c for c in present.values()] + [c for c in keep if c not in present.values()]]
     frame = frame.rename(columns={c: r for r, c in present.items()}).copy()
 

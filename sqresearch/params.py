@@ -96,6 +96,11 @@ def from_namespace(namespace: dict[str, Any], study_type: str, injected: set[str
     model = STUDY_TYPES[study_type]
     mapping = {k: namespace[k] for k in model.model_fields if k in namespace}
     problems = []
+    if mapping.get("study_type", study_type) != study_type:
+        problems.append(Problem("key 'study_type'", f"is {mapping['study_type']!r}, but this "
+                                f"template runs {study_type!r} studies.",
+                                f"use notebooks/{mapping['study_type']}.ipynb for that study."))
+        mapping["study_type"] = study_type
     for name in sorted((injected or set()) - set(model.model_fields)):
         problems.append(_unknown_key_problem((name,), model, None))
     try:

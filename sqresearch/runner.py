@@ -67,6 +67,15 @@ def outputs_root(out: str | Path | None = None) -> Path:
 def run_study(path: str | Path, out: str | Path | None = None) -> Outcome:
     """Run one study end to end; never raises for a study's own failure."""
     t0 = time.perf_counter()
+    try:
+        return _run_study(path, out, t0)
+    except Exception as exc:  # a bug: report it as this study's failure, let the others run
+        study = Path(path).stem
+        return Outcome(paths.display(paths.resolve(path)), study, "failed",
+                       f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+
+
+def _run_study(path: str | Path, out: str | Path | None, t0: float) -> Outcome:
     started = dt.datetime.now(dt.UTC)
     source = paths.display(paths.resolve(path))
     study = Path(path).stem

@@ -114,3 +114,19 @@ def test_ruff_clean():
     r = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stdout
+
+
+def test_a_dropped_personal_column_that_is_an_optional_role_is_simply_absent(tmp_path):
+    path = tmp_path / "t.csv"
+    FRAME.rename(columns={"email": "customer_id"}).to_csv(path, index=False)
+    src = DataSource(path=str(path), columns={"ticket_id": "id", "created": "opened"},
+                     personal={"customer_id": "drop"})
+    roles = ROLES | {"customer_id": data.Role("key")}
+    t = data.load_table(src, roles, ("ticket_id", "created"))
+    assert "customer_id" not in t.frame and len(t.frame) == 3
+
+
+def test_template_refuses_another_study_type():
+    ns = {"study_type": "before_after"}
+    with pytest.raises(ParamsError, match="this template runs 'scorecard' studies"):
+        params.from_namespace(ns, "scorecard")
