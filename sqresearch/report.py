@@ -98,7 +98,7 @@ def write_index(out_root: Path, rows: list[dict]) -> Path:
             f'</td><td style="color:{colour};font-weight:600">{status}{message}</td>'
             f"<td>{escape(r.get('headline', ''))}</td><td>{escape(r.get('date', ''))}</td>"
             f"<td>{' · '.join(links)}</td></tr>")
-    now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>sqresearch studies</title>
 <style>

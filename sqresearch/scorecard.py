@@ -158,6 +158,11 @@ class Scorecard:
             # a point belongs to the baseline when its day or week ends inside the window
             span = pd.Timedelta(days=6 if self.params.series_freq == "week" else 0)
             base = (s["date"] + span).dt.date.between(b.start, b.end).to_numpy()
+            if base.sum() < 2:
+                raise DataError(self.source, Problem(
+                    "key 'baseline'", f"holds {int(base.sum())} {self.params.series_freq}(s) "
+                    f"with data for {name!r}; control limits need at least two.",
+                    "widen the baseline window or use series_freq: day."))
             if s["unit"].iloc[0] == "share":
                 x = (s["estimate"] * s["n"]).round()
                 out.append(p_chart(s["date"], x, s["n"], base, name))
@@ -191,6 +196,13 @@ class Scorecard:
         names = [i.kpi for i in spec.indicators]
         values = table[table["kpi"].isin(names)].pivot(index="group", columns="kpi",
                                                        values="estimate")[names]
+        gaps = [f"{u}/{k}" for u in values.index for k in names if pd.isna(values.loc[u, k])]
+        if gaps or len(values) < 2:
+            what = (f"has no value for {', '.join(gaps[:6])}" if gaps else
+                    f"has {len(values)} unit(s); an index compares at least two")
+            raise DataError(self.source, Problem(
+                "key 'index'", f"the index by {spec.by!r} {what}.",
+                "choose indicators every unit has data for, or another 'by'."))
         return composite_index(values, {i.kpi: i.direction for i in spec.indicators},
                                spec.weights.method, spec.weights.values, spec.weights.matrix)
 

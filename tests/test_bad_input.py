@@ -222,3 +222,25 @@ def test_personal_column_needed_as_a_role_cannot_be_dropped(tmp_path, small_csv,
     p["data"]["personal"]["ticket_id"] = "drop"
     code, _, err = run_cli("validate", write_params(tmp_path, p))
     assert code == 2 and "declared personal with policy drop" in err
+
+
+def test_index_unit_without_data_is_a_clear_data_error(tmp_path, small_csv):
+    from sqresearch import DataError, params, scorecard
+
+    df = pd.read_csv(small_csv, dtype=str, keep_default_na=False)
+    df.loc[df["team"] == "tier2", "csat"] = ""  # tier2 has no CSAT answers
+    df.to_csv(small_csv, index=False)
+    study = scorecard.Scorecard(params.load(write_params(tmp_path, base(small_csv))))
+    with pytest.raises(DataError, match=r"key 'index'.*no value for tier2/csat_mean"):
+        _ = study.index
+
+
+def test_baseline_with_one_point_is_a_clear_data_error(tmp_path, small_csv):
+    from sqresearch import DataError, params, scorecard
+
+    p = base(small_csv)
+    p["baseline"] = {"start": "2026-01-01", "end": "2026-01-02"}
+    p["series_freq"] = "week"
+    study = scorecard.Scorecard(params.load(write_params(tmp_path, p)))
+    with pytest.raises(DataError, match="control limits need at least two"):
+        _ = study.control_charts
