@@ -114,3 +114,35 @@ def _first_crossing(t: np.ndarray, s: np.ndarray, level: float) -> float:
     if not np.isnan(y[-1]) and abs(p - y[-1]) < _TOL:
         return float((x[i1] + xmax) / 2)
     return float((x[i1] + x[i2]) / 2) if i2 is not None else math.nan
+
+
+def logrank(durations, events, groups) -> tuple[float, float, pd.DataFrame]:
+    """Log-rank test of equal survival across groups (R ``survival::survdiff``, rho = 0).
+
+    Returns (chi-square, p-value, table of observed and expected events per group).
+    """
+    d = np.asarray(durations, dtype=float)
+    e = np.asarray(events, dtype=bool)
+    g = np.asarray(groups)
+    keep = ~np.isnan(d)
+    d, e, g = d[keep], e[keep], g[keep]
+    levels = list(dict.fromkeys(sorted(set(g.tolist()))))
+    times = np.unique(d[e])
+    k = len(levels)
+    observed, expected = np.zeros(k), np.zeros(k)
+    var = np.zeros((k, k))
+    for t in times:
+        at_risk = np.array([np.sum((d >= t) & (g == lv)) for lv in levels], dtype=float)
+        dead = np.array([np.sum((d == t) & e & (g == lv)) for lv in levels], dtype=float)
+        n, m = at_risk.sum(), dead.sum()
+        if n <= 1:
+            continue
+        observed += dead
+        expected += m * at_risk / n
+        frac = at_risk / n
+        var += m * (n - m) / (n - 1) * (np.diag(frac) - np.outer(frac, frac))
+    diff = (observed - expected)[:-1]
+    chi2 = float(diff @ np.linalg.solve(var[:-1, :-1], diff)) if k > 1 else math.nan
+    p = float(stats.chi2.sf(chi2, k - 1)) if k > 1 else math.nan
+    table = pd.DataFrame({"group": levels, "observed": observed, "expected": expected})
+    return chi2, p, table
