@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from scipy import optimize, stats
 
 
@@ -24,10 +25,11 @@ def mde_means(n_before: int, n_after: int, sd: float, alpha: float = 0.05, power
 
     def gap(delta):
         ncp = delta / scale
-        achieved = stats.nct.sf(crit, df, ncp) + stats.nct.cdf(-crit, df, ncp)
+        lower_tail = stats.nct.cdf(-crit, df, ncp)  # ~0, NaN far out in scipy
+        achieved = stats.nct.sf(crit, df, ncp) + (0.0 if np.isnan(lower_tail) else lower_tail)
         return achieved - power
 
-    return float(optimize.brentq(gap, 1e-9, 20 * scale)) * sd  # ncp up to 20 is ample
+    return float(optimize.brentq(gap, 1e-9, 12 * scale)) * sd  # ncp 12 is far past any power
 
 
 def mde_proportions(p_before: float, n_before: int, n_after: int, alpha: float = 0.05,
