@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from scipy import optimize, stats
 
 
 def mde_means(n_before: int, n_after: int, sd: float, alpha: float = 0.05, power: float = 0.8,
               paired: bool = False) -> float:
-    """Smallest difference in means detectable with a t-test (R ``power.t.test(..., power =
-    0.8)$delta`` for equal groups; unequal groups use the same noncentral-t power)."""
+    """Smallest difference in means detectable with a two-sided t-test (R ``power.t.test(...,
+    power = 0.8)$delta``, which counts only the rejection tail in the effect's direction; unequal
+    groups use the same noncentral-t power with df = n_b + n_a − 2)."""
     if paired:
         n = n_before
         df, scale = n - 1, math.sqrt(1 / n)
@@ -23,11 +23,8 @@ def mde_means(n_before: int, n_after: int, sd: float, alpha: float = 0.05, power
         df, scale = n_before + n_after - 2, math.sqrt(1 / n_before + 1 / n_after)
     crit = stats.t.ppf(1 - alpha / 2, df)
 
-    def gap(delta):
-        ncp = delta / scale
-        lower_tail = stats.nct.cdf(-crit, df, ncp)  # ~0, NaN far out in scipy
-        achieved = stats.nct.sf(crit, df, ncp) + (0.0 if np.isnan(lower_tail) else lower_tail)
-        return achieved - power
+    def gap(delta):  # as R with strict = FALSE: the far rejection tail is not counted
+        return stats.nct.sf(crit, df, delta / scale) - power
 
     return float(optimize.brentq(gap, 1e-9, 12 * scale)) * sd  # ncp 12 is far past any power
 
