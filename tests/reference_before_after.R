@@ -35,11 +35,11 @@ sd <- survdiff(Surv(time, status) ~ x, data = aml)
 p("survdiff(Surv(time, status) ~ x, aml): chisq, obs, exp",
   c(sd$chisq, sd$obs, sd$exp))
 
-p("power.t.test(n=40, sd=1, power=0.8)$delta", power.t.test(n = 40, sd = 1, power = 0.8)$delta)
-p("power.t.test(n=25, sd=2, power=0.8, type='paired')$delta",
-  power.t.test(n = 25, sd = 2, power = 0.8, type = "paired")$delta)
-p("power.prop.test(n=300, p1=0.7, power=0.8)$p2",
-  power.prop.test(n = 300, p1 = 0.7, power = 0.8)$p2)
+p("power.t.test(n=40, sd=1, power=0.8, tol=1e-12)$delta", power.t.test(n = 40, sd = 1, power = 0.8, tol = 1e-12)$delta)
+p("power.t.test(n=25, sd=2, power=0.8, type='paired', tol=1e-12)$delta",
+  power.t.test(n = 25, sd = 2, power = 0.8, type = "paired", tol = 1e-12)$delta)
+p("power.prop.test(n=300, p1=0.7, power=0.8, tol=1e-12)$p2",
+  power.prop.test(n = 300, p1 = 0.7, power = 0.8, tol = 1e-12)$p2)
 
 p("p.adjust(c(0.01,0.04,0.03,0.20,0.001), 'holm')",
   p.adjust(c(0.01, 0.04, 0.03, 0.20, 0.001), "holm"))

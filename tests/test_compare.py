@@ -105,13 +105,12 @@ def test_logrank_matches_survdiff():
 
 
 def test_power_mde_matches_r():
-    # R: power.t.test(n = 40, sd = 1, power = 0.8)$delta
-    assert power.mde_means(40, 40, 1.0) == pytest.approx(0.634298963489337, rel=RTOL)
-    # R: power.t.test(n = 25, sd = 2, power = 0.8, type = "paired")$delta
-    assert power.mde_means(25, 25, 2.0, paired=True) == pytest.approx(1.16805681430206,
-                                                                      rel=RTOL)
-    # R: power.prop.test(n = 300, p1 = 0.7, power = 0.8)$p2 - 0.7
-    assert power.mde_proportions(0.7, 300, 300) == pytest.approx(0.798955723747799 - 0.7,
+    # R: power.t.test(n = 40, sd = 1, power = 0.8, tol = 1e-12)$delta
+    assert power.mde_means(40, 40, 1.0) == pytest.approx(0.634299302926519, rel=RTOL)
+    # R: power.t.test(n = 25, sd = 2, power = 0.8, type = "paired", tol = 1e-12)$delta
+    assert power.mde_means(25, 25, 2.0, paired=True) == pytest.approx(1.1680547140114, rel=RTOL)
+    # R: power.prop.test(n = 300, p1 = 0.7, power = 0.8, tol = 1e-12)$p2 - 0.7
+    assert power.mde_proportions(0.7, 300, 300) == pytest.approx(0.798927105742109 - 0.7,
                                                                  rel=RTOL)
 
 
