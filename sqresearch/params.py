@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import paths
 from .errors import ParamsError, Problem
-from .schemas import STUDY_TYPES, StudyBase
+from .schemas import STUDY_TYPES, BeforeAfterParams, ScorecardParams, StudyBase
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -167,19 +167,55 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
     refs += [(("targets", i, "kpi"), t.kpi) for i, t in enumerate(getattr(params, "targets", []))]
     charts = getattr(params, "control_charts", [])
     refs += [(("control_charts", i), k) for i, k in enumerate(charts)]
-    refs += [(("labels", k), k) for k in getattr(params, "labels", {})]
-    index = getattr(params, "index", None)
-    if index is not None:
-        refs += [(("index", "indicators", i, "kpi"), ind.kpi)
-                 for i, ind in enumerate(index.indicators)]
-        out += _weights_checks(index)
+    if isinstance(params, ScorecardParams):
+        refs += [(("labels", k), k) for k in params.labels]
+        if params.index is not None:
+            refs += [(("index", "indicators", i, "kpi"), ind.kpi)
+                     for i, ind in enumerate(params.index.indicators)]
+            out += _weights_checks(params.index)
+    if isinstance(params, BeforeAfterParams):
+        if params.its is not None:
+            refs += [(("its", "metrics", i), k) for i, k in enumerate(params.its.metrics)]
+        out += _metric_checks(params)
     for loc, name in refs:
         if name not in known:
             out.append((loc, f"{name!r} is not a KPI of this study.",
                         _suggest(name, known) or f"KPIs are: {', '.join(sorted(known))}."))
-    if getattr(params, "control_charts", None) and getattr(params, "baseline", None) is None:
+    if charts and getattr(params, "baseline", True) is None:
         out.append((("baseline",), "control charts need a baseline window for their limits.",
                     "add baseline: {start: YYYY-MM-DD, end: YYYY-MM-DD}."))
+    return out
+
+
+def _metric_checks(p) -> list[tuple[tuple, str, str]]:
+    """Before/after: metric names, goals and labels refer to metrics the study has."""
+    from .prepost import BUILTIN
+
+    builtin = set(BUILTIN) | {f"sla_{s.name}" for s in p.sla}
+    custom = [m.name for m in p.custom_metrics]
+    out = []
+    for i, name in enumerate(p.metrics):
+        if name not in builtin:
+            out.append((("metrics", i), f"{name!r} is not a built-in metric.",
+                        _suggest(name, builtin) or f"built-in metrics: {', '.join(sorted(builtin))}"
+                        "; compare other columns with custom_metrics."))
+    for i, name in enumerate(custom):
+        if name in builtin or custom.index(name) != i:
+            out.append((("custom_metrics", i, "name"), f"{name!r} is already a metric name.",
+                        "give each metric its own name."))
+    chosen = set(p.metrics) | set(custom)
+    for i, g in enumerate(p.goals):
+        if g.metric not in chosen:
+            out.append((("goals", i, "metric"), f"{g.metric!r} is not one of the study's metrics.",
+                        _suggest(g.metric, chosen) or "add it to metrics first."))
+    for k in p.labels:
+        if k not in chosen:
+            out.append((("labels", k), f"{k!r} is not one of the study's metrics.",
+                        _suggest(k, chosen) or "label only metrics the study compares."))
+    if p.period_column is not None and p.metrics:
+        out.append((("metrics",), "built-in metrics need a ticket table with timestamps "
+                    "(intervention), not a unit table (period_column).",
+                    "compare the unit table's columns with custom_metrics."))
     return out
 
 

@@ -135,3 +135,75 @@ def segment_grid(table: pd.DataFrame, kpis: list[str], labels: dict[str, str], s
         ax.set_visible(False)
     fig.suptitle(f"KPIs with a target, by {segment} (95 % CI)", x=0.01, ha="left", fontsize=10)
     return axes
+
+
+def period_ecdf(before, after, label: str, unit: str, log: bool = False, ax=None):
+    """Empirical distribution of a metric in each period (log axis for durations)."""
+    import numpy as np
+
+    ax = _ax(ax, (8, 3.2))
+    for values, name, colour in ((before, "before", "#9aa5b1"), (after, "after", "#1f5f8b")):
+        v = np.sort(np.asarray(values, dtype=float))
+        v = v[~np.isnan(v)]
+        ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", color=colour,
+                label=f"{name} (n = {v.size:,})")
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(axis_label(unit) + (" (log scale)" if log else ""))
+    ax.set_ylabel("share of cases ≤ x")
+    ax.set_title(f"{label}: distribution before and after", loc="left", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def km_curves(curves: dict, label: str, unit: str, ax=None):
+    """Kaplan–Meier curves (share still open) per period, with their bands."""
+    ax = _ax(ax, (8, 3.2))
+    for (name, km), colour in zip(curves.items(), ("#9aa5b1", "#1f5f8b"), strict=False):
+        t = km.table
+        ax.step(t["time"], t["surv"], where="post", color=colour, label=f"{name} (n = {km.n:,})")
+        ax.fill_between(t["time"], t["lower"], t["upper"], step="post", color=colour, alpha=0.2)
+    ax.axhline(0.5, color="#999", ls=":", lw=1)
+    ax.set_xlabel(axis_label(unit))
+    ax.set_ylabel("share still open")
+    ax.set_title(f"{label}: Kaplan–Meier curves (open cases censored)", loc="left", fontsize=10)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    return ax
+
+
+def forest(effects: pd.DataFrame, label: str, null: float, xlabel: str, ax=None):
+    """Estimates with CIs per segment (rows of ``effects`` for one metric), a line at no change."""
+    ax = _ax(ax, (8, 0.38 * len(effects) + 1.2))
+    e = effects.iloc[::-1]
+    y = range(len(e))
+    ax.errorbar(e["estimate"], list(y), xerr=[(e["estimate"] - e["ci_low"]).clip(lower=0),
+                                              (e["ci_high"] - e["estimate"]).clip(lower=0)],
+                fmt="o", capsize=3, color="#1f5f8b")
+    ax.axvline(null, color="#b03a2e", ls="--", lw=1)
+    ax.set_yticks(list(y), [s.replace("=", ": ") if s != "all" else "all (overall)"
+                            for s in e["segment"]])
+    ax.set_xlabel(xlabel)
+    ax.set_title(label, loc="left", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def its_plot(result, label: str, unit: str, intervention, ax=None):
+    """Observed series, fitted segments and the counterfactual (the before trend extended)."""
+    ax = _ax(ax, (8, 3.4))
+    s = result.series
+    k = _scale(unit)
+    ax.plot(s["date"], s["observed"] * k, "o", ms=3, color="#1f5f8b", label="observed")
+    for post, part in s.groupby("post"):
+        ax.plot(part["date"], part["fitted"] * k, "-", color="#1f5f8b", lw=1.5,
+                label="fitted" if not post else None)
+    after = s[s["post"]]
+    ax.plot(after["date"], after["counterfactual"] * k, "--", color="#b03a2e",
+            label="counterfactual (before trend extended)")
+    ax.axvline(pd.Timestamp(intervention), color="#333", lw=1, ls=":")
+    ax.set_ylabel(axis_label(unit))
+    ax.set_title(f"{label}: interrupted time series", loc="left", fontsize=10)
+    ax.legend(loc="best", fontsize=7, frameon=False)
+    ax.figure.autofmt_xdate()
+    return ax

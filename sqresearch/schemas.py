@@ -159,19 +159,24 @@ class StudyBase(Strict):
     alpha: Fraction = Field(0.05, description="1 - confidence level of every interval")
 
 
-class ScorecardParams(StudyBase):
-    """Service-level scorecard: KPIs per period and segment against targets."""
+class TicketSettings(Strict):
+    """How tickets become KPIs: shared by every study type that reads a ticket table."""
 
-    study_type: Literal["scorecard"]
-    data: DataSource
     data_cut: dt.datetime | None = Field(
         None, description="as-of time: open tickets are censored here (default: last timestamp)")
-    periods: Literal["week", "month", "quarter"] = "month"
-    segments: list[str] = Field(default_factory=list, description="columns to break KPIs down by")
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     fcr: Fcr = Field(default_factory=Fcr)
     scales: Scales = Field(default_factory=Scales)
     sla: list[Sla] = Field(default_factory=list)
+
+
+class ScorecardParams(TicketSettings, StudyBase):
+    """Service-level scorecard: KPIs per period and segment against targets."""
+
+    study_type: Literal["scorecard"]
+    data: DataSource
+    periods: Literal["week", "month", "quarter"] = "month"
+    segments: list[str] = Field(default_factory=list, description="columns to break KPIs down by")
     targets: list[Target] = Field(default_factory=list)
     series_freq: Literal["day", "week"] = "day"
     baseline: Window | None = Field(None, description="control-chart limits come from here")
@@ -183,5 +188,81 @@ class ScorecardParams(StudyBase):
         default_factory=dict, description="kpi -> display name, e.g. frt_median: Waiting time")
 
 
+class CustomMetric(Strict):
+    """A plain column compared between periods (e.g. a unit-level score)."""
+
+    name: Identifier
+    column: str
+    type: Literal["duration", "continuous", "binary"]
+    direction: Literal["higher", "lower"]
+    unit: str = ""
+    label: str | None = None
+    range: tuple[float, float] | None = Field(None, description="valid values, e.g. [1, 5]")
+
+
+class Goal(Strict):
+    """An improvement goal: ``{metric: nps, change: 5, unit: absolute}`` (NPS +5 points) or
+    ``{metric: ttr, change: -10, unit: percent}`` (resolution time −10 %)."""
+
+    metric: str
+    change: float
+    unit: Literal["absolute", "percent"]
+    label: str | None = None
+
+
+class ItsSpec(Strict):
+    freq: Literal["day", "week"] = "week"
+    metrics: list[str] = Field(min_length=1, description="KPIs of the KPI engine")
+    seasonal: Literal["none", "weekday", "month"] = "none"
+    lags: int | None = Field(None, ge=0, description="Newey–West lag (default: rule of thumb)")
+
+
+class Bootstrap(Strict):
+    resamples: int = Field(2000, ge=200, le=100_000)
+    method: Literal["BCa", "percentile"] = "BCa"
+
+
+class BeforeAfterParams(TicketSettings, StudyBase):
+    """One service measured before and after an intervention."""
+
+    study_type: Literal["before_after"]
+    data: DataSource
+    design: Literal["independent", "paired"] = "independent"
+    unit: str | None = Field(None, description="unit id column (agents, branches): paired design")
+    intervention: dt.datetime | None = Field(
+        None, description="first moment of the after period (ticket tables)")
+    period_column: str | None = Field(None, description="column saying before/after (unit tables)")
+    before_value: str = "before"
+    after_value: str = "after"
+    washout_days_before: float = Field(0, ge=0, description="days before the intervention left out")
+    washout_days_after: float = Field(0, ge=0, description="days after the intervention left out")
+    filters: dict[str, list[str]] = Field(default_factory=dict,
+                                          description="column -> values kept, e.g. channel: [chat]")
+    metrics: list[str] = Field(default_factory=list, description="built-in metrics (frt, ttr …)")
+    custom_metrics: list[CustomMetric] = Field(default_factory=list)
+    segments: list[str] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list, description="judged in each period")
+    goals: list[Goal] = Field(default_factory=list)
+    its: ItsSpec | None = None
+    control_charts: list[str] = Field(default_factory=list, description="KPIs, before = baseline")
+    bootstrap: Bootstrap = Field(default_factory=Bootstrap)
+    power: Fraction = Field(0.8, description="power for the minimum detectable effect")
+    labels: dict[str, str] = Field(default_factory=dict, description="metric -> display name")
+
+    @model_validator(mode="after")
+    def _design(self):
+        if (self.intervention is None) == (self.period_column is None):
+            raise ValueError("give either intervention (a ticket table) or period_column (a unit "
+                             "table) | e.g. intervention: 2026-04-01 or period_column: period.")
+        if self.design == "paired" and not self.unit:
+            raise ValueError("the paired design needs the unit column | add unit: agent_id (the "
+                             "column naming the agents, branches or customers).")
+        if not self.metrics and not self.custom_metrics:
+            raise ValueError("no metrics to compare | add metrics: [frt, fcr, …] or "
+                             "custom_metrics.")
+        return self
+
+
 #: study_type -> parameter model. The template notebook is notebooks/<study_type>.ipynb.
-STUDY_TYPES: dict[str, type[StudyBase]] = {"scorecard": ScorecardParams}
+STUDY_TYPES: dict[str, type[StudyBase]] = {"scorecard": ScorecardParams,
+                                           "before_after": BeforeAfterParams}

@@ -21,6 +21,12 @@ TRUTH = {
         "frt_median_min": {"phone": 2.0, "chat": 4.0, "email": 45.0},
         "ttr_median_h": {"phone": 1.0, "chat": 3.0, "email": 20.0},
     },
+    "agent_coaching": {
+        "intervention": "coaching programme for every agent between the two periods",
+        "csat_uplift": 0.15,  # mean CSAT per agent +0.15 after coaching
+        "handle_time_ratio": 0.9,  # average handle time × 0.9
+        "qa_pass_before": 0.5, "qa_pass_after": 0.7,  # quality-audit pass probability
+    },
     "branch_visits": {
         "intervention": "queueing system at branches B01-B04 from 2026-04-01",
         "wait_ratio": 0.7,  # waiting times × 0.7 at adopting branches after adoption
@@ -154,6 +160,29 @@ def branch_visits(seed: int = 12, start="2026-01-05", end="2026-06-27",
     return df.reset_index(drop=True)
 
 
+def agent_coaching(seed: int = 13, n_agents: int = 48) -> pd.DataFrame:
+    """One row per agent and period (before/after a coaching programme): a paired unit table."""
+    truth = TRUTH["agent_coaching"]
+    rng = np.random.default_rng(seed)
+    skill = rng.normal(0, 1, n_agents)
+    rows = []
+    for i in range(n_agents):
+        for period in ("before", "after"):
+            after = period == "after"
+            csat = 3.9 + 0.15 * skill[i] + (truth["csat_uplift"] if after else 0) + \
+                rng.normal(0, 0.12)
+            aht = 9.0 * np.exp(-0.08 * skill[i] + rng.normal(0, 0.1)) * \
+                (truth["handle_time_ratio"] if after else 1)
+            qa_p = truth["qa_pass_after"] if after else truth["qa_pass_before"]
+            rows.append({
+                "agent_id": f"A{i + 1:03d}", "agent_name": f"{_FIRST[i % 16]} {_LAST[i % 10]}",
+                "team": ["north", "south", "east"][i % 3], "period": period,
+                "tickets": int(rng.integers(60, 140)), "csat_mean": round(float(csat), 3),
+                "handle_time_min": round(float(aht), 2),
+                "qa_pass": bool(rng.random() < qa_p + 0.05 * skill[i])})
+    return pd.DataFrame(rows)
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     """CSV with fixed formatting, so the same frame always gives the same bytes."""
     df.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S", lineterminator="\n")
@@ -162,9 +191,11 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 def write_demo(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     tickets, visits = out / "support_tickets.csv", out / "branch_visits.parquet"
+    coaching = out / "agent_coaching.csv"
     write_csv(support_tickets(), tickets)
     branch_visits().to_parquet(visits, index=False, compression="zstd")
-    return [tickets, visits]
+    write_csv(agent_coaching(), coaching)
+    return [tickets, visits, coaching]
 
 
 def main(argv=None) -> int:

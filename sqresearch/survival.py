@@ -86,6 +86,16 @@ def kaplan_meier(durations, events, alpha: float = 0.05) -> KaplanMeier:
     return KaplanMeier(table, int(d.size), int(e.sum()), alpha)
 
 
+def km_median(durations: np.ndarray, events: np.ndarray) -> float:
+    """The Kaplan–Meier median alone, with no table or bands: for bootstrap loops."""
+    times, inverse = np.unique(durations, return_inverse=True)
+    n_event = np.bincount(inverse, weights=events, minlength=times.size)
+    n_total = np.bincount(inverse, minlength=times.size)
+    n_risk = durations.size - np.concatenate([[0], np.cumsum(n_total)[:-1]])
+    surv = np.cumprod(1 - n_event / n_risk)
+    return _first_crossing(times, surv, 0.5)
+
+
 def _first_crossing(t: np.ndarray, s: np.ndarray, level: float) -> float:
     """When the curve ``s`` reaches ``level``, read as R's ``survival:::findq`` reads it.
 

@@ -49,3 +49,19 @@ def judge_table(kpis: pd.DataFrame, targets) -> pd.DataFrame:
     cols = ["target", "kpi", "group_by", "group", "estimate", "ci_low", "ci_high", "n", "unit",
             "op", "value", "status", "certainty"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def judge_goal(change: float, ci_low: float, ci_high: float) -> str:
+    """An improvement goal against the CI of the achieved change (both in the goal's unit).
+
+    ``achieved`` when the whole interval is at or beyond the goal, ``not achieved`` when it is
+    entirely short of it, ``inconclusive`` when it contains it. A goal of +5 wants a rise of at
+    least 5; a goal of −10 a fall of at least 10.
+    """
+    if math.isnan(ci_low) or math.isnan(ci_high):
+        return "inconclusive"
+    if change >= 0:
+        return "achieved" if ci_low >= change else ("not achieved" if ci_high < change
+                                                     else "inconclusive")
+    return "achieved" if ci_high <= change else ("not achieved" if ci_low > change
+                                                 else "inconclusive")

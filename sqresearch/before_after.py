@@ -1,0 +1,530 @@
+"""The before/after study: one service measured before and after an intervention.
+
+``load`` reads and checks the data (the runner calls it before any kernel starts): filters, the
+two periods and the wash-out, empty periods, an intervention outside the data, paired units
+missing a period. ``BeforeAfter`` runs every comparison (``prepost``), the interrupted time
+series, control charts, targets and goals, and writes the caveats and the plain summary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from . import caveats, compare, kpi, power, tables
+from . import params as params_mod
+from .bizhours import Schedule
+from .control import ControlChart, p_chart, xmr
+from .data import LoadedTable, Role, load_table
+from .errors import DataError, Problem
+from .its import ItsResult, interrupted_time_series
+from .prepost import BUILTIN, RATIO_NAMES, Comparison, MetricSpec, compare_metric
+from .results import Results
+from .schemas import REQUIRED_TICKET_ROLES, BeforeAfterParams
+from .targets import judge_goal, judge_table
+
+STUDY_TYPE = "before_after"
+_NEEDS = {"frt": ("first_response",), "frt_bh": ("first_response",), "ttr": ("resolved",),
+          "ttr_bh": ("resolved",), "reopen": ("reopened", "resolved"), "complaint": ("complaint",),
+          "csat": ("csat",), "csat_top2": ("csat",), "ces": ("ces",), "nps": ("nps",)}
+
+
+def metric_specs(p: BeforeAfterParams) -> list[MetricSpec]:
+    specs = []
+    for name in p.metrics:
+        if name in BUILTIN:
+            spec = BUILTIN[name]
+        else:
+            sla = next(s for s in p.sla if f"sla_{s.name}" == name)
+            spec = MetricSpec(name, kpi.sla_kpi(sla).label, "binary", "share", "higher", name)
+        specs.append(spec)
+    for m in p.custom_metrics:
+        unit = m.unit or ("share" if m.type == "binary" else "")
+        specs.append(MetricSpec(m.name, m.label or m.column, m.type, unit, m.direction, m.name))
+    return [replace(s, label=p.labels.get(s.name, s.label)) for s in specs]
+
+
+def _needs(name: str, p: BeforeAfterParams) -> tuple[str, ...]:
+    if name == "fcr":
+        return kpi.fcr_needs(p.fcr.method)
+    if name.startswith("sla_"):
+        sla = next(s for s in p.sla if f"sla_{s.name}" == name)
+        return ("first_response",) if sla.clock == "first_response" else ("resolved",)
+    return _NEEDS.get(name, ())
+
+
+def assign_periods(frame: pd.DataFrame, p: BeforeAfterParams) -> pd.Series:
+    """before / after / washout / other for every row."""
+    if p.period_column:
+        col = frame[p.period_column].astype("string")
+        return col.map({p.before_value: "before", p.after_value: "after"}).fillna("other")
+    t0 = pd.Timestamp(p.intervention)
+    created = frame["created"]
+    out = pd.Series("washout", index=frame.index, dtype=object)
+    out[created < t0 - pd.Timedelta(days=p.washout_days_before)] = "before"
+    out[created >= t0 + pd.Timedelta(days=p.washout_days_after)] = "after"
+    return out
+
+
+def load(p: BeforeAfterParams, source: str) -> LoadedTable:
+    """Read, filter and split the data into periods; every problem found is raised together."""
+    custom = {m.name: Role("bool") if m.type == "binary" else
+              Role("score", *(m.range or (-math.inf, math.inf))) for m in p.custom_metrics}
+    src = p.data.model_copy(update={"columns": {**p.data.columns,
+                                                **{m.name: m.column for m in p.custom_metrics}}})
+    tickets = p.period_column is None
+    roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
+    required = REQUIRED_TICKET_ROLES + tuple(custom) if tickets else tuple(custom)
+    keep = [*p.segments, *filter(None, [p.unit, p.period_column]), *p.filters]
+    keep = tuple(dict.fromkeys(c for c in keep if c not in roles))
+    table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
+                       source)
+    frame = table.frame
+    problems = []
+    for name in p.metrics:
+        missing = [r for r in _needs(name, p) if r not in frame]
+        if missing:
+            problems.append(Problem(f"key 'metrics' ({name})", f"needs column role(s) {missing}, "
+                                    f"not found in {p.data.path}.",
+                                    "map them in data.columns, or drop the metric."))
+    for col, values in p.filters.items():
+        table.exclude(~frame[col].astype("string").isin([str(v) for v in values]).to_numpy(),
+                      f"not {col} in {values}", col)
+        frame = table.frame
+    if problems:
+        raise DataError(source, problems)
+    period = assign_periods(frame, p)
+    if tickets:
+        lo, hi = frame["created"].min(), frame["created"].max()
+        if not (lo < pd.Timestamp(p.intervention) <= hi):
+            raise DataError(source, Problem("key 'intervention'", f"{p.intervention} is outside "
+                                            f"the data ({lo:%Y-%m-%d} to {hi:%Y-%m-%d}).",
+                                            "give a date inside the data's range."))
+        table.exclude((period == "washout").to_numpy(), "inside the wash-out window", "created")
+    else:
+        table.exclude((period == "other").to_numpy(), f"{p.period_column} is neither "
+                      f"{p.before_value!r} nor {p.after_value!r}", p.period_column)
+    period = assign_periods(table.frame, p)
+    for name in ("before", "after"):
+        if not (period == name).any():
+            raise DataError(source, Problem(f"the {name} period", "holds no rows" +
+                                            (" after filters and wash-out" if tickets else "") +
+                                            ".", "check the intervention date, the wash-out, "
+                                            "the filters and the period values."))
+    if p.design == "paired":
+        _check_pairs(table, period, p, source)
+    return table
+
+
+def _check_pairs(table: LoadedTable, period: pd.Series, p: BeforeAfterParams, source: str):
+    seen = pd.crosstab(table.frame[p.unit], period)
+    lonely = seen.index[(seen.get("before", 0) == 0) | (seen.get("after", 0) == 0)]
+    if len(lonely) == 0:
+        return
+    if p.data.on_invalid == "error":
+        shown = ", ".join(map(str, lonely[:10])) + (" …" if len(lonely) > 10 else "")
+        raise DataError(source, Problem(f"column {p.unit!r}", f"{len(lonely)} unit(s) have data "
+                                        f"in only one period: {shown}.",
+                                        "the paired design needs every unit in both periods: "
+                                        "remove them, set data.on_invalid: exclude, or use "
+                                        "design: independent."))
+    table.exclude(table.frame[p.unit].isin(lonely).to_numpy(), "unit missing a period", p.unit)
+    if len(table.frame[p.unit].unique()) < 2:
+        raise DataError(source, Problem(f"column {p.unit!r}", "fewer than two units are in both "
+                                        "periods.", "use design: independent."))
+
+
+def _achieved_change(c: Comparison, unit: str) -> tuple[float, float, float]:
+    """The change a goal is judged on, with its CI. Percent goals: the ratio turned into a %
+    change, or the bootstrap % change in the median. Absolute goals: the primary difference, or
+    the bootstrap difference in medians where the primary estimate is a ratio."""
+    first = c.tests.iloc[0]
+    boot = {r.estimate_name: r for r in c.tests.itertuples() if r.test == "bootstrap"}
+    if unit == "percent":
+        if first.estimate_name in RATIO_NAMES:
+            return tuple(100 * (v - 1) for v in (first.estimate, first.ci_low, first.ci_high))
+        row = boot.get("% change in the median")
+    else:
+        row = boot.get("difference in medians") if first.estimate_name in RATIO_NAMES else first
+    return (row.estimate, row.ci_low, row.ci_high) if row is not None else (math.nan,) * 3
+
+
+def _fmt_p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+class BeforeAfter:
+    """Everything the before/after template shows, computed once."""
+
+    def __init__(self, params: BeforeAfterParams, source: str = "notebook parameters"):
+        self.params = p = params
+        self.source = source
+        self.table = load(p, source)
+        self.tickets = p.period_column is None
+        frame = self.table.frame
+        self.ctx = None
+        if self.tickets:
+            cut = pd.Timestamp(p.data_cut) if p.data_cut else max(
+                frame[c].max() for c in ("created", "first_response", "resolved") if c in frame)
+            self.ctx = kpi.Context(data_cut=cut, schedule=Schedule.from_params(p.business_hours),
+                                   alpha=p.alpha, csat_scale=p.scales.csat,
+                                   fcr_method=p.fcr.method,
+                                   repeat_window_days=p.fcr.repeat_window_days, slas=tuple(p.sla))
+            self.table.exclude((frame["created"] > cut).to_numpy(), "created after the data cut",
+                               "created")
+            frame = kpi.prepare(self.table.frame, self.ctx)
+            if "csat" in frame:
+                frame["csat_top2"] = (frame["csat"] >= p.scales.csat[1] - 1).astype(float).where(
+                    frame["csat"].notna())
+        frame["period"] = assign_periods(frame, p)
+        self.frame = frame
+        self.specs = metric_specs(p)
+
+    @classmethod
+    def from_notebook(cls, namespace: dict, names: set[str]) -> BeforeAfter:
+        ipython = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+        injected = {n for n in names if not n.startswith("_")} - ipython
+        return cls(params_mod.from_namespace(namespace, STUDY_TYPE, injected))
+
+    # --- comparisons -----------------------------------------------------------------------
+    def values(self, metric: str, segment: str = "all"):
+        """(before, after, events_before, events_after, one_per_unit) as compared."""
+        spec = next(x for x in self.specs if x.name == metric)
+        df = self.frame
+        if segment != "all":
+            col, level = segment.split("=", 1)
+            df = df[df[col].astype(str) == level]
+        return self._arrays(df, spec)
+
+    def _arrays(self, df: pd.DataFrame, spec: MetricSpec):
+        """(before, after, events_before, events_after, one_per_unit) for one metric."""
+        col = spec.column
+        if self.params.design == "paired":
+            unit = self.params.unit
+            values = df[[unit, "period", col]].dropna()
+            if spec.type == "duration":
+                values = values[values[col] > 0].assign(**{col: np.log(values[col])})
+            wide = values.groupby([unit, "period"])[col].mean().unstack("period")
+            if spec.type == "duration":
+                wide = np.exp(wide)
+            counts = values.groupby([unit, "period"]).size()
+            both = wide.dropna()
+            return (both["before"].to_numpy(), both["after"].to_numpy(), None, None,
+                    bool((counts == 1).all()))
+        b, a = df[df["period"] == "before"], df[df["period"] == "after"]
+        if spec.type == "censored":
+            return (b[col].to_numpy(), a[col].to_numpy(), b[spec.event].to_numpy(),
+                    a[spec.event].to_numpy(), False)
+        return b[col].dropna().to_numpy(), a[col].dropna().to_numpy(), None, None, False
+
+    def _compare(self, spec: MetricSpec, df: pd.DataFrame, segment: str) -> Comparison:
+        b, a, eb, ea, one = self._arrays(df, spec)
+        p = self.params
+        design = "independent" if spec.type == "censored" else p.design
+        return compare_metric(b, a, spec, design, p.alpha, p.seed, p.bootstrap.resamples,
+                              p.bootstrap.method, eb, ea, one, segment)
+
+    @cached_property
+    def comparisons(self) -> list[Comparison]:
+        out = []
+        for spec in self.specs:
+            out.append(self._compare(spec, self.frame, "all"))
+            for seg in self.params.segments:
+                for level, part in self.frame.groupby(seg, sort=True):
+                    if (part["period"] == "before").sum() >= 2 and \
+                            (part["period"] == "after").sum() >= 2:
+                        out.append(self._compare(spec, part, f"{seg}={level}"))
+        return out
+
+    @cached_property
+    def effects(self) -> pd.DataFrame:
+        """One row per metric and segment: the primary test, with Holm-adjusted p-values across
+        all of them."""
+        rows = []
+        for c in self.comparisons:
+            r = c.primary
+            rows.append({"metric": c.metric.name, "label": c.metric.label, "segment": c.segment,
+                         "unit": c.metric.unit, "test": r.test, "estimate_name": r.estimate_name,
+                         "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                         "statistic_name": r.statistic_name, "statistic": r.statistic,
+                         "p_value": r.p_value, "n_before": r.n_before, "n_after": r.n_after,
+                         "improved": c.improved(), "reason": r.reason, "method": r.method})
+        df = pd.DataFrame(rows)
+        df["p_holm"] = compare.holm(df["p_value"])
+        sig = df["p_holm"] < self.params.alpha
+        df["verdict"] = np.where(~sig, "no clear change",
+                                 np.where(df["improved"] == True, "improved", "worsened"))  # noqa: E712
+        return df
+
+    def comparison(self, metric: str, segment: str = "all") -> Comparison:
+        return next(c for c in self.comparisons if c.metric.name == metric and
+                    c.segment == segment)
+
+    @cached_property
+    def mde(self) -> pd.DataFrame:
+        """Minimum detectable effect at the study's power, per metric (whole sample)."""
+        rows = []
+        p = self.params
+        for spec in self.specs:
+            b, a, *_ = self._arrays(self.frame, spec)
+            b, a = b[~np.isnan(b)], a[~np.isnan(a)]
+            paired = p.design == "paired" and spec.type != "censored"
+            value, text = math.nan, "not computed for censored durations"
+            if spec.type == "duration" and (b > 0).all() and (a > 0).all():
+                sd = np.std(np.log(a) - np.log(b), ddof=1) if paired else math.sqrt(
+                    (np.var(np.log(b), ddof=1) + np.var(np.log(a), ddof=1)) / 2)
+                d = power.mde_means(b.size, a.size, sd, p.alpha, p.power, paired)
+                value = 100 * (math.exp(-d if spec.direction == "lower" else d) - 1)
+                text = f"{value:+.1f} % (ratio of geometric means)"
+            elif spec.type in ("continuous", "nps") or (spec.type == "binary" and paired):
+                sd = np.std(a - b, ddof=1) if paired else math.sqrt(
+                    (np.var(b, ddof=1) + np.var(a, ddof=1)) / 2)
+                if spec.type == "nps" and not paired:
+                    sd = 100 * math.sqrt((np.mean(b >= 9) + np.mean(b <= 6)) -
+                                         (np.mean(b >= 9) - np.mean(b <= 6)) ** 2)
+                value = power.mde_means(b.size, a.size, sd, p.alpha, p.power, paired)
+                text = f"{tables.fmt(value, spec.unit)} (difference)"
+            elif spec.type == "binary":
+                value = power.mde_proportions(float(np.mean(b)), b.size, a.size, p.alpha,
+                                              p.power, 1 if spec.direction == "higher" else -1)
+                text = f"{100 * value:.1f} percentage points"
+            rows.append({"metric": spec.name, "label": spec.label, "mde": value, "text": text})
+        return pd.DataFrame(rows)
+
+    # --- goals and targets ---------------------------------------------------------------------
+    @cached_property
+    def goals(self) -> pd.DataFrame:
+        rows = []
+        for g in self.params.goals:
+            c = self.comparison(g.metric)
+            est, lo, hi = _achieved_change(c, g.unit)
+            unit = "%" if g.unit == "percent" else c.metric.unit
+            rows.append({"goal": g.label or f"{c.metric.label} {g.change:+g} {unit}",
+                         "metric": g.metric, "change": g.change, "unit": g.unit, "estimate": est,
+                         "ci_low": lo, "ci_high": hi, "status": judge_goal(g.change, lo, hi)})
+        return pd.DataFrame(rows, columns=["goal", "metric", "change", "unit", "estimate",
+                                           "ci_low", "ci_high", "status"])
+
+    @cached_property
+    def kpis_by_period(self) -> pd.DataFrame | None:
+        if not self.tickets:
+            return None
+        return kpi.kpi_table(self.frame, self.ctx, by="period")
+
+    @cached_property
+    def targets(self) -> pd.DataFrame:
+        if self.kpis_by_period is None:
+            return judge_table(pd.DataFrame(columns=["kpi"]), [])
+        return judge_table(self.kpis_by_period, self.params.targets)
+
+    # --- time series -------------------------------------------------------------------------
+    @property
+    def series_freq(self) -> str:
+        return self.params.its.freq if self.params.its else "week"
+
+    @cached_property
+    def series(self) -> pd.DataFrame | None:
+        wanted = set(self.params.control_charts) | set(self.params.its.metrics
+                                                       if self.params.its else [])
+        if not self.tickets or not wanted:
+            return None
+        return kpi.series(self.frame, self.ctx, self.series_freq, wanted | {"contacts"})
+
+    def _points(self, name: str) -> pd.DataFrame:
+        s = self.series[(self.series["kpi"] == name) & (self.series["n"] > 0)]
+        return s.sort_values("date")
+
+    @cached_property
+    def its(self) -> dict[str, ItsResult]:
+        spec = self.params.its
+        if spec is None or not self.tickets:
+            return {}
+        out = {}
+        for name in spec.metrics:
+            s = self._points(name)
+            try:
+                out[name] = interrupted_time_series(s["date"], s["estimate"],
+                                                    self.params.intervention, spec.seasonal,
+                                                    spec.lags, self.params.alpha)
+            except ValueError as exc:
+                raise DataError(self.source, Problem(f"key 'its' ({name})", str(exc) + ".",
+                                                     "use a finer freq or a longer series.")
+                                ) from None
+        return out
+
+    @cached_property
+    def control_charts(self) -> list[ControlChart]:
+        out = []
+        for name in self.params.control_charts:
+            s = self._points(name)
+            base = (s["date"] < pd.Timestamp(self.params.intervention)).to_numpy()
+            if s["unit"].iloc[0] == "share":
+                out.append(p_chart(s["date"], (s["estimate"] * s["n"]).round(), s["n"], base,
+                                   name))
+            else:
+                floor = 0.0 if s["unit"].iloc[0] in ("min", "h", "business h") else None
+                out.append(xmr(s["date"], s["estimate"], base, name, lower_bound=floor))
+        return out
+
+    # --- words -----------------------------------------------------------------------------
+    def caveats(self) -> list[str]:
+        p, out = self.params, []
+        for name, res in self.its.items():
+            k = kpi.CATALOGUE.get(name)
+            t = res.term("t")
+            out.append(caveats.pre_trend(k.label if k else name, t.estimate, t.p_value, p.alpha,
+                                         k.unit if k else "", res.term("post").estimate))
+            before = res.series[~res.series["post"]]["observed"]
+            out.append(caveats.regression_to_mean(k.label if k else name, before,
+                                                  k.direction if k else "lower"))
+        if self.tickets:
+            per = self.frame["period"]
+            out.append(caveats.seasonality(self.frame.loc[per == "before", "created"],
+                                           self.frame.loc[per == "after", "created"]))
+        for c in self.comparisons:
+            if c.segment != "all":
+                continue
+            r = c.primary
+            minimum = 10 if c.design == "paired" else 30
+            out.append(caveats.small_sample(c.metric.label, int(r.n_before), int(r.n_after),
+                                            minimum))
+            if c.metric.type == "censored":
+                for d in c.descriptives.itertuples():
+                    out.append(caveats.heavy_censoring(c.metric.label, d.open_share, d.period))
+        return [c for c in out if c] + [caveats.CONTROL_GROUP_NOTE]
+
+    def describe_change(self, c: Comparison) -> str:
+        """'First response time: median 12.4 → 7.6 min; …' for one comparison."""
+        d = c.descriptives.set_index("period")
+        unit = c.metric.unit
+        if c.metric.type == "censored":
+            start = f"Kaplan–Meier median {tables.fmt(d.loc['before', 'median'], unit)} → " \
+                    f"{tables.fmt(d.loc['after', 'median'], unit)}"
+        elif c.metric.type == "nps":
+            start = f"{tables.fmt(d.loc['before', 'nps'], 'points')} → " \
+                    f"{tables.fmt(d.loc['after', 'nps'], 'points')}"
+        elif c.metric.type == "binary":
+            start = f"{tables.fmt(d.loc['before', 'mean'], 'share')} → " \
+                    f"{tables.fmt(d.loc['after', 'mean'], 'share')}"
+        else:
+            stat = "median" if c.metric.type == "duration" else "mean"
+            col = "p50" if stat == "median" else "mean"
+            start = f"{stat} {tables.fmt(d.loc['before', col], unit)} → " \
+                    f"{tables.fmt(d.loc['after', col], unit)}"
+        r = c.primary
+        e = self.effects[(self.effects["metric"] == c.metric.name) &
+                         (self.effects["segment"] == c.segment)].iloc[0]
+        if r.estimate_name in RATIO_NAMES:
+            est = f"{100 * (r.estimate - 1):+.0f} % ({r.estimate_name} {r.estimate:.2f}, " \
+                  f"{100 * (1 - self.params.alpha):g} % CI {100 * (r.ci_low - 1):+.0f} % to " \
+                  f"{100 * (r.ci_high - 1):+.0f} %)"
+        else:
+            est = f"{r.estimate_name} {self.fmt_change(r.estimate, c.metric)} " \
+                  f"({self.fmt_range(r.ci_low, r.ci_high, c.metric)})"
+        return f"{start}; {est}, Holm-adjusted {_fmt_p(e.p_holm)} — **{e.verdict}**"
+
+    @staticmethod
+    def fmt_change(value: float, spec: MetricSpec) -> str:
+        """A change as people read it: '+7.6 points' for shares, '−0.8 min', '+5.0' NPS."""
+        if math.isnan(value):
+            return "–"
+        if spec.unit == "share":
+            return f"{100 * value:+.1f} points"
+        if spec.unit == "points":
+            return f"{value:+.1f} points"
+        text = tables.fmt(abs(value), spec.unit)
+        return ("+" if value >= 0 else "−") + text
+
+    def fmt_range(self, low: float, high: float, spec: MetricSpec) -> str:
+        return (f"{100 * (1 - self.params.alpha):g} % CI {self.fmt_change(low, spec)} to "
+                f"{self.fmt_change(high, spec)}")
+
+    def summary_lines(self) -> list[str]:
+        p = self.params
+        per = self.frame["period"]
+        what = (f"{len(self.frame):,} {'tickets' if self.tickets else 'rows'} "
+                f"({(per == 'before').sum():,} before, {(per == 'after').sum():,} after)")
+        when = (f"the intervention on {pd.Timestamp(p.intervention):%d %b %Y}" if self.tickets
+                else f"{p.period_column} = {p.before_value!r} vs {p.after_value!r}")
+        design = ("the same units measured twice (paired by "
+                  f"{p.unit})" if p.design == "paired" else "independent periods")
+        lines = [f"**What was compared.** {what}, split at {when}; {design}."]
+        for c in self.comparisons:
+            if c.segment == "all":
+                lines.append(f"- **{c.metric.label}**: {self.describe_change(c)}.")
+        for seg in p.segments:
+            part = self.effects[self.effects["segment"].str.startswith(f"{seg}=")]
+            if len(part):
+                better = part[part["verdict"] == "improved"]
+                names = ", ".join(f"{r.label} in {r.segment.split('=', 1)[1]}"
+                                  for r in better.itertuples()) or "none"
+                lines.append(f"By {seg}: clear improvements — {names} (see the forest plot).")
+        for g in self.goals.itertuples():
+            spec = next(x for x in self.specs if x.name == g.metric)
+            if g.unit == "percent":
+                change = (f"{g.estimate:+.1f} % (CI {g.ci_low:+.1f} % to {g.ci_high:+.1f} %)"
+                          if not math.isnan(g.estimate) else "not estimable")
+            else:
+                change = (f"{self.fmt_change(g.estimate, spec)} "
+                          f"({self.fmt_range(g.ci_low, g.ci_high, spec)})")
+            lines.append(f"Goal *{g.goal}*: **{g.status}** — achieved change {change}.")
+        n_cav = len(self.caveats()) - 1
+        lines.append(f"{n_cav} caveat(s) apply (see Caveats). {caveats.CONTROL_GROUP_NOTE}")
+        return lines
+
+    # --- record ----------------------------------------------------------------------------
+    def results(self) -> Results:
+        p = self.params
+        res = Results(p.study_id, STUDY_TYPE, p.alpha)
+        res.seed = p.seed
+        res.inputs = [self.table.source.as_dict()]
+        res.data_quality = self.table.quality.to_dict("records")
+        res.summary_lines = self.summary_lines()
+        for c, e in zip(self.comparisons, self.effects.itertuples(), strict=True):
+            grp = {} if c.segment == "all" else dict([c.segment.split("=", 1)])
+            suffix = "" if c.segment == "all" else f".{c.segment}"
+            for t in c.tests.itertuples():
+                key = f"effect.{c.metric.name}{suffix}" if t.role == "primary" else \
+                    f"test.{c.metric.name}{suffix}.{t.test}.{t.estimate_name}".replace(" ", "_")
+                res.add(key, f"{c.metric.label}: {t.estimate_name}", t.estimate,
+                        ci=(t.ci_low, t.ci_high), statistic=t.statistic,
+                        statistic_name=t.statistic_name or None, p_value=t.p_value,
+                        n=t.n_before + t.n_after, unit=c.metric.unit, method=t.method,
+                        verdict=e.verdict if t.role == "primary" else None, group=grp)
+            res.add(f"holm.{c.metric.name}{suffix}", f"{c.metric.label}: Holm-adjusted p",
+                    e.p_holm, method="Holm across all metrics and segments", group=grp)
+            for d in c.descriptives.itertuples():
+                for stat in ("mean", "p50", "p90", "median", "nps"):
+                    if hasattr(d, stat) and not pd.isna(getattr(d, stat)):
+                        res.add(f"desc.{c.metric.name}{suffix}.{d.period}.{stat}",
+                                f"{c.metric.label}, {d.period}: {stat}", getattr(d, stat),
+                                n=d.n, unit=c.metric.unit, group=grp)
+        for m in self.mde.itertuples():
+            res.add(f"mde.{m.metric}", f"{m.label}: minimum detectable effect", m.mde,
+                    method=f"{100 * p.power:g} % power, two-sided alpha {p.alpha:g}: {m.text}")
+        for i, g in enumerate(self.goals.itertuples()):
+            res.add(f"goal.{i}.{g.metric}", g.goal, g.estimate, ci=(g.ci_low, g.ci_high),
+                    unit="%" if g.unit == "percent" else "", verdict=g.status,
+                    method=f"goal {g.change:+g} ({g.unit}) judged on the CI")
+        for r in self.targets.itertuples():
+            res.add(f"target.{r.kpi}{r.op}{r.value:g}.period={r.group}", r.target, r.estimate,
+                    ci=(r.ci_low, r.ci_high), n=r.n, unit=r.unit, verdict=f"{r.status} "
+                    f"({r.certainty})", group={"period": r.group})
+        for name, its in self.its.items():
+            for term in ("t", "post", "since"):
+                row = its.term(term)
+                res.add(f"its.{name}.{term}", f"{name}: {row.label}", row.estimate,
+                        ci=(row.ci_low, row.ci_high), statistic=row.z, statistic_name="z",
+                        p_value=row.p_value, n=its.n, method=f"segmented regression, "
+                        f"Newey–West lag {its.lags} ({its.lag_rule})")
+        for chart in self.control_charts:
+            res.add(f"control.{chart.kpi}.signals", f"{chart.kpi}: {chart.kind}-chart signals",
+                    len(chart.signals), n=int((~chart.points["baseline"]).sum()),
+                    method="limits from the before period")
+        overall = self.effects[self.effects["segment"] == "all"]
+        res.headline = "; ".join(f"{r.label}: {r.verdict}" for r in overall.itertuples())
+        return res
