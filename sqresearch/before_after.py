@@ -439,6 +439,18 @@ class BeforeAfter:
         text = tables.fmt(abs(value), spec.unit)
         return ("+" if value >= 0 else "−") + text
 
+    def fmt_test_estimate(self, row, spec: MetricSpec) -> str:
+        """One test row's estimate with its CI, in the estimate's own unit."""
+        e, lo, hi = row.estimate, row.ci_low, row.ci_high
+        if row.estimate_name in RATIO_NAMES:
+            ci = f" ({lo:.3f} to {hi:.3f})" if not math.isnan(lo) else ""
+            return f"{e:.3f}{ci}"
+        if row.estimate_name.startswith("%"):
+            ci = f" ({lo:+.1f} % to {hi:+.1f} %)" if not math.isnan(lo) else ""
+            return f"{e:+.1f} %{ci}"
+        ci = f" ({self.fmt_range(lo, hi, spec)})" if not math.isnan(lo) else ""
+        return self.fmt_change(e, spec) + ci
+
     def fmt_range(self, low: float, high: float, spec: MetricSpec) -> str:
         return (f"{100 * (1 - self.params.alpha):g} % CI {self.fmt_change(low, spec)} to "
                 f"{self.fmt_change(high, spec)}")

@@ -172,10 +172,13 @@ def km_curves(curves: dict, label: str, unit: str, ax=None):
     return ax
 
 
-def forest(effects: pd.DataFrame, label: str, null: float, xlabel: str, ax=None):
-    """Estimates with CIs per segment (rows of ``effects`` for one metric), a line at no change."""
+def forest(effects: pd.DataFrame, label: str, null: float, xlabel: str, scale: float = 1.0,
+           ax=None):
+    """Estimates with CIs per segment (rows of ``effects`` for one metric), a line at no change;
+    ``scale`` multiplies the values (100 turns share differences into percentage points)."""
     ax = _ax(ax, (8, 0.38 * len(effects) + 1.2))
-    e = effects.iloc[::-1]
+    e = effects.iloc[::-1].copy()
+    e[["estimate", "ci_low", "ci_high"]] *= scale
     y = range(len(e))
     ax.errorbar(e["estimate"], list(y), xerr=[(e["estimate"] - e["ci_low"]).clip(lower=0),
                                               (e["ci_high"] - e["estimate"]).clip(lower=0)],

@@ -70,8 +70,17 @@ def add_toc(html: str) -> str:
     html = _HEADING.sub(visit, html)
     if not entries:
         return html
-    items = "".join(f'<li class="sqr-toc-h{lv}"><a href="#{i}">{t}</a></li>'
-                    for lv, i, t in entries)
+    items, open_sub = "", False
+    for level, ident, text in entries:  # h3 entries nest under the h2 before them
+        link = f'<a href="#{ident}">{text}</a>'
+        if level == "3":
+            items += ("" if open_sub else "<ol>") + f'<li class="sqr-toc-h3">{link}</li>'
+            open_sub = True
+        else:
+            items += ("</ol></li>" if open_sub else ("</li>" if items else "")) + \
+                f'<li class="sqr-toc-h2">{link}'
+            open_sub = False
+    items += "</ol></li>" if open_sub else "</li>"
     nav = (f'<nav class="sqr-toc" aria-label="Contents"><strong>Contents</strong>'
            f"<ol>{items}</ol></nav>")
     if "<main>" in html:
