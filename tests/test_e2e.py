@@ -14,7 +14,8 @@ from conftest import ROOT, snapshot
 from sqresearch import cli, data, runner
 
 pytestmark = pytest.mark.e2e
-STUDIES = {"support_desk_scorecard", "branch_network_scorecard"}
+STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch",
+           "agent_coaching"}
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,19 @@ def test_results_json_schema(run_all):
     fcr = next(r for r in res["results"] if r["key"] == "target.fcr>=0.75")
     assert fcr["verdict"] == "not met (clear)" and fcr["ci_high"] < 0.75
     assert res["inputs"][0]["rows"] == 4530
+
+
+def test_before_after_reports(run_all):
+    _, out, _ = run_all
+    res = json.loads((out / "chatbot_launch" / "results.json").read_text())
+    effect = next(r for r in res["results"] if r["key"] == "effect.frt")
+    assert effect["verdict"] == "improved" and effect["p_value"] < 0.001
+    assert effect["statistic_name"] == "t" and effect["ci_high"] < 1
+    html = (out / "agent_coaching" / "report.html").read_text()
+    assert "McNemar" in html and "Anna Schmidt" not in html  # agent names are dropped
+    for section in ("Design and methods", "Results per metric", "Segments", "Caveats",
+                    "Minimum detectable effects"):
+        assert f">{section}<" in html
 
 
 def test_manifest_records_what_produced_the_report(run_all):

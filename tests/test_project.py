@@ -52,9 +52,10 @@ def test_every_demo_study_validates(path):
     assert p.study_id
 
 
-def test_at_least_two_scorecard_studies():
+def test_at_least_two_demo_studies_per_type():
     types = [params.load(p).study_type for p in runner.list_studies()]
-    assert types.count("scorecard") >= 2
+    for study_type in STUDY_TYPES:
+        assert types.count(study_type) >= 2, study_type
 
 
 def test_ci_runs_the_readme_test_command():

@@ -1,0 +1,197 @@
+"""The before/after study: known effects recovered, honest error rates, test choice, goals,
+caveats, and the bad inputs the issue names (clear message, exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, demo_params, snapshot, write_params
+
+from sqresearch import caveats, params, prepost, simulate
+from sqresearch.before_after import BeforeAfter
+from sqresearch.targets import judge_goal
+
+
+@pytest.fixture(scope="module")
+def chatbot():
+    return BeforeAfter(params.load(ROOT / "params" / "chatbot_launch.yaml"))
+
+
+@pytest.fixture(scope="module")
+def coaching():
+    return BeforeAfter(params.load(ROOT / "params" / "agent_coaching.yaml"))
+
+
+def _effect(study, metric, segment="all"):
+    e = study.effects
+    return e[(e.metric == metric) & (e.segment == segment)].iloc[0]
+
+
+def test_chatbot_study_recovers_the_simulated_effects(chatbot):
+    truth = simulate.TRUTH["support_tickets"]
+    frt = _effect(chatbot, "frt")
+    assert frt.estimate_name == "ratio of geometric means"
+    assert frt.ci_low <= truth["chat_frt_ratio"] <= frt.ci_high and frt.verdict == "improved"
+    fcr = _effect(chatbot, "fcr")
+    assert fcr.ci_low <= truth["chat_fcr_uplift"] <= fcr.ci_high
+    assert set(chatbot.frame["channel"]) == {"chat"}  # the filter holds
+    q = chatbot.table.quality.set_index("check")
+    assert q.loc["inside the wash-out window", "rows"] > 0
+
+
+def test_coaching_study_recovers_the_simulated_effects(coaching):
+    truth = simulate.TRUTH["agent_coaching"]
+    csat = _effect(coaching, "csat_mean")
+    assert csat.test == "paired t-test" and csat.ci_low <= truth["csat_uplift"] <= csat.ci_high
+    aht = _effect(coaching, "handle_time")
+    assert aht.ci_low <= truth["handle_time_ratio"] <= aht.ci_high
+    qa = _effect(coaching, "qa_pass")
+    assert qa.test == "McNemar"  # one 0/1 outcome per agent and period
+    diff = truth["qa_pass_after"] - truth["qa_pass_before"]
+    assert qa.ci_low <= diff <= qa.ci_high
+
+
+def test_holm_runs_across_metrics_and_segments(chatbot):
+    e = chatbot.effects
+    assert len(e) == 6 * 4  # six metrics, overall + three teams
+    assert (e.p_holm >= e.p_value - 1e-15).all() and e.p_holm.max() <= 1
+
+
+def test_its_and_control_chart_see_the_launch(chatbot):
+    level = chatbot.its["frt_median"].term("post")
+    assert level.ci_high < 0  # first-response median dropped at the launch
+    chart = chatbot.control_charts[0]
+    assert len(chart.signals) >= 5 and (chart.signals["value"] < chart.signals["centre"]).all()
+
+
+def test_every_summary_number_is_in_results(chatbot):
+    res = chatbot.results()
+    keys = set(res.items)
+    for m in ("frt", "ttr", "fcr", "sla_response_5min", "csat", "nps"):
+        assert f"effect.{m}" in keys and f"holm.{m}" in keys and f"mde.{m}" in keys
+    assert "goal.0.frt" in keys and "its.frt_median.post" in keys
+    assert res.items["effect.frt"].verdict == "improved"
+    assert res.summary_lines == chatbot.summary_lines()
+
+
+@pytest.mark.parametrize("kind, draw", [
+    ("duration", lambda rng, n: rng.lognormal(1.5, 0.9, n)),
+    ("binary", lambda rng, n: (rng.random(n) < 0.7).astype(float)),
+    ("continuous", lambda rng, n: rng.integers(1, 6, n).astype(float)),
+])
+def test_false_positive_rate_is_near_alpha_without_an_effect(kind, draw):
+    spec = prepost.MetricSpec("m", "m", kind, "min", "lower", "m")
+    rng = np.random.default_rng(31)
+    runs = 1000
+    hits = sum(prepost.compare_metric(draw(rng, 150), draw(rng, 120), spec, resamples=200)
+               .primary.p_value < 0.05 for _ in range(runs))
+    assert 0.03 <= hits / runs <= 0.07
+
+
+def test_paired_shares_use_a_paired_t_test_when_units_have_many_outcomes():
+    spec = prepost.MetricSpec("m", "m", "binary", "share", "higher", "m")
+    rng = np.random.default_rng(3)
+    c = prepost.compare_metric(rng.random(20), rng.random(20), spec, "paired", one_per_unit=False)
+    assert c.primary.test == "paired t-test" and c.tests.iloc[1].test == "Wilcoxon signed-rank"
+
+
+@pytest.mark.parametrize("change, lo, hi, status", [
+    (5, 5.5, 12, "achieved"), (5, -2, 4.9, "not achieved"), (5, 2, 9, "inconclusive"),
+    (-10, -30, -12, "achieved"), (-10, -8, 3, "not achieved"), (-10, -15, -5, "inconclusive"),
+    (5, float("nan"), float("nan"), "inconclusive"),
+])
+def test_goal_judgement(change, lo, hi, status):
+    assert judge_goal(change, lo, hi) == status
+
+
+def test_caveats_fire_when_they_apply():
+    worse_at_end = [10, 11, 10, 9, 10, 11, 10, 10, 14, 15]
+    assert "Regression to the mean" in caveats.regression_to_mean("FRT", worse_at_end, "lower")
+    assert caveats.regression_to_mean("FRT", [10, 11, 10, 9, 10, 11, 10, 10], "lower") is None
+    assert "understate" in caveats.pre_trend("FRT", 0.5, 0.01, 0.05, "min", change=-2.0)
+    assert "that trend continuing" in caveats.pre_trend("FRT", -0.5, 0.01, 0.05, "min", -2.0)
+    assert caveats.pre_trend("FRT", -0.5, 0.2, 0.05, "min", -2.0) is None
+    assert "Small sample" in caveats.small_sample("CSAT", 12, 40)
+    assert "Heavy censoring" in caveats.heavy_censoring("TTR", 0.35, "after")
+    d = pd.Series(pd.to_datetime(["2026-01-10", "2026-02-10"]))
+    assert "Seasonality" in caveats.seasonality(d, d + pd.Timedelta(days=90))
+
+
+# --- bad inputs ------------------------------------------------------------------------------
+
+def _coaching_with(tmp_path, rows=None, **changes):
+    df = pd.read_csv(ROOT / "data" / "agent_coaching.csv")
+    if rows is not None:
+        df = rows(df)
+    path = tmp_path / "coaching.csv"
+    df.to_csv(path, index=False)
+    p = demo_params("agent_coaching")
+    p["data"]["path"] = str(path)
+    p.update(changes)
+    return write_params(tmp_path, p)
+
+
+def _chatbot_with(tmp_path, **changes):
+    p = demo_params("chatbot_launch")
+    p.update(changes)
+    return write_params(tmp_path, p)
+
+
+BAD = [
+    ("no data after the intervention", lambda t: _chatbot_with(t, washout_days_after=400),
+     ["the after period", "holds no rows"]),
+    ("intervention outside the data", lambda t: _chatbot_with(t, intervention="2027-01-01"),
+     ["key 'intervention'", "outside the data"]),
+    ("empty period in a unit table",
+     lambda t: _coaching_with(t, rows=lambda d: d[d.period == "before"]),
+     ["the after period", "holds no rows"]),
+    ("paired units missing a period",
+     lambda t: _coaching_with(t, rows=lambda d: d[~((d.agent_id == "A003") &
+                                                    (d.period == "after"))]),
+     ["column 'agent_id'", "only one period: A003", "design: independent"]),
+    ("unknown metric", lambda t: _chatbot_with(t, metrics=["frt", "fcrr"]),
+     ["key 'metrics[1]'", "did you mean 'fcr'"]),
+    ("goal on a metric not compared",
+     lambda t: _chatbot_with(t, goals=[{"metric": "ces", "change": -1, "unit": "absolute"}]),
+     ["key 'goals[0].metric'", "not one of the study's metrics"]),
+    ("both intervention and period column",
+     lambda t: _chatbot_with(t, period_column="period"), ["either intervention"]),
+    ("paired design without unit", lambda t: _chatbot_with(t, design="paired"),
+     ["needs the unit column"]),
+    ("built-in metric on a unit table",
+     lambda t: _coaching_with(t, metrics=["frt"]), ["need a ticket table"]),
+    ("metric without its column",
+     lambda t: _chatbot_with(t, data={**demo_params("chatbot_launch")["data"],
+                                      "columns": {"created": "opened_ts"}}),
+     ["key 'metrics' (frt)", "needs column role(s) ['first_response']"]),
+    ("score out of range in a custom metric",
+     lambda t: _coaching_with(t, rows=lambda d: d.assign(csat_mean=d.csat_mean.where(
+         d.index != 5, 7.5))), ["column 'csat_mean'", "not a number in 1–5", "line 7"]),
+    ("constant period column",
+     lambda t: _coaching_with(t, rows=lambda d: d.assign(period="pre")),
+     ["the before period", "holds no rows"]),
+]
+
+
+@pytest.mark.parametrize("make, expected", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_before_after_input(tmp_path, run_cli, make, expected):
+    path = make(tmp_path)
+    before = snapshot(tmp_path, ROOT / "data")
+    code, _, err = run_cli("validate", path)
+    assert code == 2, err
+    for piece in expected:
+        assert piece in err, (piece, err)
+    assert "Traceback" not in err and "Fix:" in err
+    assert snapshot(tmp_path, ROOT / "data") == before
+
+
+def test_bad_input_run_overwrites_nothing(tmp_path, run_cli):
+    out = tmp_path / "outputs"
+    (out / "chatbot_launch").mkdir(parents=True)
+    (out / "chatbot_launch" / "report.html").write_text("last good report")
+    path = _chatbot_with(tmp_path, intervention="2027-01-01")
+    code, _, err = run_cli("run", path, "--outputs", out)
+    assert code == 2 and "outside the data" in err
+    assert (out / "chatbot_launch" / "report.html").read_text() == "last good report"
+    assert not (out / "chatbot_launch" / "FAILED.html").exists()
