@@ -17,8 +17,7 @@ import pandas as pd
 
 from . import caveats, compare, kpi, power, tables
 from . import params as params_mod
-from .bizhours import Schedule
-from .control import ControlChart, p_chart, xmr
+from .control import ControlChart, chart_for
 from .data import LoadedTable, Role, load_table
 from .errors import DataError, Problem
 from .its import ItsResult, interrupted_time_series
@@ -168,14 +167,9 @@ class BeforeAfter:
         frame = self.table.frame
         self.ctx = None
         if self.tickets:
-            cut = pd.Timestamp(p.data_cut) if p.data_cut else max(
-                frame[c].max() for c in ("created", "first_response", "resolved") if c in frame)
-            self.ctx = kpi.Context(data_cut=cut, schedule=Schedule.from_params(p.business_hours),
-                                   alpha=p.alpha, csat_scale=p.scales.csat,
-                                   fcr_method=p.fcr.method,
-                                   repeat_window_days=p.fcr.repeat_window_days, slas=tuple(p.sla))
-            self.table.exclude((frame["created"] > cut).to_numpy(), "created after the data cut",
-                               "created")
+            self.ctx = kpi.context_for(p, frame)
+            self.table.exclude((frame["created"] > self.ctx.data_cut).to_numpy(),
+                               "created after the data cut", "created")
             frame = kpi.prepare(self.table.frame, self.ctx)
             if "csat" in frame:
                 frame["csat_top2"] = (frame["csat"] >= p.scales.csat[1] - 1).astype(float).where(
@@ -186,9 +180,7 @@ class BeforeAfter:
 
     @classmethod
     def from_notebook(cls, namespace: dict, names: set[str]) -> BeforeAfter:
-        ipython = {"In", "Out", "exit", "quit", "get_ipython", "open"}
-        injected = {n for n in names if not n.startswith("_")} - ipython
-        return cls(params_mod.from_namespace(namespace, STUDY_TYPE, injected))
+        return cls(params_mod.from_notebook(namespace, STUDY_TYPE, names))
 
     # --- comparisons -----------------------------------------------------------------------
     def values(self, metric: str, segment: str = "all"):
@@ -362,12 +354,7 @@ class BeforeAfter:
         for name in self.params.control_charts:
             s = self._points(name)
             base = (s["date"] < pd.Timestamp(self.params.intervention)).to_numpy()
-            if s["unit"].iloc[0] == "share":
-                out.append(p_chart(s["date"], (s["estimate"] * s["n"]).round(), s["n"], base,
-                                   name))
-            else:
-                floor = 0.0 if s["unit"].iloc[0] in ("min", "h", "business h") else None
-                out.append(xmr(s["date"], s["estimate"], base, name, lower_bound=floor))
+            out.append(chart_for(s, base, name))
         return out
 
     # --- words -----------------------------------------------------------------------------
@@ -491,11 +478,7 @@ class BeforeAfter:
     # --- record ----------------------------------------------------------------------------
     def results(self) -> Results:
         p = self.params
-        res = Results(p.study_id, STUDY_TYPE, p.alpha)
-        res.seed = p.seed
-        res.inputs = [self.table.source.as_dict()]
-        res.data_quality = self.table.quality.to_dict("records")
-        res.summary_lines = self.summary_lines()
+        res = Results.for_study(p, self.table, self.summary_lines())
         for c, e in zip(self.comparisons, self.effects.itertuples(), strict=True):
             grp = {} if c.segment == "all" else dict([c.segment.split("=", 1)])
             suffix = "" if c.segment == "all" else f".{c.segment}"

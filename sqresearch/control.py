@@ -78,3 +78,14 @@ def _signals(dates, v, centre, lcl, ucl, base) -> pd.DataFrame:
                        "ucl": ucl, "baseline": base, "beyond": beyond, "run": run})
     df["signal"] = (df["beyond"] | df["run"]) & ~df["baseline"]
     return df
+
+
+def chart_for(points, baseline_mask, kpi: str) -> ControlChart:
+    """The chart that fits a KPI series (``kpi.series`` rows of one KPI, date-sorted): a p-chart
+    for a share, else an XmR chart, floored at 0 for durations."""
+    unit = points["unit"].iloc[0]
+    if unit == "share":
+        return p_chart(points["date"], (points["estimate"] * points["n"]).round(), points["n"],
+                       baseline_mask, kpi)
+    floor = 0.0 if unit in ("min", "h", "business h") else None
+    return xmr(points["date"], points["estimate"], baseline_mask, kpi, lower_bound=floor)

@@ -128,6 +128,19 @@ class Context:
         return [k for k in kpis if all(r in frame for r in needs.get(k.name, k.needs))]
 
 
+def context_for(params, frame: pd.DataFrame) -> Context:
+    """The KPI context of a study reading a ticket table (its ``TicketSettings``); the data cut
+    defaults to the last timestamp in the data."""
+    if params.data_cut is not None:
+        cut = pd.Timestamp(params.data_cut)
+    else:
+        cut = max(frame[c].max() for c in ("created", "first_response", "resolved")
+                  if c in frame and frame[c].notna().any())
+    return Context(data_cut=cut, schedule=Schedule.from_params(params.business_hours),
+                   alpha=params.alpha, csat_scale=params.scales.csat, fcr_method=params.fcr.method,
+                   repeat_window_days=params.fcr.repeat_window_days, slas=tuple(params.sla))
+
+
 def prepare(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """Add the per-ticket clocks and outcomes the KPIs are computed from."""
     df = frame.copy()

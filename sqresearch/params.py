@@ -112,6 +112,14 @@ def from_namespace(namespace: dict[str, Any], study_type: str, injected: set[str
     return params
 
 
+def from_notebook(namespace: dict[str, Any], study_type: str, names: set[str]) -> StudyBase:
+    """``from_namespace`` for a template: ``names`` are those its parameters cell and papermill's
+    injected cell defined (IPython's own names are ignored)."""
+    ipython = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+    injected = {n for n in names if not n.startswith("_")} - ipython
+    return from_namespace(namespace, study_type, injected)
+
+
 def validate(mapping: Any, source: str, lines: dict[tuple, int] | None = None) -> StudyBase:
     """Check a parsed mapping against the schema of its ``study_type``."""
     lines = lines or {}

@@ -59,6 +59,16 @@ class Results:
         self.data_quality: list[dict] = []
         self.seed: int | None = None
 
+    @classmethod
+    def for_study(cls, params, table, summary_lines: list[str]) -> Results:
+        """A study's results with its identity, inputs, data quality and summary filled in."""
+        res = cls(params.study_id, params.study_type, params.alpha)
+        res.seed = params.seed
+        res.inputs = [table.source.as_dict()]
+        res.data_quality = table.quality.to_dict("records")
+        res.summary_lines = summary_lines
+        return res
+
     def add(self, key: str, label: str, estimate, *, ci=(None, None), statistic=None,
             statistic_name=None, p_value=None, n=None, unit="", method="", verdict=None,
             group=None) -> None:

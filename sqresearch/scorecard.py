@@ -12,8 +12,7 @@ import pandas as pd
 
 from . import kpi, tables
 from . import params as params_mod
-from .bizhours import Schedule
-from .control import ControlChart, p_chart, xmr
+from .control import ControlChart, chart_for
 from .data import LoadedTable, load_table
 from .errors import DataError, Problem
 from .results import Results
@@ -40,7 +39,7 @@ def load(p: ScorecardParams, source: str) -> LoadedTable:
                        (kpi.ticket_checks,), source)
     frame = table.frame
     problems = []
-    ctx = _context(p, frame)
+    ctx = kpi.context_for(p, frame)
     available = {k.name for k in ctx.available(frame)}
     for where, name in _referenced_kpis(p):
         if name not in available:
@@ -74,19 +73,6 @@ def load(p: ScorecardParams, source: str) -> LoadedTable:
     return table
 
 
-def _context(p: ScorecardParams, frame: pd.DataFrame) -> kpi.Context:
-    return kpi.Context(data_cut=_data_cut(p, frame), schedule=Schedule.from_params(
-        p.business_hours), alpha=p.alpha, csat_scale=p.scales.csat, fcr_method=p.fcr.method,
-        repeat_window_days=p.fcr.repeat_window_days, slas=tuple(p.sla))
-
-
-def _data_cut(p: ScorecardParams, frame: pd.DataFrame) -> pd.Timestamp:
-    if p.data_cut is not None:
-        return pd.Timestamp(p.data_cut)
-    stamps = [frame[c].max() for c in ("created", "first_response", "resolved") if c in frame]
-    return max(s for s in stamps if pd.notna(s))
-
-
 class Scorecard:
     """Everything the scorecard template shows, computed once."""
 
@@ -94,7 +80,7 @@ class Scorecard:
         self.params = p = params
         self.source = source
         self.table = load(p, source)
-        self.ctx = _context(p, self.table.frame)
+        self.ctx = kpi.context_for(p, self.table.frame)
         self.table.exclude(self.table.frame["created"] > self.ctx.data_cut,
                            "created after the data cut", "created")
         self.frame = kpi.prepare(self.table.frame, self.ctx)
@@ -107,10 +93,7 @@ class Scorecard:
         ``names`` are the names the parameters cell and papermill's injected cell defined; any
         that is not a declared parameter is rejected.
         """
-        ipython = {"In", "Out", "exit", "quit", "get_ipython", "open"}
-        injected = {n for n in names if not n.startswith("_")} - ipython
-        p = params_mod.from_namespace(namespace, STUDY_TYPE, injected)
-        return cls(p, "notebook parameters")
+        return cls(params_mod.from_notebook(namespace, STUDY_TYPE, names))
 
     # --- KPIs ------------------------------------------------------------------------------
     def label(self, name: str) -> str:
@@ -163,12 +146,7 @@ class Scorecard:
                     "key 'baseline'", f"holds {int(base.sum())} {self.params.series_freq}(s) "
                     f"with data for {name!r}; control limits need at least two.",
                     "widen the baseline window or use series_freq: day."))
-            if s["unit"].iloc[0] == "share":
-                x = (s["estimate"] * s["n"]).round()
-                out.append(p_chart(s["date"], x, s["n"], base, name))
-            else:
-                floor = 0.0 if s["unit"].iloc[0] in ("min", "h", "business h") else None
-                out.append(xmr(s["date"], s["estimate"], base, name, lower_bound=floor))
+            out.append(chart_for(s, base, name))
         return out
 
     @cached_property
@@ -279,11 +257,7 @@ class Scorecard:
     # --- record ------------------------------------------------------------------------------
     def results(self) -> Results:
         p = self.params
-        res = Results(p.study_id, STUDY_TYPE, p.alpha)
-        res.seed = p.seed
-        res.inputs = [self.table.source.as_dict()]
-        res.data_quality = self.table.quality.to_dict("records")
-        res.summary_lines = self.summary_lines()
+        res = Results.for_study(p, self.table, self.summary_lines())
         res.add_kpis(self.overall)
         res.add_kpis(self.by_period)
         for t in self.by_segment.values():
