@@ -42,8 +42,9 @@ def welch(before, after, alpha: float = 0.05) -> pd.DataFrame:
 
     Notes
     -----
-    g = J · (x̄_a − x̄_b) / s_pooled with J = 1 − 3 / (4(n_a + n_b) − 9); its CI uses
-    SE(g) = √((n_a + n_b)/(n_a n_b) + g² / (2(n_a + n_b))).
+    g = J · (x̄_a − x̄_b) / s_pooled with J = 1 − 3 / (4(n_a + n_b) − 9); its CI is
+    g ± t(n_a + n_b − 2) · √((n_a + n_b)/(n_a n_b) + g² / (2(n_a + n_b))), as R
+    ``effsize::cohen.d(noncentral = FALSE)`` and pingouin compute it.
     """
     b, a = _clean(before), _clean(after)
     res = stats.ttest_ind(a, b, equal_var=False)
@@ -53,7 +54,7 @@ def welch(before, after, alpha: float = 0.05) -> pd.DataFrame:
                 p_value=res.pvalue, estimate_name="difference in means", estimate=a.mean() -
                 b.mean(), ci_low=ci.low, ci_high=ci.high, effect_name="Hedges' g", effect=g,
                 effect_low=g_lo, effect_high=g_hi, n_before=b.size, n_after=a.size,
-                method="Welch t-test (unequal variances); Hedges' g, normal-approximation CI")
+                method="Welch t-test (unequal variances); Hedges' g with its t-based CI")
 
 
 def hedges_g(before, after, alpha: float = 0.05) -> tuple[float, float, float]:
@@ -62,7 +63,8 @@ def hedges_g(before, after, alpha: float = 0.05) -> tuple[float, float, float]:
     sp = math.sqrt(((nb - 1) * b.var(ddof=1) + (na - 1) * a.var(ddof=1)) / (nb + na - 2))
     g = (1 - 3 / (4 * (nb + na) - 9)) * (a.mean() - b.mean()) / sp
     se = math.sqrt((na + nb) / (na * nb) + g * g / (2 * (na + nb)))
-    return g, g - _z(alpha) * se, g + _z(alpha) * se
+    crit = stats.t.ppf(1 - alpha / 2, na + nb - 2)
+    return g, g - crit * se, g + crit * se
 
 
 def paired_t(before, after, alpha: float = 0.05) -> pd.DataFrame:
@@ -70,8 +72,8 @@ def paired_t(before, after, alpha: float = 0.05) -> pd.DataFrame:
 
     Notes
     -----
-    g_av = J · mean(d) / √((s_b² + s_a²)/2) with J = 1 − 3/(4(n − 1) − 1); its CI is the
-    approximate normal interval with SE = √(1/n + g²/(2n)).
+    g_av = J · mean(d) / √((s_b² + s_a²)/2) with J = 1 − 3/(4(n − 1) − 1); its CI is
+    g ± t(n − 1) · √(1/n + g²/(2n)), the paired interval pingouin uses.
     """
     b, a = np.asarray(before, float), np.asarray(after, float)
     keep = ~(np.isnan(a) | np.isnan(b))
@@ -81,12 +83,12 @@ def paired_t(before, after, alpha: float = 0.05) -> pd.DataFrame:
     n = a.size
     g = (1 - 3 / (4 * (n - 1) - 1)) * (a - b).mean() / math.sqrt((a.var(ddof=1) +
                                                                   b.var(ddof=1)) / 2)
-    se = math.sqrt(1 / n + g * g / (2 * n))
+    half = stats.t.ppf(1 - alpha / 2, n - 1) * math.sqrt(1 / n + g * g / (2 * n))
     return _row(test="paired t-test", statistic_name="t", statistic=res.statistic, df=res.df,
                 p_value=res.pvalue, estimate_name="mean paired difference",
                 estimate=(a - b).mean(), ci_low=ci.low, ci_high=ci.high,
-                effect_name="Hedges' g_av", effect=g, effect_low=g - _z(alpha) * se,
-                effect_high=g + _z(alpha) * se, n_before=n, n_after=n,
+                effect_name="Hedges' g_av", effect=g, effect_low=g - half,
+                effect_high=g + half, n_before=n, n_after=n,
                 method="paired t-test on units measured in both periods; Hedges' g_av")
 
 
@@ -149,7 +151,8 @@ def mann_whitney(before, after, alpha: float = 0.05) -> pd.DataFrame:
 def wilcoxon_signed_rank(before, after, alpha: float = 0.05) -> pd.DataFrame:
     """Wilcoxon signed-rank test on unit pairs with R's rules (``wilcox.test(paired = TRUE)``:
     zeros dropped; exact below 50 pairs without ties, else normal with continuity correction);
-    matched-pairs rank-biserial r = (V⁺ − V⁻)/(V⁺ + V⁻)."""
+    matched-pairs rank-biserial r = (V⁺ − V⁻)/(V⁺ + V⁻), with an approximate CI from the normal
+    approximation of V⁺ (SE = √(n(n+1)(2n+1)/24)) mapped to the r scale."""
     b, a = np.asarray(before, float), np.asarray(after, float)
     keep = ~(np.isnan(a) | np.isnan(b))
     d = a[keep] - b[keep]
@@ -159,10 +162,15 @@ def wilcoxon_signed_rank(before, after, alpha: float = 0.05) -> pd.DataFrame:
     ties = np.unique(np.abs(nz)).size < nz.size
     exact = nz.size < 50 and not ties and nz.size == d.size
     res = stats.wilcoxon(nz, method="exact" if exact else "approx", correction=not exact)
-    r = (2 * v_plus - ranks.sum()) / ranks.sum() if ranks.sum() else math.nan
+    total = ranks.sum()
+    r = (2 * v_plus - total) / total if total else math.nan
+    m = nz.size
+    half = 2 * _z(alpha) * math.sqrt(m * (m + 1) * (2 * m + 1) / 24) / total if total else \
+        math.nan
     return _row(test="Wilcoxon signed-rank", statistic_name="V", statistic=v_plus,
                 p_value=res.pvalue, estimate_name="median paired difference",
                 estimate=float(np.median(d)), effect_name="rank-biserial r", effect=r,
+                effect_low=max(-1.0, r - half), effect_high=min(1.0, r + half),
                 n_before=d.size, n_after=d.size,
                 method="Wilcoxon signed-rank (" + ("exact" if exact else "normal approximation "
                                                    "with continuity correction") +

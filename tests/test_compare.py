@@ -180,3 +180,27 @@ def test_newcombe_interval_covers_the_true_difference():
         r = compare.two_proportions(x0, 200, x1, 150).iloc[0]
         hits += r.ci_low <= 0.08 <= r.ci_high
     assert 0.93 <= hits / 2000 <= 0.97
+
+
+def test_effect_sizes_match_pingouin():
+    """Hedges' g (and its CI) and the rank-biserial r against pingouin's own implementations."""
+    import pingouin as pg
+
+    r = compare.welch(BEFORE, AFTER).iloc[0]
+    g = pg.compute_effsize(AFTER, BEFORE, paired=False, eftype="hedges")
+    lo, hi = pg.compute_esci(stat=g, nx=len(AFTER), ny=len(BEFORE), eftype="hedges",
+                             confidence=0.95, decimals=12)
+    assert_allclose([r.effect, r.effect_low, r.effect_high], [g, lo, hi], rtol=RTOL)
+    mw = compare.mann_whitney(BEFORE, AFTER).iloc[0]
+    rbc = pg.mwu(AFTER, BEFORE)["RBC"].iloc[0]
+    assert abs(mw.effect) == pytest.approx(abs(rbc), rel=RTOL)
+    assert mw.effect < 0  # our sign: negative means lower values after
+    w = compare.wilcoxon_signed_rank(UB, UA).iloc[0]
+    assert abs(w.effect) == pytest.approx(abs(pg.wilcoxon(UA, UB)["RBC"].iloc[0]), rel=RTOL)
+    assert w.effect_low < w.effect < w.effect_high
+    pt = compare.paired_t(UB, UA).iloc[0]
+    d_av = (np.mean(UA) - np.mean(UB)) / np.sqrt((np.var(UA, ddof=1) + np.var(UB, ddof=1)) / 2)
+    assert pt.effect == pytest.approx(d_av * (1 - 3 / (4 * 9 - 1)), rel=RTOL)
+    lo, hi = pg.compute_esci(stat=pt.effect, nx=10, ny=10, paired=True, eftype="hedges",
+                             confidence=0.95, decimals=12)
+    assert_allclose([pt.effect_low, pt.effect_high], [lo, hi], rtol=RTOL)

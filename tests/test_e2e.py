@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT, snapshot
 
 from sqresearch import cli, data, runner
+from sqresearch.schemas import STUDY_TYPES
 
 pytestmark = pytest.mark.e2e
 STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch",
@@ -172,13 +173,14 @@ def test_plain_papermill_rejects_undeclared_parameters(tmp_path):
     assert "key 'bogus_key'" in exc.value.evalue and "unknown key" in exc.value.evalue
 
 
-def test_template_runs_top_to_bottom_with_its_own_defaults(tmp_path):
+@pytest.mark.parametrize("study_type", sorted(STUDY_TYPES))
+def test_template_runs_top_to_bottom_with_its_own_defaults(tmp_path, study_type):
     """What a researcher gets in JupyterLab: no injected parameters, the demo study."""
     import papermill as pm
 
-    pm.execute_notebook(str(ROOT / "notebooks" / "scorecard.ipynb"), str(tmp_path / "o.ipynb"),
-                        kernel_name=runner._kernel_name(), progress_bar=False, cwd=str(ROOT))
     from sqresearch import results
 
+    pm.execute_notebook(str(ROOT / "notebooks" / f"{study_type}.ipynb"), str(tmp_path / "o.ipynb"),
+                        kernel_name=runner._kernel_name(), progress_bar=False, cwd=str(ROOT))
     payload = results.extract(nbformat.read(tmp_path / "o.ipynb", as_version=4))
-    assert payload["study_id"] == "support_desk_scorecard" and payload["results"]
+    assert payload["study_type"] == study_type and payload["results"]
