@@ -18,7 +18,7 @@ import pandas as pd
 from . import caveats, compare, kpi, power, tables
 from . import params as params_mod
 from .control import ControlChart, chart_for
-from .data import LoadedTable, Role, load_table
+from .data import LoadedTable, load_table, with_custom_metrics
 from .errors import DataError, Problem
 from .its import ItsResult, interrupted_time_series
 from .prepost import BUILTIN, RATIO_NAMES, Comparison, MetricSpec, compare_metric
@@ -71,10 +71,7 @@ def assign_periods(frame: pd.DataFrame, p: BeforeAfterParams) -> pd.Series:
 
 def load(p: BeforeAfterParams, source: str) -> LoadedTable:
     """Read, filter and split the data into periods; every problem found is raised together."""
-    custom = {m.name: Role("bool") if m.type == "binary" else
-              Role("score", *(m.range or (-math.inf, math.inf))) for m in p.custom_metrics}
-    src = p.data.model_copy(update={"columns": {**p.data.columns,
-                                                **{m.name: m.column for m in p.custom_metrics}}})
+    src, custom = with_custom_metrics(p.data, p.custom_metrics)
     tickets = p.period_column is None
     roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
     required = REQUIRED_TICKET_ROLES + tuple(custom) if tickets else tuple(custom)
@@ -150,10 +147,6 @@ def _achieved_change(c: Comparison, unit: str) -> tuple[float, float, float]:
     else:
         row = boot.get("difference in medians") if first.estimate_name in RATIO_NAMES else first
     return (row.estimate, row.ci_low, row.ci_high) if row is not None else (math.nan,) * 3
-
-
-def _fmt_p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 class BeforeAfter:
@@ -412,7 +405,7 @@ class BeforeAfter:
         else:
             est = f"{r.estimate_name} {self.fmt_change(r.estimate, c.metric)} " \
                   f"({self.fmt_range(r.ci_low, r.ci_high, c.metric)})"
-        return f"{start}; {est}, Holm-adjusted {_fmt_p(e.p_holm)} — **{e.verdict}**"
+        return f"{start}; {est}, Holm-adjusted {tables.fmt_p(e.p_holm)} — **{e.verdict}**"
 
     @staticmethod
     def fmt_change(value: float, spec: MetricSpec) -> str:

@@ -286,3 +286,15 @@ def pseudonym_key() -> tuple[bytes, str]:
     if keyfile.is_file():
         return keyfile.read_bytes().strip(), "key from secrets/pseudonym.key"
     return os.urandom(32), "random per-run key"
+
+
+def with_custom_metrics(src: DataSource, custom) -> tuple[DataSource, dict[str, Role]]:
+    """The data source with each custom metric's column mapped to the metric's name, and how to
+    parse each one (0/1 for binary metrics, a number in the given range otherwise)."""
+    import math
+
+    roles = {m.name: Role("bool") if m.type == "binary" else
+             Role("score", *(m.range or (-math.inf, math.inf))) for m in custom}
+    src = src.model_copy(update={"columns": {**src.columns, **{m.name: m.column
+                                                               for m in custom}}})
+    return src, roles

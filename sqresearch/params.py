@@ -19,7 +19,13 @@ from pydantic import BaseModel, ValidationError
 
 from . import paths
 from .errors import ParamsError, Problem
-from .schemas import STUDY_TYPES, BeforeAfterParams, ScorecardParams, StudyBase
+from .schemas import (
+    STUDY_TYPES,
+    BeforeAfterParams,
+    ControlGroupParams,
+    ScorecardParams,
+    StudyBase,
+)
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -132,7 +138,7 @@ def validate(mapping: Any, source: str, lines: dict[tuple, int] | None = None) -
         what = ("is missing." if study_type is None
                 else f"is {study_type!r}, which is not a study type.")
         raise ParamsError(source, Problem(_where(("study_type",), lines), what,
-                                          _suggest(str(study_type), STUDY_TYPES) or
+                                          suggest(str(study_type), STUDY_TYPES) or
                                           f"set study_type to one of: {known}."))
     model = STUDY_TYPES[study_type]
     problems: list[Problem] = []
@@ -168,7 +174,7 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
         for role in data.columns:
             if role not in kpi.ROLE_NAMES:
                 out.append((("data", "columns", role), f"{role!r} is not a column role.",
-                            _suggest(role, kpi.ROLE_NAMES) or
+                            suggest(role, kpi.ROLE_NAMES) or
                             f"roles are: {', '.join(kpi.ROLE_NAMES)}."))
     known = kpi.known_kpis(params) if hasattr(params, "sla") else set()
     refs: list[tuple[tuple, str]] = []
@@ -182,45 +188,47 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
                      for i, ind in enumerate(params.index.indicators)]
             out += _weights_checks(params.index)
     if isinstance(params, BeforeAfterParams):
+        from .prepost import BUILTIN
+
         if params.its is not None:
             refs += [(("its", "metrics", i), k) for i, k in enumerate(params.its.metrics)]
-        out += _metric_checks(params)
+        out += _metric_checks(params, set(BUILTIN) | {f"sla_{s.name}" for s in params.sla})
+    if isinstance(params, ControlGroupParams):
+        out += _metric_checks(params, known)
     for loc, name in refs:
         if name not in known:
             out.append((loc, f"{name!r} is not a KPI of this study.",
-                        _suggest(name, known) or f"KPIs are: {', '.join(sorted(known))}."))
+                        suggest(name, known) or f"KPIs are: {', '.join(sorted(known))}."))
     if charts and getattr(params, "baseline", True) is None:
         out.append((("baseline",), "control charts need a baseline window for their limits.",
                     "add baseline: {start: YYYY-MM-DD, end: YYYY-MM-DD}."))
     return out
 
 
-def _metric_checks(p) -> list[tuple[tuple, str, str]]:
-    """Before/after: metric names, goals and labels refer to metrics the study has."""
-    from .prepost import BUILTIN
-
-    builtin = set(BUILTIN) | {f"sla_{s.name}" for s in p.sla}
+def _metric_checks(p, builtin: set[str]) -> list[tuple[tuple, str, str]]:
+    """Metric names, goals and labels refer to metrics the study has."""
     custom = [m.name for m in p.custom_metrics]
     out = []
     for i, name in enumerate(p.metrics):
         if name not in builtin:
             out.append((("metrics", i), f"{name!r} is not a built-in metric.",
-                        _suggest(name, builtin) or f"built-in metrics: {', '.join(sorted(builtin))}"
+                        suggest(name, builtin) or f"built-in metrics: {', '.join(sorted(builtin))}"
                         "; compare other columns with custom_metrics."))
+    ticket_table = p.period_column is None  # only then are the built-ins available
     for i, name in enumerate(custom):
-        if name in builtin or custom.index(name) != i:
+        if (ticket_table and name in builtin) or custom.index(name) != i:
             out.append((("custom_metrics", i, "name"), f"{name!r} is already a metric name.",
                         "give each metric its own name."))
     chosen = set(p.metrics) | set(custom)
     for i, g in enumerate(p.goals):
         if g.metric not in chosen:
             out.append((("goals", i, "metric"), f"{g.metric!r} is not one of the study's metrics.",
-                        _suggest(g.metric, chosen) or "add it to metrics first."))
+                        suggest(g.metric, chosen) or "add it to metrics first."))
     for k in p.labels:
         if k not in chosen:
             out.append((("labels", k), f"{k!r} is not one of the study's metrics.",
-                        _suggest(k, chosen) or "label only metrics the study compares."))
-    if p.period_column is not None and p.metrics:
+                        suggest(k, chosen) or "label only metrics the study compares."))
+    if p.period_column is not None and p.metrics:  # a unit table has no ticket timestamps
         out.append((("metrics",), "built-in metrics need a ticket table with timestamps "
                     "(intervention), not a unit table (period_column).",
                     "compare the unit table's columns with custom_metrics."))
@@ -268,7 +276,7 @@ def _problem(err: dict, model: type[BaseModel], lines: dict[tuple, int]) -> Prob
     if kind == "literal_error":
         allowed = err.get("ctx", {}).get("expected", "")
         options = [o.strip(" '") for o in allowed.replace(" or ", ",").split(",") if o.strip()]
-        fix = _suggest(str(err.get("input")), options) or f"use one of: {allowed}."
+        fix = suggest(str(err.get("input")), options) or f"use one of: {allowed}."
         return Problem(_where(loc, lines), f"{err.get('input')!r} is not allowed.", fix)
     what = err["msg"].rstrip(".") + "."
     if kind != "missing" and "input" in err and not isinstance(err["input"], dict | list):
@@ -281,7 +289,7 @@ def _problem(err: dict, model: type[BaseModel], lines: dict[tuple, int]) -> Prob
 
 def _unknown_key_problem(loc: tuple, model: type[BaseModel], lines) -> Problem:
     allowed = _fields_at(model, loc[:-1])
-    fix = _suggest(str(loc[-1]), allowed) or (
+    fix = suggest(str(loc[-1]), allowed) or (
         f"remove it; allowed keys here: {', '.join(allowed)}." if allowed else "remove it.")
     return Problem(_where(loc, lines or {}), "unknown key.", fix)
 
@@ -310,7 +318,8 @@ def _unwrap(ann: Any) -> Any:
     return ann
 
 
-def _suggest(word: str, options) -> str:
+def suggest(word: str, options) -> str:
+    """'did you mean …?' for the closest option, or ''."""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else ""
 

@@ -263,6 +263,56 @@ class BeforeAfterParams(TicketSettings, StudyBase):
         return self
 
 
+class ClusterBootstrap(Strict):
+    resamples: int = Field(999, ge=99, le=99_999)
+    weights: Literal["auto", "webb", "rademacher"] = "auto"
+
+
+class ControlGroupParams(TicketSettings, StudyBase):
+    """Treated and untreated units, before and after: difference-in-differences."""
+
+    study_type: Literal["control_group"]
+    data: DataSource
+    unit: str = Field(description="unit id column (branch, agent, team): the clusters")
+    treatment_column: str | None = Field(None, description="column: 1/true for treated units")
+    treated_value: str | None = Field(None, description="the treatment column's value for "
+                                      "treated units (default: 1/true/yes/treated)")
+    treated_units: list[str] = Field(default_factory=list, description="or: the treated units")
+    intervention: dt.datetime | None = Field(None, description="start of the post period")
+    period_column: str | None = Field(None, description="unit × period tables: the period")
+    post_periods: list[str] = Field(default_factory=list,
+                                    description="unit × period tables: labels counted as post")
+    panel_freq: Literal["week", "month"] = "week"
+    metrics: list[str] = Field(default_factory=list, description="KPIs (ticket tables)")
+    custom_metrics: list[CustomMetric] = Field(default_factory=list)
+    log_durations: bool = Field(True, description="durations on the log scale: effects in %")
+    covariates: list[str] = Field(default_factory=list, description="numeric unit-level columns")
+    segments: list[str] = Field(default_factory=list, description="unit-level columns")
+    randomized: bool = Field(False, description="arms assigned at random (enables ANCOVA)")
+    placebo_date: dt.datetime | None = None
+    bootstrap: ClusterBootstrap = Field(default_factory=ClusterBootstrap)
+    targets: list[Target] = Field(default_factory=list)
+    goals: list[Goal] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _design(self):
+        if (self.treatment_column is None) == (not self.treated_units):
+            raise ValueError("name the treated units one way | give treatment_column (a 0/1 "
+                             "column) or treated_units (a list), not both and not neither.")
+        if self.period_column is None and self.intervention is None:
+            raise ValueError("no way to tell before from after | give intervention (a ticket "
+                             "table) or period_column with post_periods (a unit × period table).")
+        if self.period_column is not None and not self.post_periods and \
+                self.intervention is None:
+            raise ValueError("a unit × period table needs post_periods | e.g. post_periods: "
+                             "[post].")
+        if not self.metrics and not self.custom_metrics:
+            raise ValueError("no metrics | add metrics (KPIs) or custom_metrics (columns).")
+        return self
+
+
 #: study_type -> parameter model. The template notebook is notebooks/<study_type>.ipynb.
 STUDY_TYPES: dict[str, type[StudyBase]] = {"scorecard": ScorecardParams,
-                                           "before_after": BeforeAfterParams}
+                                           "before_after": BeforeAfterParams,
+                                           "control_group": ControlGroupParams}

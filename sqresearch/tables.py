@@ -30,6 +30,13 @@ def fmt(value, unit: str = "") -> str:
     return f"{value:.3g}"
 
 
+def fmt_p(p: float, resamples: int | None = None) -> str:
+    """'p = 0.012', 'p < 0.001'; a bootstrap p of 0 reads 'p < 1/B'."""
+    if resamples and p == 0:
+        return f"p < {1 / resamples:.2g}"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 def fmt_ci(lo, hi, unit: str = "") -> str:
     if all(v is None or (isinstance(v, float) and math.isnan(v)) for v in (lo, hi)):
         return ""
