@@ -210,3 +210,39 @@ def its_plot(result, label: str, unit: str, intervention, ax=None):
     ax.legend(loc="best", fontsize=7, frameon=False)
     ax.figure.autofmt_xdate()
     return ax
+
+
+def event_study(event: pd.DataFrame, label: str, ylabel: str, ax=None):
+    """Event-time coefficients with CIs; the last pre period (k = −1) is the reference (0)."""
+    ax = _ax(ax, (8, 3.4))
+    ax.errorbar(event["k"], event["estimate"], yerr=[(event["estimate"] - event["ci_low"]),
+                                                     (event["ci_high"] - event["estimate"])],
+                fmt="o", capsize=3, color="#1f5f8b")
+    ax.axhline(0, color="#333", lw=1)
+    ax.axvline(-0.5, color="#b03a2e", ls="--", lw=1, label="intervention")
+    ax.set_xlabel("periods relative to the intervention (−1 = reference)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{label}: event study (treated − control, by period)", loc="left", fontsize=10)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def arm_trends(panel: pd.DataFrame, label: str, ylabel: str, intervention=None, ax=None):
+    """Mean outcome per period in each arm (on the analysis scale)."""
+    ax = _ax(ax, (8, 3.2))
+    means = panel.groupby(["period", "treated"])["value"].mean().unstack("treated")
+    x = range(len(means))
+    for flag, name, colour in ((1.0, "treated", "#1f5f8b"), (0.0, "control", "#9aa5b1")):
+        if flag in means:
+            ax.plot(list(x), means[flag], "o-", ms=3, color=colour, label=name)
+    post = panel.groupby("period")["post"].first().to_numpy()
+    if post.any() and not post.all():
+        ax.axvline(int(post.argmax()) - 0.5, color="#b03a2e", ls="--", lw=1,
+                   label="intervention")
+    step = max(1, len(means) // 10)
+    ax.set_xticks(list(x)[::step], list(means.index)[::step], rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{label}: mean per period by arm", loc="left", fontsize=10)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    return ax
