@@ -212,9 +212,11 @@ def its_plot(result, label: str, unit: str, intervention, ax=None):
     return ax
 
 
-def event_study(event: pd.DataFrame, label: str, ylabel: str, ax=None):
-    """Event-time coefficients with CIs; the last pre period (k = −1) is the reference (0)."""
+def event_study(event: pd.DataFrame, label: str, ylabel: str, scale: float = 1.0, ax=None):
+    """Event-time coefficients with CIs; the last pre period (k = −1) is the reference (0).
+    ``scale`` multiplies the values (100 for share differences in percentage points)."""
     ax = _ax(ax, (8, 3.4))
+    event = event.assign(**{c: event[c] * scale for c in ("estimate", "ci_low", "ci_high")})
     ax.errorbar(event["k"], event["estimate"], yerr=[(event["estimate"] - event["ci_low"]),
                                                      (event["ci_high"] - event["estimate"])],
                 fmt="o", capsize=3, color="#1f5f8b")
@@ -228,10 +230,10 @@ def event_study(event: pd.DataFrame, label: str, ylabel: str, ax=None):
     return ax
 
 
-def arm_trends(panel: pd.DataFrame, label: str, ylabel: str, intervention=None, ax=None):
-    """Mean outcome per period in each arm (on the analysis scale)."""
+def arm_trends(panel: pd.DataFrame, label: str, ylabel: str, scale: float = 1.0, ax=None):
+    """Mean outcome per period in each arm (on the analysis scale, times ``scale``)."""
     ax = _ax(ax, (8, 3.2))
-    means = panel.groupby(["period", "treated"])["value"].mean().unstack("treated")
+    means = panel.groupby(["period", "treated"])["value"].mean().unstack("treated") * scale
     x = range(len(means))
     for flag, name, colour in ((1.0, "treated", "#1f5f8b"), (0.0, "control", "#9aa5b1")):
         if flag in means:
