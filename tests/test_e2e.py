@@ -16,7 +16,7 @@ from sqresearch.schemas import STUDY_TYPES
 
 pytestmark = pytest.mark.e2e
 STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch",
-           "agent_coaching"}
+           "agent_coaching", "branch_queueing", "coaching_trial"}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,17 @@ def test_before_after_reports(run_all):
     for section in ("Design and methods", "Results per metric", "Segments", "Caveats",
                     "Minimum detectable effects"):
         assert f">{section}<" in html
+
+
+def test_control_group_reports(run_all):
+    _, out, _ = run_all
+    res = json.loads((out / "branch_queueing" / "results.json").read_text())
+    effect = next(r for r in res["results"] if r["key"] == "effect.frt_median")
+    assert effect["unit"] == "log points" and effect["ci_high"] < 0
+    html = (out / "coaching_trial" / "report.html").read_text()
+    for section in ("Baseline balance", "Effects per metric", "Segments", "Caveats"):
+        assert f">{section}<" in html
+    assert "ANCOVA" in html and "mixed ANOVA" in html
 
 
 def test_manifest_records_what_produced_the_report(run_all):

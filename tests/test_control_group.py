@@ -1,0 +1,126 @@
+"""The control-group study: known effects recovered on the demo data, the checks that go with a
+DiD, and the bad inputs the issue names (clear message, exit 2, nothing written)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from conftest import ROOT, demo_params, snapshot, write_params
+
+from sqresearch import params, simulate
+from sqresearch.control_group import ControlGroup
+
+
+@pytest.fixture(scope="module")
+def branches():
+    return ControlGroup(params.load(ROOT / "params" / "branch_queueing.yaml"))
+
+
+@pytest.fixture(scope="module")
+def trial():
+    return ControlGroup(params.load(ROOT / "params" / "coaching_trial.yaml"))
+
+
+def test_branch_panel_recovers_the_queueing_effect(branches):
+    r = branches.results_by_metric["frt_median"]
+    truth = math.log(simulate.TRUTH["branch_visits"]["wait_ratio"])
+    e = r.estimates.set_index("estimator")
+    twfe = e.loc["two-way fixed effects (unit and period)"]
+    assert twfe.ci_low <= truth <= twfe.ci_high and twfe.scale == "log"
+    # balanced panel: two-way fixed effects and the 2 x 2 DiD give the same estimate
+    assert twfe.estimate == pytest.approx(e.loc["2×2 DiD: treated + post + treated:post"].estimate)
+    assert any(i.startswith("wild cluster bootstrap") for i in e.index)  # 12 clusters < 30
+    assert r.pretrend["p_value"] > 0.05 and abs(r.placebo["estimate"]) < 0.1
+    assert len(r.loo) == 12 and (r.loo["ci_high"] < 0).all()
+    assert (r.event[r.event.k >= 0]["estimate"] < 0).all()
+    q = branches.table.quality.set_index("check")
+    assert q.loc["in the period that contains the intervention", "rows"] > 0
+
+
+def test_rates_get_a_linear_probability_did(branches):
+    e = branches.results_by_metric["sla_wait_10min"].estimates
+    lpm = e[e.estimator.str.startswith("linear probability")].iloc[0]
+    assert lpm.scale == "linear" and lpm.n > 10_000 and lpm.clusters == 12
+    assert lpm.ci_low > 0
+
+
+def test_randomized_trial_uses_ancova_and_recovers_the_effects(trial):
+    truth = simulate.TRUTH["coaching_trial"]
+    csat = trial.results_by_metric["csat_mean"]
+    assert csat.primary.estimator.startswith("ANCOVA")
+    assert csat.primary.ci_low <= truth["csat_effect"] <= csat.primary.ci_high
+    aht = trial.results_by_metric["handle_time"].primary
+    assert aht.ci_low <= math.log(truth["handle_time_ratio"]) <= aht.ci_high
+    assert "Interaction" in set(csat.mixed["Source"])
+    assert csat.event is None and csat.notes  # two periods: no event study, and it says so
+
+
+def test_balance_flags_and_holm_families(trial):
+    b = trial.balance.set_index("variable")
+    assert b.loc["tenure_years", "flag"] == "imbalanced"
+    e = trial.effects
+    overall = e[e.segment == "all"]
+    assert (overall.p_holm >= overall.p_value - 1e-15).all() and len(overall) == 2
+    assert len(e[e.segment != "all"]) == 6  # two metrics × three teams
+
+
+def test_results_hold_every_summary_estimate(branches):
+    res = branches.results()
+    for m in ("frt_median", "sla_wait_10min", "csat_mean"):
+        assert f"effect.{m}" in res.items and f"pretrend.{m}" in res.items
+    assert res.items["goal.0.frt_median"].verdict == "achieved"
+
+
+def _trial_with(tmp_path, rows=None, **changes):
+    df = pd.read_csv(ROOT / "data" / "coaching_trial.csv")
+    if rows is not None:
+        df = rows(df)
+    path = tmp_path / "trial.csv"
+    df.to_csv(path, index=False)
+    p = demo_params("coaching_trial")
+    p["data"]["path"] = str(path)
+    p.update(changes)
+    return write_params(tmp_path, p)
+
+
+def _branches_with(tmp_path, **changes):
+    p = demo_params("branch_queueing")
+    p.update(changes)
+    return write_params(tmp_path, p)
+
+
+BAD = [
+    ("no treated units", lambda t: _branches_with(t, treated_units=["B99"]),
+     ["key 'treated_units' (B99)", "is not a unit", "there are no treated units"]),
+    ("no control units", lambda t: _branches_with(t, treated_units=[f"B{i:02d}" for i in
+                                                                   range(1, 13)]),
+     ["there are no control units"]),
+    ("a unit in both arms",
+     lambda t: _trial_with(t, rows=lambda d: d.assign(arm=d.arm.where(
+         ~((d.agent_id == "T001") & (d.period == "post")), "control" if d.loc[0, "arm"] ==
+         "coached" else "coached"))), ["unit(s) in both arms: T001"]),
+    ("no pre period", lambda t: _branches_with(t, intervention="2025-06-01"),
+     ["there is no pre-intervention period"]),
+    ("constant outcome", lambda t: _trial_with(t, rows=lambda d: d.assign(csat_mean=4.0)),
+     ["column 'csat_mean'", "the outcome is constant"]),
+    ("treated units named twice", lambda t: _trial_with(t, treated_units=["T001"]),
+     ["name the treated units one way"]),
+    ("covariate not numeric", lambda t: _trial_with(t, covariates=["team"]),
+     ["column 'team'", "covariates must be numbers"]),
+    ("KPI metric on a unit table", lambda t: _trial_with(t, metrics=["frt_median"]),
+     ["need a ticket table"]),
+]
+
+
+@pytest.mark.parametrize("make, expected", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_control_group_input(tmp_path, run_cli, make, expected):
+    path = make(tmp_path)
+    before = snapshot(tmp_path, ROOT / "data")
+    code, _, err = run_cli("validate", path)
+    assert code == 2, err
+    for piece in expected:
+        assert piece in err, (piece, err)
+    assert "Traceback" not in err and "Fix:" in err
+    assert snapshot(tmp_path, ROOT / "data") == before
