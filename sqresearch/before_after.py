@@ -160,10 +160,7 @@ class BeforeAfter:
         frame = self.table.frame
         self.ctx = None
         if self.tickets:
-            self.ctx = kpi.context_for(p, frame)
-            self.table.exclude((frame["created"] > self.ctx.data_cut).to_numpy(),
-                               "created after the data cut", "created")
-            frame = kpi.prepare(self.table.frame, self.ctx)
+            frame, self.ctx = kpi.prepare_table(p, self.table)
             if "csat" in frame:
                 frame["csat_top2"] = (frame["csat"] >= p.scales.csat[1] - 1).astype(float).where(
                     frame["csat"].notna())

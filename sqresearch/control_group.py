@@ -158,10 +158,7 @@ class ControlGroup:
         frame = self.table.frame
         self.ctx = None
         if self.tickets:
-            self.ctx = kpi.context_for(p, frame)
-            self.table.exclude((frame["created"] > self.ctx.data_cut).to_numpy(),
-                               "created after the data cut", "created")
-            frame = kpi.prepare(self.table.frame, self.ctx)
+            frame, self.ctx = kpi.prepare_table(p, self.table)
         frame["period"] = period_labels(frame, p)
         if self.tickets:  # the period holding the intervention is partly treated: leave it out
             start = pd.to_datetime(frame["period"])

@@ -141,6 +141,15 @@ def context_for(params, frame: pd.DataFrame) -> Context:
                    repeat_window_days=params.fcr.repeat_window_days, slas=tuple(params.sla))
 
 
+def prepare_table(params, table) -> tuple[pd.DataFrame, Context]:
+    """A study's loaded ticket table, prepared: the KPI context, tickets created after the data
+    cut excluded (and counted), the per-ticket clocks added."""
+    ctx = context_for(params, table.frame)
+    table.exclude((table.frame["created"] > ctx.data_cut).to_numpy(),
+                  "created after the data cut", "created")
+    return prepare(table.frame, ctx), ctx
+
+
 def prepare(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """Add the per-ticket clocks and outcomes the KPIs are computed from."""
     df = frame.copy()

@@ -80,10 +80,7 @@ class Scorecard:
         self.params = p = params
         self.source = source
         self.table = load(p, source)
-        self.ctx = kpi.context_for(p, self.table.frame)
-        self.table.exclude(self.table.frame["created"] > self.ctx.data_cut,
-                           "created after the data cut", "created")
-        self.frame = kpi.prepare(self.table.frame, self.ctx)
+        self.frame, self.ctx = kpi.prepare_table(p, self.table)
         self.frame["period"] = kpi.period_labels(self.frame["created"], p.periods)
 
     @classmethod

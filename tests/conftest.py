@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -33,6 +34,29 @@ def snapshot(*folders: Path) -> dict[str, str]:
             if f.is_file():
                 out[str(f)] = hashlib.sha256(f.read_bytes()).hexdigest()
     return out
+
+
+def params_with(tmp_path: Path, demo: str, rows=None, **changes) -> Path:
+    """A demo study's params with top-level keys changed; ``rows`` edits a copy of its CSV."""
+    p = demo_params(demo)
+    if rows is not None:
+        df = rows(pd.read_csv(ROOT / p["data"]["path"]))
+        path = tmp_path / "data.csv"
+        df.to_csv(path, index=False)
+        p["data"]["path"] = str(path)
+    p.update(changes)
+    return write_params(tmp_path, p)
+
+
+def assert_user_error(run_cli, path: Path, expected: list[str], *watched: Path) -> None:
+    """`sqr validate` exits 2 with every expected piece, a fix, no traceback, files unchanged."""
+    before = snapshot(*watched, ROOT / "data")
+    code, _, err = run_cli("validate", path)
+    assert code == 2, err
+    for piece in expected:
+        assert piece in err, (piece, err)
+    assert "Traceback" not in err and "Fix:" in err
+    assert snapshot(*watched, ROOT / "data") == before
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, demo_params, snapshot, write_params
+from conftest import ROOT, assert_user_error, demo_params, params_with
 
 from sqresearch import caveats, params, prepost, simulate
 from sqresearch.before_after import BeforeAfter
@@ -121,21 +121,11 @@ def test_caveats_fire_when_they_apply():
 # --- bad inputs ------------------------------------------------------------------------------
 
 def _coaching_with(tmp_path, rows=None, **changes):
-    df = pd.read_csv(ROOT / "data" / "agent_coaching.csv")
-    if rows is not None:
-        df = rows(df)
-    path = tmp_path / "coaching.csv"
-    df.to_csv(path, index=False)
-    p = demo_params("agent_coaching")
-    p["data"]["path"] = str(path)
-    p.update(changes)
-    return write_params(tmp_path, p)
+    return params_with(tmp_path, "agent_coaching", rows, **changes)
 
 
 def _chatbot_with(tmp_path, **changes):
-    p = demo_params("chatbot_launch")
-    p.update(changes)
-    return write_params(tmp_path, p)
+    return params_with(tmp_path, "chatbot_launch", **changes)
 
 
 BAD = [
@@ -176,14 +166,7 @@ BAD = [
 
 @pytest.mark.parametrize("make, expected", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_bad_before_after_input(tmp_path, run_cli, make, expected):
-    path = make(tmp_path)
-    before = snapshot(tmp_path, ROOT / "data")
-    code, _, err = run_cli("validate", path)
-    assert code == 2, err
-    for piece in expected:
-        assert piece in err, (piece, err)
-    assert "Traceback" not in err and "Fix:" in err
-    assert snapshot(tmp_path, ROOT / "data") == before
+    assert_user_error(run_cli, make(tmp_path), expected, tmp_path)
 
 
 def test_bad_input_run_overwrites_nothing(tmp_path, run_cli):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
-from conftest import ROOT, demo_params, snapshot, write_params
+from conftest import ROOT, assert_user_error, params_with
 
 from sqresearch import params, simulate
 from sqresearch.control_group import ControlGroup
@@ -74,21 +73,11 @@ def test_results_hold_every_summary_estimate(branches):
 
 
 def _trial_with(tmp_path, rows=None, **changes):
-    df = pd.read_csv(ROOT / "data" / "coaching_trial.csv")
-    if rows is not None:
-        df = rows(df)
-    path = tmp_path / "trial.csv"
-    df.to_csv(path, index=False)
-    p = demo_params("coaching_trial")
-    p["data"]["path"] = str(path)
-    p.update(changes)
-    return write_params(tmp_path, p)
+    return params_with(tmp_path, "coaching_trial", rows, **changes)
 
 
 def _branches_with(tmp_path, **changes):
-    p = demo_params("branch_queueing")
-    p.update(changes)
-    return write_params(tmp_path, p)
+    return params_with(tmp_path, "branch_queueing", **changes)
 
 
 BAD = [
@@ -116,11 +105,18 @@ BAD = [
 
 @pytest.mark.parametrize("make, expected", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_bad_control_group_input(tmp_path, run_cli, make, expected):
-    path = make(tmp_path)
-    before = snapshot(tmp_path, ROOT / "data")
-    code, _, err = run_cli("validate", path)
-    assert code == 2, err
-    for piece in expected:
-        assert piece in err, (piece, err)
-    assert "Traceback" not in err and "Fix:" in err
-    assert snapshot(tmp_path, ROOT / "data") == before
+    assert_user_error(run_cli, make(tmp_path), expected, tmp_path)
+
+
+def test_mixed_anova_interaction_is_the_squared_t_of_change_scores(trial):
+    """Textbook identity for a 2 × 2 mixed design: the arm × time F equals t² of the
+    pooled-variance two-sample t-test on the change scores (post − pre)."""
+    from scipy import stats
+
+    r = trial.results_by_metric["csat_mean"]
+    wide = r.panel.pivot_table(index="_unit", columns="post", values="value")
+    change = wide[1.0] - wide[0.0]
+    arm = trial.units.loc[change.index, "treated"]
+    t = stats.ttest_ind(change[arm == 1], change[arm == 0], equal_var=True).statistic
+    f = r.mixed.set_index("Source").loc["Interaction", "F"]
+    assert f == pytest.approx(t ** 2, rel=1e-9)
