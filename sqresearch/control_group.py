@@ -184,7 +184,7 @@ class ControlGroup:
     def from_notebook(cls, namespace: dict, names: set[str]) -> ControlGroup:
         return cls(params_mod.from_notebook(namespace, STUDY_TYPE, names))
 
-    # --- panel --------------------------------------------------------------------------------
+    # --- panel -----------------------------------------------------------------------------------
     @cached_property
     def units(self) -> pd.DataFrame:
         """One row per unit: arm, covariates, segments."""
@@ -210,7 +210,7 @@ class ControlGroup:
         panel["post"] = post_flags(panel["period"], self.params)
         return panel.sort_values(["_unit", "period"]).reset_index(drop=True)
 
-    # --- analysis -----------------------------------------------------------------------------
+    # --- analysis --------------------------------------------------------------------------------
     def analyse(self, m: Metric, frame: pd.DataFrame | None = None,
                 checks: bool = True) -> MetricResult:
         p = self.params
@@ -403,7 +403,7 @@ class ControlGroup:
                 "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
                 "p_value": e.p_value, "scale": e.scale, "clusters": e.clusters}
 
-    # --- words ------------------------------------------------------------------------------------
+    # --- words -----------------------------------------------------------------------------------
     def fmt_effect(self, m: Metric, estimate, low, high, scale: str) -> str:
         if scale == "log":
             return (f"{100 * (math.exp(estimate) - 1):+.1f} % ({100 * (1 - self.params.alpha):g} "
@@ -502,7 +502,7 @@ class ControlGroup:
         lines.append(f"{len(self.caveats())} caveat(s) to read (see Caveats).")
         return lines
 
-    # --- record -----------------------------------------------------------------------------------
+    # --- record ----------------------------------------------------------------------------------
     def results(self) -> Results:
         p = self.params
         res = Results.for_study(p, self.table, self.summary_lines())

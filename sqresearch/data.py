@@ -67,6 +67,14 @@ class LoadedTable:
     def rows_excluded(self) -> int:
         return self.source.rows - len(self.frame)
 
+    def flag(self, mask, check: str, column: str, examples: str = "") -> None:
+        """Count rows worth a reader's attention (e.g. straight-liners) without excluding them."""
+        mask = np.asarray(mask, dtype=bool)
+        row = pd.DataFrame([{"check": check, "column": column, "rows": int(mask.sum()),
+                             "action": "flagged, kept", "examples": examples}])
+        self.quality = pd.concat([self.quality.iloc[:-1], row, self.quality.iloc[-1:]],
+                                 ignore_index=True)
+
     def exclude(self, mask, check: str, column: str) -> None:
         """Drop rows for a study-level reason (e.g. created after the data cut) and count them."""
         mask = np.asarray(mask, dtype=bool)

@@ -248,3 +248,56 @@ def arm_trends(panel: pd.DataFrame, label: str, ylabel: str, scale: float = 1.0,
     ax.set_title(f"{label}: mean per period by arm", loc="left", fontsize=10)
     ax.legend(loc="best", fontsize=8, frameon=False)
     return ax
+
+
+def gap_profile(gaps: pd.DataFrame, labels: dict[str, str], ax=None):
+    """Mean E and P per dimension, and the gap with its CI."""
+    ax = _ax(ax, (8, 0.55 * len(gaps) + 1.4))
+    g = gaps.iloc[::-1]
+    y = range(len(g))
+    names = [labels.get(d, d) for d in g["dimension"]]
+    ax.errorbar(g["gap"], list(y), xerr=[g["gap"] - g["ci_low"], g["ci_high"] - g["gap"]],
+                fmt="o", capsize=3, color="#b03a2e", label="gap P − E (95 % CI)")
+    ax.axvline(0, color="#333", lw=1)
+    ax.set_yticks(list(y), names)
+    ax.set_xlabel("gap, scale points (negative: perceptions below expectations)")
+    ax.set_title("The customer gap by dimension", loc="left", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def zone_chart(zone: pd.DataFrame, labels: dict[str, str], scale: tuple[int, int], ax=None):
+    """The zone of tolerance (adequate to desired) per dimension with the perceived level."""
+    ax = _ax(ax, (8, 0.55 * len(zone) + 1.4))
+    z = zone.iloc[::-1]
+    y = list(range(len(z)))
+    ax.barh(y, z["desired"] - z["adequate"], left=z["adequate"], color="#d6eaf8",
+            label="zone of tolerance")
+    ax.plot(z["perceived"], y, "D", color="#1f5f8b", label="perceived")
+    ax.set_yticks(y, [labels.get(d, d) for d in z["dimension"]])
+    ax.set_xlim(*scale)
+    ax.set_xlabel(f"scale points ({scale[0]}–{scale[1]})")
+    ax.set_title("Zone of tolerance: adequate to desired level", loc="left", fontsize=10)
+    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    return ax
+
+
+def ipa_grid(imp: pd.DataFrame, column: str, labels: dict[str, str], title: str, ax=None):
+    """Importance–performance grid with quadrant lines at the means."""
+    ax = _ax(ax, (6.5, 5))
+    x, y = imp["performance"], 100 * imp[column]
+    ax.scatter(x, y, color="#1f5f8b")
+    for d, xi, yi in zip(imp["dimension"], x, y, strict=True):
+        ax.annotate(labels.get(d, d), (xi, yi), textcoords="offset points", xytext=(5, 4),
+                    fontsize=8)
+    ax.axvline(x.mean(), color="#999", ls=":")
+    ax.axhline(y.mean(), color="#999", ls=":")
+    for (tx, ty, text) in ((0.02, 0.96, "concentrate here"), (0.98, 0.96, "keep up the good work"),
+                           (0.02, 0.02, "low priority"), (0.98, 0.02, "possible overkill")):
+        ax.text(tx, ty, text, transform=ax.transAxes, fontsize=7, color="#57606a",
+                ha="left" if tx < 0.5 else "right", va="top" if ty > 0.5 else "bottom")
+    ax.set_xlabel("performance (mean perception, scale points)")
+    ax.set_ylabel("importance (% of weight)")
+    ax.set_title(title, loc="left", fontsize=10)
+    return ax

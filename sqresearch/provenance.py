@@ -10,7 +10,8 @@ from importlib import metadata
 from . import __version__, paths
 
 PACKAGES = ("sqresearch", "numpy", "scipy", "pandas", "statsmodels", "pingouin", "matplotlib",
-            "seaborn", "duckdb", "pyarrow", "pydantic", "papermill", "nbconvert", "ipykernel")
+            "seaborn", "duckdb", "pyarrow", "pydantic", "papermill", "nbconvert", "ipykernel",
+            "semopy")
 
 
 def git_state() -> dict:

@@ -60,11 +60,12 @@ class Results:
         self.seed: int | None = None
 
     @classmethod
-    def for_study(cls, params, table, summary_lines: list[str]) -> Results:
-        """A study's results with its identity, inputs, data quality and summary filled in."""
+    def for_study(cls, params, table, summary_lines: list[str], more_inputs=()) -> Results:
+        """A study's results with its identity, inputs (the main table's and ``more_inputs``),
+        data quality and summary filled in."""
         res = cls(params.study_id, params.study_type, params.alpha)
         res.seed = params.seed
-        res.inputs = [table.source.as_dict()]
+        res.inputs = [table.source.as_dict(), *(i.as_dict() for i in more_inputs)]
         res.data_quality = table.quality.to_dict("records")
         res.summary_lines = summary_lines
         return res

@@ -312,7 +312,40 @@ class ControlGroupParams(TicketSettings, StudyBase):
         return self
 
 
+class TableSource(Strict):
+    """A small CSV table given by path (standards, promises, an instrument)."""
+
+    path: str
+
+
+class GapModelParams(TicketSettings, StudyBase):
+    """The SERVQUAL gap model: expectations vs perceptions, and the provider-side gaps."""
+
+    study_type: Literal["gap_model"]
+    data: DataSource = Field(description="survey responses, one row per respondent")
+    instrument: str | None = Field(None, description="items → dimensions CSV (default: the "
+                                   "built-in 22-item instrument)")
+    scale: tuple[int, int] = (1, 7)
+    respondent_id: str | None = Field(None, description="column identifying respondents")
+    expectation_prefix: str = "E_"
+    perception_prefix: str = "P_"
+    adequate_prefix: str | None = Field(None, description="zone of tolerance: adequate level")
+    desired_prefix: str | None = Field(None, description="zone of tolerance: desired level")
+    importance_prefix: str | None = Field(None, description="points per dimension, sum 100")
+    overall: str | None = Field(None, description="overall satisfaction column")
+    min_item_share: float = Field(0.5, gt=0, le=1, description="share of a dimension's items "
+                                  "a respondent must answer for a dimension score")
+    segments: list[str] = Field(default_factory=list)
+    management: DataSource | None = Field(None, description="gap 1: managers' E answers")
+    standards: TableSource | None = Field(None, description="gaps 2-3: the service standards")
+    promises: TableSource | None = Field(None, description="gap 4: published promises")
+    kpi_data: DataSource | None = Field(None, description="gaps 3-4: ticket or visit data")
+    cfa: bool = Field(True, description="confirmatory factor analysis of the instrument")
+    labels: dict[str, str] = Field(default_factory=dict, description="dimension -> name")
+
+
 #: study_type -> parameter model. The template notebook is notebooks/<study_type>.ipynb.
 STUDY_TYPES: dict[str, type[StudyBase]] = {"scorecard": ScorecardParams,
                                            "before_after": BeforeAfterParams,
-                                           "control_group": ControlGroupParams}
+                                           "control_group": ControlGroupParams,
+                                           "gap_model": GapModelParams}

@@ -16,7 +16,7 @@ from sqresearch.schemas import STUDY_TYPES
 
 pytestmark = pytest.mark.e2e
 STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch",
-           "agent_coaching", "branch_queueing", "coaching_trial"}
+           "agent_coaching", "branch_queueing", "coaching_trial", "bank_servqual"}
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +98,19 @@ def test_control_group_reports(run_all):
     for section in ("Baseline balance", "Effects per metric", "Segments", "Caveats"):
         assert f">{section}<" in html
     assert "ANCOVA" in html and "mixed ANOVA" in html
+
+
+def test_gap_model_report(run_all):
+    _, out, _ = run_all
+    res = json.loads((out / "bank_servqual" / "results.json").read_text())
+    keys = {r["key"] for r in res["results"]}
+    assert {"gap.reliability", "score.unweighted", "score.weighted", "score.servperf",
+            "alpha.reliability.P", "cfa.cfi", "gap1.reliability", "priority.1"} <= keys
+    html = (out / "bank_servqual" / "report.html").read_text()
+    for section in ("The customer gap (gap 5)", "Reliability", "Factor structure",
+                    "Zone of tolerance", "The provider-side gaps", "Priorities for improvement"):
+        assert f">{section}<" in html, section
+    assert "@example.org" not in html
 
 
 def test_manifest_records_what_produced_the_report(run_all):
