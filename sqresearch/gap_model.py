@@ -270,8 +270,9 @@ class GapModel:
 
     @cached_property
     def cfa(self) -> dict | None:
-        """Confirmatory factor analysis of the perception items (semopy): fit indices and
-        standardized loadings; None when not requested."""
+        """Confirmatory factor analysis of the perception items (semopy, ML with the Wishart
+        likelihood, as R ``lavaan::cfa(likelihood = "wishart")``): χ², CFI, RMSEA (N − 1),
+        SRMR and standardized loadings; None when not requested."""
         if not self.params.cfa:
             return None
         import semopy
@@ -280,21 +281,24 @@ class GapModel:
         spec = "\n".join(f"{d} =~ " + " + ".join(part["item"]) for d, part in
                          self.instrument.groupby("dimension", sort=False))
         model = semopy.Model(spec)
-        model.fit(data)
+        model.fit(data)  # ML, Wishart objective
         s = semopy.calc_stats(model).iloc[0]
-        sigma = model.calc_sigma()[0]
-        obs = model.vars["observed"]
-        cov = data[obs].cov().to_numpy()
+        n = len(data)
+        # semopy scales its χ² by N; the Wishart likelihood (and lavaan's) uses N − 1
+        chi2, df = s["chi2"] * (n - 1) / n, s["DoF"]
+        chi2_b, df_b = s["chi2 Baseline"] * (n - 1) / n, s["DoF Baseline"]
+        cfi = 1 - max(chi2 - df, 0) / max(chi2_b - df_b, chi2 - df, 1e-12)
+        rmsea = math.sqrt(max(chi2 - df, 0) / (df * (n - 1)))
+        cov = model.mx_cov  # the sample covariance the model was fitted to
         sd = np.sqrt(np.diag(cov))
-        resid = (cov - sigma) / np.outer(sd, sd)
+        resid = (cov - model.calc_sigma()[0]) / np.outer(sd, sd)
         srmr = float(np.sqrt(np.mean(resid[np.tril_indices_from(resid)] ** 2)))
         est = model.inspect(std_est=True)
         loadings = est[(est["op"] == "~") & est["rval"].isin(self.dims)][
             ["rval", "lval", "Est. Std"]].rename(columns={"rval": "dimension", "lval": "item",
                                                           "Est. Std": "loading"})
-        return {"cfi": float(s["CFI"]), "rmsea": float(s["RMSEA"]), "srmr": srmr,
-                "chi2": float(s["chi2"]), "df": float(s["DoF"]), "n": len(data),
-                "loadings": loadings.reset_index(drop=True)}
+        return {"cfi": cfi, "rmsea": rmsea, "srmr": srmr, "chi2": float(chi2), "df": float(df),
+                "n": n, "loadings": loadings.reset_index(drop=True)}
 
     # --- zone of tolerance, importance, segments -------------------------------------------------
     @cached_property

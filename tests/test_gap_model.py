@@ -110,3 +110,15 @@ def test_posthoc_pairs_for_segments_with_many_levels(bank):
     assert set(ph["segment"]) == {"branch"}  # segment has two levels: Welch, no post-hoc
     assert len(ph) == 5 * 15  # five dimensions × C(6, 2) branch pairs
     assert (ph["p_corr"] >= ph["p_unc"] - 1e-15).all()
+
+
+def test_cfa_matches_lavaan(bank):
+    """R: lavaan::cfa(model, P items, estimator = "ML", likelihood = "wishart") and
+    fitMeasures(fit, c("chisq", "df", "cfi", "rmsea", "srmr")) (tests/reference_gap_model.R).
+    Both fits are iterative, so the match is to the optimizers' tolerance, not to 1e-6."""
+    c = bank.cfa
+    assert c["df"] == 199
+    assert c["chi2"] == pytest.approx(205.5421992322334859, rel=1e-4)
+    assert c["cfi"] == pytest.approx(0.9985590822582693, rel=1e-4)
+    assert c["rmsea"] == pytest.approx(0.0088367851639589, rel=1e-4)
+    assert c["srmr"] == pytest.approx(0.0279067469837473, rel=1e-4)
