@@ -157,13 +157,10 @@ class BeforeAfter:
         self.source = source
         self.table = load(p, source)
         self.tickets = p.period_column is None
-        frame = self.table.frame
-        self.ctx = None
-        if self.tickets:
-            frame, self.ctx = kpi.prepare_table(p, self.table)
-            if "csat" in frame:
-                frame["csat_top2"] = (frame["csat"] >= p.scales.csat[1] - 1).astype(float).where(
-                    frame["csat"].notna())
+        frame, self.ctx = kpi.study_frame(p, self.table)
+        if "csat" in frame:
+            frame["csat_top2"] = (frame["csat"] >= p.scales.csat[1] - 1).astype(float).where(
+                frame["csat"].notna())
         frame["period"] = assign_periods(frame, p)
         self.frame = frame
         self.specs = metric_specs(p)

@@ -155,10 +155,7 @@ class ControlGroup:
         self.source = source
         self.table = load(p, source)
         self.tickets = p.period_column is None
-        frame = self.table.frame
-        self.ctx = None
-        if self.tickets:
-            frame, self.ctx = kpi.prepare_table(p, self.table)
+        frame, self.ctx = kpi.study_frame(p, self.table)
         frame["period"] = period_labels(frame, p)
         if self.tickets:  # the period holding the intervention is partly treated: leave it out
             start = pd.to_datetime(frame["period"])

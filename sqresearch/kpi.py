@@ -150,6 +150,14 @@ def prepare_table(params, table) -> tuple[pd.DataFrame, Context]:
     return prepare(table.frame, ctx), ctx
 
 
+def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:
+    """The frame a study analyses: a ticket table prepared (with its KPI context), or a unit
+    table (``period_column`` set) as loaded, without one."""
+    if getattr(params, "period_column", None) is None:
+        return prepare_table(params, table)
+    return table.frame.copy(), None
+
+
 def prepare(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """Add the per-ticket clocks and outcomes the KPIs are computed from."""
     df = frame.copy()
