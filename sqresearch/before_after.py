@@ -9,7 +9,6 @@ series, control charts, targets and goals, and writes the caveats and the plain 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
@@ -17,121 +16,16 @@ import pandas as pd
 
 from . import caveats, compare, kpi, power, tables
 from . import params as params_mod
+from .before_after_data import assign_periods, load, metric_specs
 from .control import ControlChart, chart_for
-from .data import LoadedTable, load_table, with_custom_metrics
 from .errors import DataError, Problem
 from .its import ItsResult, interrupted_time_series
-from .prepost import BUILTIN, RATIO_NAMES, Comparison, MetricSpec, compare_metric
+from .prepost import RATIO_NAMES, Comparison, MetricSpec, compare_metric
 from .results import Results
-from .schemas import REQUIRED_TICKET_ROLES, BeforeAfterParams
+from .schemas import BeforeAfterParams
 from .targets import judge_goal, judge_table
 
 STUDY_TYPE = "before_after"
-_NEEDS = {"frt": ("first_response",), "frt_bh": ("first_response",), "ttr": ("resolved",),
-          "ttr_bh": ("resolved",), "reopen": ("reopened", "resolved"), "complaint": ("complaint",),
-          "csat": ("csat",), "csat_top2": ("csat",), "ces": ("ces",), "nps": ("nps",)}
-
-
-def metric_specs(p: BeforeAfterParams) -> list[MetricSpec]:
-    specs = []
-    for name in p.metrics:
-        if name in BUILTIN:
-            spec = BUILTIN[name]
-        else:
-            sla = next(s for s in p.sla if f"sla_{s.name}" == name)
-            spec = MetricSpec(name, kpi.sla_kpi(sla).label, "binary", "share", "higher", name)
-        specs.append(spec)
-    for m in p.custom_metrics:
-        unit = m.unit or ("share" if m.type == "binary" else "")
-        specs.append(MetricSpec(m.name, m.label or m.column, m.type, unit, m.direction, m.name))
-    return [replace(s, label=p.labels.get(s.name, s.label)) for s in specs]
-
-
-def _needs(name: str, p: BeforeAfterParams) -> tuple[str, ...]:
-    if name == "fcr":
-        return kpi.fcr_needs(p.fcr.method)
-    if name.startswith("sla_"):
-        sla = next(s for s in p.sla if f"sla_{s.name}" == name)
-        return ("first_response",) if sla.clock == "first_response" else ("resolved",)
-    return _NEEDS.get(name, ())
-
-
-def assign_periods(frame: pd.DataFrame, p: BeforeAfterParams) -> pd.Series:
-    """before / after / washout / other for every row."""
-    if p.period_column:
-        col = frame[p.period_column].astype("string")
-        return col.map({p.before_value: "before", p.after_value: "after"}).fillna("other")
-    t0 = pd.Timestamp(p.intervention)
-    created = frame["created"]
-    out = pd.Series("washout", index=frame.index, dtype=object)
-    out[created < t0 - pd.Timedelta(days=p.washout_days_before)] = "before"
-    out[created >= t0 + pd.Timedelta(days=p.washout_days_after)] = "after"
-    return out
-
-
-def load(p: BeforeAfterParams, source: str) -> LoadedTable:
-    """Read, filter and split the data into periods; every problem found is raised together."""
-    src, custom = with_custom_metrics(p.data, p.custom_metrics)
-    tickets = p.period_column is None
-    roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
-    required = REQUIRED_TICKET_ROLES + tuple(custom) if tickets else tuple(custom)
-    keep = [*p.segments, *filter(None, [p.unit, p.period_column]), *p.filters]
-    keep = tuple(dict.fromkeys(c for c in keep if c not in roles))
-    table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
-                       source)
-    frame = table.frame
-    problems = []
-    for name in p.metrics:
-        missing = [r for r in _needs(name, p) if r not in frame]
-        if missing:
-            problems.append(Problem(f"key 'metrics' ({name})", f"needs column role(s) {missing}, "
-                                    f"not found in {p.data.path}.",
-                                    "map them in data.columns, or drop the metric."))
-    for col, values in p.filters.items():
-        table.exclude(~frame[col].astype("string").isin([str(v) for v in values]).to_numpy(),
-                      f"not {col} in {values}", col)
-        frame = table.frame
-    if problems:
-        raise DataError(source, problems)
-    period = assign_periods(frame, p)
-    if tickets:
-        lo, hi = frame["created"].min(), frame["created"].max()
-        if not (lo < pd.Timestamp(p.intervention) <= hi):
-            raise DataError(source, Problem("key 'intervention'", f"{p.intervention} is outside "
-                                            f"the data ({lo:%Y-%m-%d} to {hi:%Y-%m-%d}).",
-                                            "give a date inside the data's range."))
-        table.exclude((period == "washout").to_numpy(), "inside the wash-out window", "created")
-    else:
-        table.exclude((period == "other").to_numpy(), f"{p.period_column} is neither "
-                      f"{p.before_value!r} nor {p.after_value!r}", p.period_column)
-    period = assign_periods(table.frame, p)
-    for name in ("before", "after"):
-        if not (period == name).any():
-            raise DataError(source, Problem(f"the {name} period", "holds no rows" +
-                                            (" after filters and wash-out" if tickets else "") +
-                                            ".", "check the intervention date, the wash-out, "
-                                            "the filters and the period values."))
-    if p.design == "paired":
-        _check_pairs(table, period, p, source)
-    return table
-
-
-def _check_pairs(table: LoadedTable, period: pd.Series, p: BeforeAfterParams, source: str):
-    seen = pd.crosstab(table.frame[p.unit], period)
-    lonely = seen.index[(seen.get("before", 0) == 0) | (seen.get("after", 0) == 0)]
-    if len(lonely) == 0:
-        return
-    if p.data.on_invalid == "error":
-        shown = ", ".join(map(str, lonely[:10])) + (" …" if len(lonely) > 10 else "")
-        raise DataError(source, Problem(f"column {p.unit!r}", f"{len(lonely)} unit(s) have data "
-                                        f"in only one period: {shown}.",
-                                        "the paired design needs every unit in both periods: "
-                                        "remove them, set data.on_invalid: exclude, or use "
-                                        "design: independent."))
-    table.exclude(table.frame[p.unit].isin(lonely).to_numpy(), "unit missing a period", p.unit)
-    if len(table.frame[p.unit].unique()) < 2:
-        raise DataError(source, Problem(f"column {p.unit!r}", "fewer than two units are in both "
-                                        "periods.", "use design: independent."))
 
 
 def _achieved_change(c: Comparison, unit: str) -> tuple[float, float, float]:
@@ -236,7 +130,7 @@ class BeforeAfter:
         df["p_holm"] = compare.holm(df["p_value"])
         sig = df["p_holm"] < self.params.alpha
         df["verdict"] = np.where(~sig, "no clear change",
-                                 np.where(df["improved"] == True, "improved", "worsened"))  # noqa: E712
+                                 np.where(df["improved"].eq(True), "improved", "worsened"))
         return df
 
     def comparison(self, metric: str, segment: str = "all") -> Comparison:
