@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -43,4 +44,5 @@ def versions() -> dict[str, str]:
 
 def environment() -> dict:
     return {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
-            "platform": platform.platform(), "packages": versions(), "git": git_state()}
+            "platform": platform.platform(), "packages": versions(), "git": git_state(),
+            "pythonhashseed": os.environ.get("PYTHONHASHSEED", "random")}

@@ -24,6 +24,7 @@ from .errors import UserInputError
 
 KERNEL = "sqresearch"
 STATUS_FILE = "status.json"
+HASH_SEED = "0"  # fixed for the kernels sqr starts, so results.json is byte-identical
 
 
 @dataclass
@@ -129,6 +130,9 @@ def _execute(p, target: Path):
     import papermill as pm
 
     template = paths.project_root() / "notebooks" / f"{p.study_type}.ipynb"
+    # The kernel inherits this: some libraries (semopy) order variables through sets, so with a
+    # random hash seed their results differ in the last digits from run to run.
+    os.environ.setdefault("PYTHONHASHSEED", HASH_SEED)
     # Every declared parameter, with schema defaults filled in: a key the study omits must not
     # inherit the demo value the template's parameters cell holds.
     mapping = p.model_dump(mode="json")
