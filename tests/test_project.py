@@ -84,3 +84,18 @@ def test_demo_data_are_small_documented_and_reproducible(tmp_path):
 def test_outputs_are_ignored_by_git():
     assert "outputs/*" in (ROOT / ".gitignore").read_text()
     assert json.loads('{"ok": true}')["ok"]
+
+
+@pytest.mark.parametrize("study_type, demo", [
+    ("scorecard", "support_desk"), ("before_after", "chatbot_launch"),
+    ("control_group", "branch_queueing"), ("gap_model", "bank_servqual")])
+def test_template_defaults_are_the_demo_study(study_type, demo):
+    """The parameters cell is what tools/sync_parameters.py writes from the demo's YAML."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from sync_parameters import parameters_source
+
+    nb = nbformat.read(ROOT / "notebooks" / f"{study_type}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    assert cell.source == parameters_source(ROOT / "params" / f"{demo}.yaml")
