@@ -1,10 +1,11 @@
 """sqresearch: a Jupyter research workbench for service-quality studies.
 
-The public surface is small: ``run_study`` / ``validate_study`` (the runner), ``Results`` (what a
-template records), the typed errors, and the study modules used by the templates.
+The public surface is small: the typed errors here; ``runner.run_study`` / ``validate_study``;
+``results.Results`` (what a template records); and the study modules the templates use
+(``scorecard``, ``before_after``, ``control_group``, ``gap_model``).
 """
 
-from .errors import DataError, ParamsError, StatisticalWarning, UserInputError
+from .errors import DataError, ParamsError, UserInputError
 
 __version__ = "0.1.0"
-__all__ = ["DataError", "ParamsError", "StatisticalWarning", "UserInputError", "__version__"]
+__all__ = ["DataError", "ParamsError", "UserInputError", "__version__"]

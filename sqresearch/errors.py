@@ -1,4 +1,4 @@
-"""Typed errors and warnings.
+"""Typed errors.
 
 User errors (bad params, bad data) derive from :class:`UserInputError`; the command line prints
 their message without a traceback and exits with code 2. Everything else is a bug.
@@ -52,7 +52,3 @@ class DataError(UserInputError):
     """An input data file is missing, unreadable or fails validation."""
 
     kind = "data"
-
-
-class StatisticalWarning(UserWarning):
-    """A statistic was computed but should be read with care (small n, heavy censoring …)."""
