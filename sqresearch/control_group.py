@@ -23,6 +23,7 @@ from .control_group_data import (
     load,
     metrics_of,
     period_labels,
+    period_order,
     post_flags,
     treated_flags,
 )
@@ -117,7 +118,7 @@ class ControlGroup:
         p = self.params
         panel = self.panel(m, frame)
         rows = []
-        periods = sorted(panel["period"].unique())
+        periods = period_order(panel)
         g = panel["_unit"]
         fit2 = did.cluster_ols(panel["value"], did.design_2x2(panel), g)
         twfe = len(periods) > 2
@@ -178,7 +179,7 @@ class ControlGroup:
 
     def _event_study(self, r: MetricResult) -> None:
         panel = r.panel.copy()
-        periods = sorted(panel["period"].unique())
+        periods = period_order(panel)
         pre = [q for q in periods if not post_flags(pd.Series([q]), self.params).iloc[0]]
         if len(pre) < 2 or len(periods) - len(pre) < 1:
             r.notes.append("No event study: it needs at least two pre periods.")
@@ -204,7 +205,7 @@ class ControlGroup:
 
     def _placebo(self, r: MetricResult) -> None:
         pre = r.panel[r.panel["post"] == 0]
-        periods = sorted(pre["period"].unique())
+        periods = period_order(pre)
         if len(periods) < 2:
             return
         cut = str(self.params.placebo_date.date()) if self.params.placebo_date else \
@@ -229,7 +230,7 @@ class ControlGroup:
         return pd.DataFrame(rows)
 
     def _randomized(self, r: MetricResult) -> None:
-        periods = sorted(r.panel["period"].unique())
+        periods = period_order(r.panel)
         if not self.params.randomized or len(periods) != 2:
             return
         wide = r.panel.pivot_table(index="_unit", columns="post", values="value")

@@ -115,3 +115,10 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
     if problems:
         raise DataError(source, problems)
     return table
+
+
+def period_order(panel: pd.DataFrame) -> list[str]:
+    """Periods in time order: every pre period before every post one, each group sorted by its
+    label (ISO dates sort in time; 'pre'/'post' labels are told apart by the post flag)."""
+    flags = panel.groupby("period")["post"].first()
+    return sorted(flags.index, key=lambda q: (flags[q], q))

@@ -230,15 +230,19 @@ def event_study(event: pd.DataFrame, label: str, ylabel: str, scale: float = 1.0
     return ax
 
 
-def arm_trends(panel: pd.DataFrame, label: str, ylabel: str, scale: float = 1.0, ax=None):
-    """Mean outcome per period in each arm (on the analysis scale, times ``scale``)."""
+def arm_trends(panel: pd.DataFrame, order: list, label: str, ylabel: str, scale: float = 1.0,
+               ax=None):
+    """Mean outcome per period (in ``order``, earliest first) in each arm, on the analysis scale
+    times ``scale``."""
     ax = _ax(ax, (8, 3.2))
-    means = panel.groupby(["period", "treated"])["value"].mean().unstack("treated") * scale
+    flags = panel.groupby("period")["post"].first()
+    means = (panel.groupby(["period", "treated"])["value"].mean().unstack("treated") *
+             scale).reindex(order)
     x = range(len(means))
     for flag, name, colour in ((1.0, "treated", "#1f5f8b"), (0.0, "control", "#9aa5b1")):
         if flag in means:
             ax.plot(list(x), means[flag], "o-", ms=3, color=colour, label=name)
-    post = panel.groupby("period")["post"].first().to_numpy()
+    post = flags.reindex(order).to_numpy()
     if post.any() and not post.all():
         ax.axvline(int(post.argmax()) - 0.5, color="#b03a2e", ls="--", lw=1,
                    label="intervention")

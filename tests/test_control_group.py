@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 from conftest import ROOT, assert_user_error, params_with
 
@@ -120,3 +121,11 @@ def test_mixed_anova_interaction_is_the_squared_t_of_change_scores(trial):
     t = stats.ttest_ind(change[arm == 1], change[arm == 0], equal_var=True).statistic
     f = r.mixed.set_index("Source").loc["Interaction", "F"]
     assert f == pytest.approx(t ** 2, rel=1e-9)
+
+
+def test_periods_are_ordered_pre_before_post():
+    from sqresearch.control_group_data import period_order
+
+    panel = pd.DataFrame({"period": ["post", "pre", "2026-02", "2026-01"],
+                          "post": [1.0, 0.0, 1.0, 0.0]})
+    assert period_order(panel) == ["2026-01", "pre", "2026-02", "post"]
