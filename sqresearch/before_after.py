@@ -190,8 +190,6 @@ class BeforeAfter:
 
     @cached_property
     def targets(self) -> pd.DataFrame:
-        if self.kpis_by_period is None:
-            return judge_table(pd.DataFrame(columns=["kpi"]), [])
         return judge_table(self.kpis_by_period, self.params.targets)
 
     # --- time series -------------------------------------------------------------------------

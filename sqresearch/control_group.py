@@ -337,11 +337,11 @@ class ControlGroup:
 
     @cached_property
     def targets(self) -> pd.DataFrame:
-        if not self.tickets or not self.params.targets:
-            return judge_table(pd.DataFrame(columns=["kpi"]), [])
-        cell = np.where(self.frame["treated"] == 1, "treated", "control") + " / " + \
-            np.where(self.frame["post"] == 1, "after", "before")
-        t = kpi.kpi_table(self.frame.assign(_cell=cell), self.ctx, by="_cell")
+        t = None
+        if self.tickets and self.params.targets:  # KPIs per arm and period
+            cell = np.where(self.frame["treated"] == 1, "treated", "control") + " / " + \
+                np.where(self.frame["post"] == 1, "after", "before")
+            t = kpi.kpi_table(self.frame.assign(_cell=cell), self.ctx, by="_cell")
         return judge_table(t, self.params.targets)
 
     def caveats(self) -> list[str]:

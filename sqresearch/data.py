@@ -100,8 +100,9 @@ def sha256(path) -> str:
     return h.hexdigest()
 
 
-def read_raw(src: DataSource, source: str) -> pd.DataFrame:
-    """Read a file as it is (CSV as text, so that every value can be checked and located)."""
+def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataFrame:
+    """Read a file as it is (CSV as text, so that every value can be checked and located);
+    ``limit`` rows at most (0 reads just the columns)."""
     path = paths.resolve(src.path)
     if not path.is_file():
         raise DataError(source, Problem(f"key 'data.path' ({src.path})", "file does not exist.",
@@ -109,12 +110,12 @@ def read_raw(src: DataSource, source: str) -> pd.DataFrame:
     fmt = src.file_format
     try:
         if fmt == "excel":
-            return pd.read_excel(path, sheet_name=src.sheet or 0, dtype=object)
+            return pd.read_excel(path, sheet_name=src.sheet or 0, dtype=object, nrows=limit)
+        reader = ("read_parquet(?)" if fmt == "parquet" else
+                  "read_csv(?, header = true, all_varchar = true)")
+        tail = "" if limit is None else f" LIMIT {int(limit)}"
         with duckdb.connect(":memory:") as con:
-            if fmt == "parquet":
-                return con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
-            return con.execute("SELECT * FROM read_csv(?, header = true, all_varchar = true)",
-                               [str(path)]).df()
+            return con.execute(f"SELECT * FROM {reader}{tail}", [str(path)]).df()
     except (duckdb.Error, ValueError, OSError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise DataError(source, Problem(f"file {src.path}", f"cannot be read as {fmt}: {first}",

@@ -52,7 +52,7 @@ def _columns(p: GapModelParams, item: str) -> dict[str, str]:
 def load(p: GapModelParams, source: str) -> GapInputs:
     """Read and check the survey and the provider-side inputs."""
     instrument = _instrument(p, source)
-    header = set(read_raw(p.data, source).columns)
+    header = set(read_raw(p.data, source, limit=0).columns)
     problems = []
     for item in instrument["item"]:
         cols = _columns(p, item)

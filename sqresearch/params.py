@@ -176,7 +176,7 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
                 out.append((("data", "columns", role), f"{role!r} is not a column role.",
                             suggest(role, kpi.ROLE_NAMES) or
                             f"roles are: {', '.join(kpi.ROLE_NAMES)}."))
-    known = kpi.known_kpis(params) if hasattr(params, "sla") else set()
+    known = kpi.known_kpis(params)
     refs: list[tuple[tuple, str]] = []
     refs += [(("targets", i, "kpi"), t.kpi) for i, t in enumerate(getattr(params, "targets", []))]
     charts = getattr(params, "control_charts", [])
@@ -187,6 +187,9 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
             refs += [(("index", "indicators", i, "kpi"), ind.kpi)
                      for i, ind in enumerate(params.index.indicators)]
             out += _weights_checks(params.index)
+        if charts and params.baseline is None:
+            out.append((("baseline",), "control charts need a baseline window for their "
+                        "limits.", "add baseline: {start: YYYY-MM-DD, end: YYYY-MM-DD}."))
     if isinstance(params, BeforeAfterParams):
         from .prepost import BUILTIN
 
@@ -199,9 +202,6 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
         if name not in known:
             out.append((loc, f"{name!r} is not a KPI of this study.",
                         suggest(name, known) or f"KPIs are: {', '.join(sorted(known))}."))
-    if charts and getattr(params, "baseline", True) is None:
-        out.append((("baseline",), "control charts need a baseline window for their limits.",
-                    "add baseline: {start: YYYY-MM-DD, end: YYYY-MM-DD}."))
     return out
 
 

@@ -29,8 +29,9 @@ def judge(estimate: float, ci_low: float, ci_high: float, op: str, value: float)
     return ("met" if met else "not met"), certainty
 
 
-def judge_table(kpis: pd.DataFrame, targets) -> pd.DataFrame:
-    """Every target against every group of a tidy KPI table.
+def judge_table(kpis: pd.DataFrame | None, targets) -> pd.DataFrame:
+    """Every target against every group of a tidy KPI table (none when ``kpis`` is None: a
+    study without ticket KPIs).
 
     Returns
     -------
@@ -38,7 +39,7 @@ def judge_table(kpis: pd.DataFrame, targets) -> pd.DataFrame:
     ``ci_low``, ``ci_high``, ``n``, ``unit``, ``op``, ``value``, ``status`` and ``certainty``.
     """
     rows = []
-    for t in targets:
+    for t in targets if kpis is not None else []:
         label = t.label or f"{t.kpi} {t.op} {t.value:g}"
         for r in kpis[kpis["kpi"] == t.kpi].itertuples():
             status, certainty = judge(r.estimate, r.ci_low, r.ci_high, t.op, t.value)
