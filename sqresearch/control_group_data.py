@@ -121,4 +121,8 @@ def period_order(panel: pd.DataFrame) -> list[str]:
     """Periods in time order: every pre period before every post one, each group sorted by its
     label (ISO dates sort in time; 'pre'/'post' labels are told apart by the post flag)."""
     flags = panel.groupby("period")["post"].first()
+    numbers = pd.to_numeric(pd.Series(flags.index), errors="coerce")
+    if numbers.notna().all():  # numeric labels sort as numbers: 1, 2, …, 10
+        rank = dict(zip(flags.index, numbers, strict=True))
+        return sorted(flags.index, key=lambda q: (flags[q], rank[q]))
     return sorted(flags.index, key=lambda q: (flags[q], q))

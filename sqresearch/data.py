@@ -182,7 +182,18 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             quality.append(_q(f"sentinel code {codes} set to missing", role, coded, "set missing",
                               label))
         if bad.any():
-            quality.append(_q(_bad_message(spec), role, bad, _action(src), label))
+            quality.append(_q(_bad_message(spec), role, bad, _action(src), label,
+                              raw[mapping[role]]))
+            invalid |= bad
+    for col in dict.fromkeys(c for c in keep if c not in present):
+        values, bad, how = _typed(frame[col], src.types.get(col))
+        frame[col] = values
+        quality.append({"check": f"type: {how}", "column": col,
+                        "rows": int(values.notna().sum()), "action": "", "examples": ""})
+        if bad.any():
+            what = "a whole number" if src.types.get(col) == "integer" else "a number"
+            quality.append(_q(f"value is not {what} (declared in data.types)", col, bad,
+                              _action(src), label, raw[col]))
             invalid |= bad
     for check in checks:
         for name, role, mask in check(frame):
@@ -207,11 +218,60 @@ def _action(src: DataSource) -> str:
     return "error" if src.on_invalid == "error" else "excluded"
 
 
-def _q(check, column, mask, action, label) -> dict:
+def _q(check, column, mask, action, label, values=None) -> dict:
     rows = np.flatnonzero(mask)
-    shown = ", ".join(label(i) for i in rows[:5]) + (" …" if rows.size > 5 else "")
+    if values is None:
+        shown = ", ".join(label(i) for i in rows[:5])
+    else:
+        shown = ", ".join(f"{label(i)}: {_show(values.iloc[i])}" for i in rows[:5])
+    shown += " …" if rows.size > 5 else ""
     return {"check": check, "column": column, "rows": int(rows.size), "action": action,
             "examples": shown}
+
+
+def _show(value) -> str:
+    """An offending value as a reader should see it: quoted, bounded, never the whole cell."""
+    text = "" if pd.isna(value) else str(value)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
+def _typed(col: pd.Series, declared: str | None) -> tuple[pd.Series, np.ndarray, str]:
+    """A non-role column with its type: (values, bad-row mask, how the type was chosen).
+
+    Declared ``number``/``integer`` columns must parse (bad values are reported); ``category``
+    and ``text`` stay text. Undeclared columns become numbers when every non-empty value is one
+    (so a covariate never turns into a factor by accident), else stay text."""
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) and \
+            declared not in ("category", "text"):
+        num = col.astype(float)
+        whole = bool(np.all(np.isnan(num) | (num == np.round(num))))
+        kind = declared or ("integer" if whole else "number")
+        if kind == "integer" and whole:
+            return num.astype("Int64"), np.zeros(len(col), dtype=bool), f"{kind} (from the file)"
+        bad = ~np.isnan(num.to_numpy()) & (num != np.round(num)).to_numpy() \
+            if kind == "integer" else np.zeros(len(col), dtype=bool)
+        return num, bad, f"{kind} (from the file)"
+    text = col.astype("string").str.strip()
+    text = text.mask(text == "")
+    if declared in ("category", "text"):
+        return text, np.zeros(len(col), dtype=bool), f"{declared} (declared)"
+    num = pd.to_numeric(text.str.replace(r"^\+", "", regex=True), errors="coerce")
+    filled = text.notna().to_numpy()
+    bad = filled & num.isna().to_numpy()
+    if declared is None:
+        if not filled.any() or bad.any():
+            return text, np.zeros(len(col), dtype=bool), "text (inferred: not every value is " \
+                "a number)"
+        declared_how = "inferred: every value is a number"
+    else:
+        declared_how = "declared"
+    whole = bool(np.all(num.isna() | (num == np.round(num))))
+    if declared == "integer":
+        bad |= filled & ~num.isna().to_numpy() & (num != np.round(num)).to_numpy()
+    kind = declared or ("integer" if whole else "number")
+    if kind == "integer" and not bad.any():
+        return num.astype("Int64"), bad, f"integer ({declared_how})"
+    return num.astype(float), bad, f"{kind} ({declared_how})"
 
 
 def _row_labeller(fmt: str) -> Callable[[int], str]:

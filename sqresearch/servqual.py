@@ -23,6 +23,9 @@ DIMENSIONS = ("tangibles", "reliability", "responsiveness", "assurance", "empath
 def read_instrument(path: str | Path | None = None) -> pd.DataFrame:
     """item, dimension, wording, reverse (bool) — one row per item."""
     df = pd.read_csv(path or DEFAULT_INSTRUMENT, dtype={"item": str, "dimension": str})
+    if "wording" not in df:  # optional: the item id stands in for the wording
+        df["wording"] = df["item"]
+    df["wording"] = df["wording"].fillna(df["item"]).astype(str)
     df["reverse"] = df.get("reverse", False)
     df["reverse"] = df["reverse"].astype(str).str.lower().isin(["true", "1", "yes"])
     return df
