@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from . import compare, did, kpi, tables
+from . import cg_inference, did, kpi, tables, verdicts
 from . import params as params_mod
 from .ancova import ancova, mixed_anova
 from .control_group_data import (
@@ -29,7 +29,7 @@ from .control_group_data import (
 )
 from .results import Results
 from .schemas import ControlGroupParams
-from .targets import judge_goal, judge_table
+from .targets import judge_goal, judge_table, verdict_word
 
 STUDY_TYPE = "control_group"
 
@@ -136,18 +136,6 @@ class ControlGroup:
             fit_l = did.cluster_ols(t[m.ticket_column], did.design_2x2(t), t["_unit"])
             rows.append(self._row("linear probability DiD on tickets (risk difference)", fit_l,
                                   t))
-        clusters = panel["_unit"].nunique()
-        if clusters < 30 and checks:
-            x = did.design_twfe(panel, "_unit", "period") if twfe else did.design_2x2(panel)
-            wb = did.wild_cluster_bootstrap(panel["value"], x, g, resamples=p.bootstrap.resamples,
-                                            weights=p.bootstrap.weights, seed=p.seed,
-                                            alpha=p.alpha)
-            rows.insert(1, {"estimator": f"wild cluster bootstrap ({wb['weights']} weights, "
-                                         f"{wb['resamples']:,} resamples)",
-                            "estimate": rows[0]["estimate"], "se": math.nan,
-                            "ci_low": wb["ci_low"], "ci_high": wb["ci_high"],
-                            "p_value": wb["p_value"], "df": math.nan, "n": len(panel),
-                            "clusters": clusters})
         est = pd.DataFrame(rows)
         lpm = est["estimator"].str.startswith("linear probability")  # on the 0/1 scale
         est["scale"] = np.where(m.log & ~lpm, "log", "linear")
@@ -280,30 +268,88 @@ class ControlGroup:
 
     @cached_property
     def effects(self) -> pd.DataFrame:
-        """The primary estimate per metric and segment, Holm-adjusted across all of them."""
+        """One row per metric and segment: the effect the verdict rests on, its inference (chosen
+        for the cluster counts), family, smallest effect of interest and verdict word."""
+        p = self.params
+        primary = set(p.primary if p.primary is not None else [m.name for m in self.metrics])
         rows = []
         for m in self.metrics:
-            rows.append(self._effect_row(m, "all", self.results_by_metric[m.name]))
-            for seg in self.params.segments:
+            r = self.results_by_metric[m.name]
+            rows.append(self._effect_row(m, "all", r, m.name in primary))
+            for seg in p.segments:
                 for level in sorted(self.units[seg].astype(str).unique()):
                     units = self.units.index[self.units[seg].astype(str) == level]
                     part = self.frame[self.frame["_unit"].isin(units)]
                     if part["treated"].nunique() < 2:
                         continue
                     rows.append(self._effect_row(m, f"{seg}={level}",
-                                                 self.analyse(m, part, checks=False)))
-        df = pd.DataFrame(rows)
-        overall = df["segment"] == "all"  # two families: overall effects; segment effects
-        df["p_holm"] = np.nan
-        df.loc[overall, "p_holm"] = compare.holm(df.loc[overall, "p_value"])
-        df.loc[~overall, "p_holm"] = compare.holm(df.loc[~overall, "p_value"])
-        return df
+                                                 self.analyse(m, part, checks=False), False))
+        return verdicts.judge_family(pd.DataFrame(rows), p.alpha)
 
-    def _effect_row(self, m: Metric, segment: str, r: MetricResult) -> dict:
-        e = r.primary
-        return {"metric": m.name, "label": m.label, "segment": segment, "estimator": e.estimator,
-                "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
-                "p_value": e.p_value, "scale": e.scale, "clusters": e.clusters}
+    def _effect_row(self, m: Metric, segment: str, r: MetricResult, primary: bool) -> dict:
+        p = self.params
+        twfe = len(period_order(r.panel)) > 2
+        first = r.estimates.iloc[0]
+        if first["estimator"].startswith("ANCOVA"):
+            inf = cg_inference.ancova_inference(first.to_dict())
+            c = cg_inference.counts(r.panel)
+            reason = (f"A randomized trial with {c.total} independent units: ANCOVA with HC2 "
+                      "errors.")
+        else:
+            inf, c, reason = cg_inference.did_inference(r.panel, twfe, p.alpha, p.seed,
+                                                        p.bootstrap.resamples,
+                                                        p.bootstrap.weights)
+        kind = "duration" if m.log else {"share": "share", "points": "nps"}.get(m.unit, "score")
+        sesoi, origin = self._sesoi(m, kind, r.panel)
+        return {"metric": m.name, "label": m.label, "segment": segment, "kind": kind,
+                "unit": m.unit, "inference": inf, "estimator": first["estimator"],
+                "estimate": inf.estimate, "method": inf.method, "method_text": inf.description,
+                "reason": reason, "scale": "log" if m.log else "linear",
+                "clusters": c.total, "treated_clusters": c.treated,
+                "control_clusters": c.control, "direction": m.direction, "sesoi": sesoi,
+                "sesoi_origin": origin, "sesoi_unit": verdicts.SESOI_UNITS[kind],
+                "margin": verdicts.margin_on_scale(sesoi, kind),
+                "guardrail": m.name in p.guardrails,
+                "family": "confirmatory" if segment == "all" and primary else "exploratory"}
+
+    def _sesoi(self, m: Metric, kind: str, panel: pd.DataFrame) -> tuple[float, str]:
+        if m.name in self.params.sesoi:
+            return self.params.sesoi[m.name], "declared"
+        if kind == "score" and m.unit != "score":
+            pre = panel.loc[panel["post"] == 0, "value"]
+            return 0.1 * float(pre.std(ddof=1)), "default: 0.1 standard deviations"
+        return verdicts.DEFAULT_SESOI[kind], "default"
+
+    def verdict_table(self, family: str | None = None) -> pd.DataFrame:
+        """The verdicts as a reviewer reads them."""
+        v = self.effects if family is None else self.effects[self.effects.family == family]
+        rows = []
+        for r in v.itertuples():
+            m = self.metric(r.metric)
+            rows.append({
+                "Metric": r.label, "Segment": "all" if r.segment == "all" else
+                r.segment.replace("=", " = "), "Family": r.family,
+                "Units": f"{r.clusters} ({r.treated_clusters} treated)",
+                "Effect": self.fmt_value(m, r.estimate, r.scale),
+                "CI": f"{100 * r.ci_level:.3g} %: {self.fmt_value(m, r.ci_low, r.scale)} to "
+                      f"{self.fmt_value(m, r.ci_high, r.scale)}",
+                "p": tables.fmt_p(r.p_value), "p (Holm)": tables.fmt_p(r.p_adjusted)
+                if r.family == "confirmatory" else "–",
+                "SESOI": f"± {r.sesoi:.3g} {r.sesoi_unit}" + (" (guardrail)" if r.guardrail
+                                                               else ""),
+                "Verdict": r.verdict + (f" — {r.note}" if r.note else ""),
+                "Method": r.method_text})
+        return pd.DataFrame(rows)
+
+    def fmt_value(self, m: Metric, value: float, scale: str) -> str:
+        if not math.isfinite(value):
+            return "unbounded" if not math.isnan(value) else "–"
+        if scale == "log":
+            return f"{100 * math.expm1(value):+.1f} %"
+        if m.unit == "share":
+            return f"{100 * value:+.1f} points"
+        unit = f" {m.unit}" if m.unit not in ("", "score") else ""
+        return f"{value:+.3g}{unit}"
 
     # --- words -----------------------------------------------------------------------------------
     def fmt_effect(self, m: Metric, estimate, low, high, scale: str) -> str:
@@ -322,8 +368,9 @@ class ControlGroup:
         rows = []
         for gl in self.params.goals:
             m = next(x for x in self.metrics if x.name == gl.metric)
-            e = self.results_by_metric[m.name].primary
-            vals = np.array([e.estimate, e.ci_low, e.ci_high])
+            e = self.effects[(self.effects.metric == m.name) &
+                             (self.effects.segment == "all")].iloc[0]
+            vals = np.array([e.estimate, *e.inference.interval(1 - self.params.alpha)])
             if gl.unit == "percent":
                 vals = 100 * (np.exp(vals) - 1) if e.scale == "log" else np.full(3, np.nan)
             elif e.scale == "log":
@@ -360,10 +407,15 @@ class ControlGroup:
                            "assumption is doubtful.")
         out.append("**Parallel trends are an assumption.** A passed pre-trend test does not "
                    "prove that the arms would have moved in parallel without the intervention.")
-        g = self.units.shape[0]
-        if g < 30:
-            out.append(f"**Few clusters.** {g} units: cluster-robust p-values are too small with "
-                       "fewer than about 30; read the wild cluster bootstrap beside them.")
+        overall = self.effects[self.effects.segment == "all"]
+        for method, part in overall.groupby("method", sort=False):
+            r = part.iloc[0]
+            if method == "randomization_inference":
+                out.append(f"**Very few treated units.** {r.reason} The verdicts of "
+                           f"{', '.join(part['label'])} rest on {r.treated_clusters} treated "
+                           f"unit(s): read them as a statement about those units.")
+            elif method == "wild_cluster_bootstrap_wcr":
+                out.append(f"**Few clusters.** {r.reason}")
         out.append("**Spill-over.** If treated and control units share staff, customers or "
                    "queues, the control group is partly treated and the effect is understated.")
         if not p.randomized:
@@ -381,27 +433,25 @@ class ControlGroup:
         design = "randomized" if p.randomized else "observational (arms not randomized)"
         lines = [f"**What was compared.** {n_t} treated and {n_c} control units ({p.unit}), "
                  f"before and after {when}; {design}; effects are differences-in-differences "
-                 f"with standard errors clustered by {p.unit}. Holm adjustment runs over the "
-                 "overall effects, and separately over the segment effects."]
-        eff = self.effects
+                 f"with units ({p.unit}) as clusters. The primary metrics form the "
+                 "confirmatory family (Holm); segments are exploratory."]
         for m in self.metrics:
             r = self.results_by_metric[m.name]
-            e = eff[(eff.metric == m.name) & (eff.segment == "all")].iloc[0]
-            verdict = "no clear effect" if e.p_holm >= p.alpha else (
-                "improved" if (e.estimate < 0) == (m.direction == "lower") else "worsened")
-            text = self.fmt_effect(m, e.estimate, e.ci_low, e.ci_high, e.scale)
-            extra = ""
-            boot = r.estimates[r.estimates["estimator"].str.startswith("wild")]
-            if len(boot):
-                extra = "; wild cluster bootstrap " + tables.fmt_p(boot["p_value"].iloc[0],
-                                                                    p.bootstrap.resamples)
+            e = self.effects[(self.effects.metric == m.name) &
+                             (self.effects.segment == "all")].iloc[0]
+            fam = (f"confirmatory, Holm-adjusted {tables.fmt_p(e.p_adjusted)}"
+                   if e.family == "confirmatory" else f"exploratory, {tables.fmt_p(e.p_value)}")
             trend = (f"; pre-trend test {tables.fmt_p(r.pretrend['p_value'])}" if r.pretrend
                      else "")
-            lines.append(f"- **{m.label}**: {text} ({e.estimator}), Holm-adjusted "
-                         f"{tables.fmt_p(e.p_holm)}{extra}{trend} — **{verdict}**.")
+            lines.append(f"- **{m.label}**: {self.fmt_value(m, e.estimate, e.scale)} "
+                         f"({100 * e.ci_level:.3g} % CI {self.fmt_value(m, e.ci_low, e.scale)} "
+                         f"to {self.fmt_value(m, e.ci_high, e.scale)}; {fam}; "
+                         f"{e.method.replace('_', ' ')} on {e.clusters} units, "
+                         f"{e.treated_clusters} treated; smallest effect of interest "
+                         f"± {e.sesoi:.3g} {e.sesoi_unit}{trend}) — **{e.verdict}**.")
         for gl in self.goals.itertuples():
             lines.append(f"Goal *{gl.goal}*: **{gl.status}**.")
-        lines.append(f"{len(self.caveats())} caveat(s) to read (see Caveats).")
+        lines.append(f"{tables.count(len(self.caveats()), 'caveat')} to read (see Caveats).")
         return lines
 
     # --- record ----------------------------------------------------------------------------------
@@ -411,13 +461,13 @@ class ControlGroup:
         for (name, r), e in zip(self.results_by_metric.items(),
                                 self.effects[self.effects.segment == "all"].itertuples(),
                                 strict=True):
+            self._add_verdict(res, e, name, {})
             for i, row in enumerate(r.estimates.itertuples()):
                 key = f"effect.{name}" if i == 0 else f"estimate.{name}.{i}"
                 res.add(key, f"{r.metric.label}: {row.estimator}", row.estimate,
                         ci=(row.ci_low, row.ci_high), p_value=row.p_value, n=row.n,
                         unit="log points" if row.scale == "log" else r.metric.unit,
-                        method=f"{row.estimator}; clusters {row.clusters}",
-                        verdict=f"Holm p = {e.p_holm:.4g}" if i == 0 else None)
+                        method=f"{row.estimator}; clusters {row.clusters}")
             if r.pretrend:
                 pt = r.pretrend
                 res.add(f"pretrend.{name}", f"{r.metric.label}: treated − control pre-period "
@@ -430,9 +480,8 @@ class ControlGroup:
                 res.add(f"placebo.{name}", f"{r.metric.label}: placebo at {pl['date']}",
                         pl["estimate"], ci=(pl["ci_low"], pl["ci_high"]), p_value=pl["p_value"])
         for e in self.effects[self.effects.segment != "all"].itertuples():
-            res.add(f"effect.{e.metric}.{e.segment}", f"{e.label} ({e.segment})", e.estimate,
-                    ci=(e.ci_low, e.ci_high), p_value=e.p_value,
-                    verdict=f"Holm p = {e.p_holm:.4g}", group=dict([e.segment.split("=", 1)]))
+            self._add_verdict(res, e, f"{e.metric}.{e.segment}",
+                              dict([e.segment.split("=", 1)]))
         for b in self.balance.itertuples():
             res.add(f"balance.{b.variable}", f"SMD of {b.variable}", b.smd, verdict=b.flag)
         for i, gl in enumerate(self.goals.itertuples()):
@@ -440,13 +489,21 @@ class ControlGroup:
                     verdict=gl.status)
         for t in self.targets.itertuples():
             res.add(f"target.{t.kpi}{t.op}{t.value:g}.{t.group}", t.target, t.estimate,
-                    ci=(t.ci_low, t.ci_high), n=t.n, verdict=f"{t.status} ({t.certainty})")
-        first = self.effects[self.effects.segment == "all"]
+                    ci=(t.ci_low, t.ci_high), n=t.n, verdict=verdict_word(t.status, t.certainty))
+        first = self.effects[self.effects.family == "confirmatory"]
         res.headline = "; ".join(
-            f"{r.label}: " + self.fmt_effect(self.metric(r.metric), r.estimate, r.ci_low,
-                                             r.ci_high, r.scale).split(" (")[0]
+            f"{r.label}: {r.verdict} ({self.fmt_value(self.metric(r.metric), r.estimate, r.scale)})"
             for r in first.itertuples())
         return res
+
+    def _add_verdict(self, res: Results, e, key: str, group: dict) -> None:
+        res.add(f"verdict.{key}", f"{e.label}: effect ({e.estimator})", e.estimate,
+                ci=(e.ci_low, e.ci_high), ci_level=e.ci_level, p_value=e.p_value,
+                p_adjusted=e.p_adjusted if e.family == "confirmatory" else None,
+                n=e.inference.n, unit="log ratio" if e.scale == "log" else e.unit,
+                method=e.method_text, verdict=e.verdict, decided_by=e.method, family=e.family,
+                sesoi=e.sesoi, clusters={"total": e.clusters, "treated": e.treated_clusters,
+                                         "control": e.control_clusters}, group=group)
 
     def metric(self, name: str) -> Metric:
         return next(m for m in self.metrics if m.name == name)

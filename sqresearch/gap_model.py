@@ -17,7 +17,7 @@ from .describe import mean_ci
 from .gap_model_data import load
 from .results import Results
 from .schemas import GapModelParams
-from .targets import judge
+from .targets import judge, verdict_word
 
 STUDY_TYPE = "gap_model"
 QUADRANTS = {(True, False): "concentrate here", (True, True): "keep up the good work",
@@ -405,7 +405,7 @@ class GapModel:
                             ci=(getattr(r, "ci_low", None), getattr(r, "ci_high", None)))
                 else:
                     res.add(f"{g.replace(' ', '')}.{j}.{r.kpi}", f"{g}: {r.kpi}", r.estimate,
-                            verdict=f"{r.status} ({r.certainty})")
+                            verdict=verdict_word(r.status, r.certainty))
         sq = self.scores.set_index("key").loc["unweighted"]
         res.headline = f"SERVQUAL {sq['mean']:+.2f}; first priority: " \
                        f"{self.label(self.priorities['dimension'].iloc[0])}"

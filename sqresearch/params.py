@@ -228,6 +228,16 @@ def _metric_checks(p, builtin: set[str]) -> list[tuple[tuple, str, str]]:
         if k not in chosen:
             out.append((("labels", k), f"{k!r} is not one of the study's metrics.",
                         suggest(k, chosen) or "label only metrics the study compares."))
+    named = [(("primary", i), k) for i, k in enumerate(p.primary or [])]
+    named += [(("sesoi", k), k) for k in p.sesoi]
+    named += [(("guardrails", i), k) for i, k in enumerate(p.guardrails)]
+    for loc, k in named:
+        if k not in chosen:
+            out.append((loc, f"{k!r} is not one of the study's metrics.",
+                        suggest(k, chosen) or f"the metrics are: {', '.join(sorted(chosen))}."))
+    if p.primary is not None and not p.primary:
+        out.append((("primary",), "the confirmatory family is empty.",
+                    "name at least one metric, or leave the key out (all metrics)."))
     if p.period_column is not None and p.metrics:  # a unit table has no ticket timestamps
         out.append((("metrics",), "built-in metrics need a ticket table with timestamps "
                     "(intervention), not a unit table (period_column).",

@@ -36,6 +36,11 @@ class Result:
     method: str = ""
     verdict: str | None = None
     group: dict[str, str] = field(default_factory=dict)
+    decided_by: str | None = None  # the inference the verdict rests on (verdict.* keys)
+    family: str | None = None  # confirmatory (Holm) or exploratory
+    p_adjusted: float | None = None
+    sesoi: float | None = None  # smallest effect of interest, in the shown unit
+    clusters: dict[str, int] | None = None  # cluster counts behind the inference
 
 
 def _num(v) -> float | int | None:
@@ -72,15 +77,20 @@ class Results:
 
     def add(self, key: str, label: str, estimate, *, ci=(None, None), statistic=None,
             statistic_name=None, p_value=None, n=None, unit="", method="", verdict=None,
-            group=None) -> None:
+            group=None, ci_level=None, decided_by=None, family=None, p_adjusted=None,
+            sesoi=None, clusters=None) -> None:
         if key in self.items:
             raise KeyError(f"result key {key!r} recorded twice")
         lo, hi = ci
-        level = None if _num(lo) is None and _num(hi) is None else round(1 - self.alpha, 10)
+        level = None if _num(lo) is None and _num(hi) is None else \
+            round(ci_level if ci_level is not None else 1 - self.alpha, 10)
         self.items[key] = Result(key, label, _num(estimate), _num(lo), _num(hi), level,
                                  _num(statistic), statistic_name, _num(p_value),
                                  None if n is None else int(n), unit, method, verdict,
-                                 {k: str(v) for k, v in (group or {}).items()})
+                                 {k: str(v) for k, v in (group or {}).items()}, decided_by,
+                                 family, _num(p_adjusted), _num(sesoi),
+                                 None if clusters is None else
+                                 {k: int(v) for k, v in clusters.items()})
 
     def add_kpis(self, table: pd.DataFrame, prefix: str = "kpi") -> None:
         """Record every row of a tidy KPI table (``kpi_table`` columns)."""

@@ -10,10 +10,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+
+def _label(value):
+    """A value written in YAML as a number (2, 2.0) names the same period or level as "2"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float) and float(value).is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, int | float) else value
+
+
+#: A period or level label: numbers are accepted unquoted and compared as text ("2" == 2).
+Label = Annotated[str, BeforeValidator(_label)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 #: Column roles a ticket/contact table can have. ``columns`` in params maps a role to the file's
@@ -52,6 +72,9 @@ class DataSource(Strict):
         default_factory=dict, description="personal-data column -> drop | pseudonymise")
     missing_codes: dict[str, list[float]] = Field(
         default_factory=dict, description="role -> sentinel codes meaning 'no answer'")
+    types: dict[str, Literal["number", "integer", "category", "text"]] = Field(
+        default_factory=dict, description="column -> type for columns that are not roles "
+        "(segments, covariates, units, periods); inferred from the values when omitted")
     timestamp_format: str | None = Field(
         None, description="strptime format for timestamps; ISO 8601 when omitted")
     on_invalid: Literal["error", "exclude"] = Field(
@@ -222,7 +245,33 @@ class Bootstrap(Strict):
     method: Literal["BCa", "percentile"] = "BCa"
 
 
-class BeforeAfterParams(TicketSettings, StudyBase):
+class VerdictSettings(Strict):
+    """How estimates become verdicts (shared/domain.md §7): the confirmatory family, the smallest
+    effects of interest and the guardrail metrics."""
+
+    primary: list[str] | None = Field(
+        None, description="metrics forming the confirmatory family (Holm); default: all metrics."
+        " The others, and every segment, are exploratory")
+    sesoi: dict[str, float] = Field(
+        default_factory=dict, description="metric -> smallest effect of interest, in the unit "
+        "the effect is shown in: % for durations, percentage points for shares, points for NPS "
+        "and scores (defaults: 5 %, 2 points, 3 NPS points, 0.1 score points)")
+    guardrails: list[str] = Field(
+        default_factory=list, description="metrics that must not get worse: judged by "
+        "non-inferiority (not worse than -sesoi)")
+
+    @field_validator("sesoi")
+    @classmethod
+    def _positive(cls, v: dict[str, float]):
+        bad = {k: x for k, x in v.items() if not x > 0}
+        if bad:
+            raise ValueError(f"a smallest effect of interest is a size, so it must be positive: "
+                             f"{bad} | give e.g. sesoi: {{frt: 5}} (5 %), whichever direction "
+                             "is better.")
+        return v
+
+
+class BeforeAfterParams(VerdictSettings, TicketSettings, StudyBase):
     """One service measured before and after an intervention."""
 
     study_type: Literal["before_after"]
@@ -232,11 +281,11 @@ class BeforeAfterParams(TicketSettings, StudyBase):
     intervention: dt.datetime | None = Field(
         None, description="first moment of the after period (ticket tables)")
     period_column: str | None = Field(None, description="column saying before/after (unit tables)")
-    before_value: str = "before"
-    after_value: str = "after"
+    before_value: Label = "before"
+    after_value: Label = "after"
     washout_days_before: float = Field(0, ge=0, description="days before the intervention left out")
     washout_days_after: float = Field(0, ge=0, description="days after the intervention left out")
-    filters: dict[str, list[str]] = Field(default_factory=dict,
+    filters: dict[str, list[Label]] = Field(default_factory=dict,
                                           description="column -> values kept, e.g. channel: [chat]")
     metrics: list[str] = Field(default_factory=list, description="built-in metrics (frt, ttr …)")
     custom_metrics: list[CustomMetric] = Field(default_factory=list)
@@ -244,6 +293,13 @@ class BeforeAfterParams(TicketSettings, StudyBase):
     targets: list[Target] = Field(default_factory=list, description="judged in each period")
     goals: list[Goal] = Field(default_factory=list)
     its: ItsSpec | None = None
+    cluster: Literal["auto", "none"] | str | list[str] = Field(
+        "auto", description="what tickets share shocks by: 'week' (calendar week of creation), "
+        "a column such as agent, or two ([agent, week]); 'auto' clusters by week when each "
+        "period spans at least 8 weeks; 'none' treats rows as independent")
+    adjust_for: list[str] = Field(
+        default_factory=list, description="case-mix columns (e.g. [channel, priority]): "
+        "adjusted effects by regression beside the unadjusted ones")
     control_charts: list[str] = Field(default_factory=list, description="KPIs, before = baseline")
     bootstrap: Bootstrap = Field(default_factory=Bootstrap)
     power: Fraction = Field(0.8, description="power for the minimum detectable effect")
@@ -268,19 +324,19 @@ class ClusterBootstrap(Strict):
     weights: Literal["auto", "webb", "rademacher"] = "auto"
 
 
-class ControlGroupParams(TicketSettings, StudyBase):
+class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
     """Treated and untreated units, before and after: difference-in-differences."""
 
     study_type: Literal["control_group"]
     data: DataSource
     unit: str = Field(description="unit id column (branch, agent, team): the clusters")
     treatment_column: str | None = Field(None, description="column: 1/true for treated units")
-    treated_value: str | None = Field(None, description="the treatment column's value for "
+    treated_value: Label | None = Field(None, description="the treatment column's value for "
                                       "treated units (default: 1/true/yes/treated)")
-    treated_units: list[str] = Field(default_factory=list, description="or: the treated units")
+    treated_units: list[Label] = Field(default_factory=list, description="or: the treated units")
     intervention: dt.datetime | None = Field(None, description="start of the post period")
     period_column: str | None = Field(None, description="unit × period tables: the period")
-    post_periods: list[str] = Field(default_factory=list,
+    post_periods: list[Label] = Field(default_factory=list,
                                     description="unit × period tables: labels counted as post")
     panel_freq: Literal["week", "month"] = "week"
     metrics: list[str] = Field(default_factory=list, description="KPIs (ticket tables)")

@@ -17,7 +17,7 @@ from .data import LoadedTable, load_table
 from .errors import DataError, Problem
 from .results import Results
 from .schemas import REQUIRED_TICKET_ROLES, ScorecardParams
-from .targets import judge_table
+from .targets import judge_table, verdict_word
 from .weights import CompositeIndex, composite_index
 
 STUDY_TYPE = "scorecard"
@@ -263,7 +263,8 @@ class Scorecard:
             grp = "" if r.group_by == "all" else f".{r.group_by}={r.group}"
             res.add(f"target.{r.kpi}{r.op}{r.value:g}{grp}", r.target, r.estimate,
                     ci=(r.ci_low, r.ci_high), n=r.n, unit=r.unit,
-                    method=f"target {r.op} {r.value:g}", verdict=f"{r.status} ({r.certainty})",
+                    method=f"target {r.op} {r.value:g}",
+                    verdict=verdict_word(r.status, r.certainty),
                     group={} if r.group_by == "all" else {r.group_by: r.group})
         for c in self.control_charts:
             res.add(f"control.{c.kpi}.signals", f"{self.label(c.kpi)}: {c.kind}-chart signals",

@@ -47,6 +47,15 @@ TRUTH = {
         "adopters": ["B01", "B02", "B03", "B04"],
         "wait_median_min": 8.0,
     },
+    "branch_pilot": {
+        "design": "12 branches x 16 weeks; a new appointment system piloted at P01 and P02 "
+                  "from week 9",
+        "wait_ratio": 1.0,  # no true effect on waiting times
+        "csat_effect": 0.0,  # no true effect on CSAT
+        "note": "branches drift on their own (branch-specific trends and autocorrelated weeks); "
+                "the seed is one where the naive clustered t-test calls the pilot a success, "
+                "as it does in about a quarter of such null pilots with 2 treated units",
+    },
 }
 
 _FIRST = ["Anna", "Ben", "Chloé", "David", "Emma", "Farid", "Greta", "Hugo", "Ines", "Jonas",
@@ -172,6 +181,25 @@ def branch_visits(seed: int = 12, start="2026-01-05", end="2026-06-27",
     df["csat"] = df["csat"].mask(df["csat"] < 0)
     df.insert(0, "visit_id", [f"V{i:06d}" for i in range(1, len(df) + 1)])
     return df.reset_index(drop=True)
+
+
+def branch_pilot(seed: int = 64, n_branches: int = 12, weeks: int = 16) -> pd.DataFrame:
+    """A unit × week table: a pilot at two branches with no true effect, branches drifting."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    level = rng.normal(0, 0.25, n_branches)
+    trend = rng.normal(0, 0.02, n_branches)
+    for b in range(n_branches):
+        name = f"P{b + 1:02d}"
+        noise = 0.0
+        for w in range(1, weeks + 1):
+            noise = 0.6 * noise + rng.normal(0, 0.08)
+            wait = 8.0 * np.exp(level[b] + trend[b] * (w - weeks / 2) + noise)
+            csat = 4.0 - 0.04 * (wait - 8) + rng.normal(0, 0.08)
+            rows.append({"branch": name, "region": "north" if b % 2 == 0 else "south",
+                         "week": w, "pilot": int(b < 2), "visits": int(rng.integers(150, 260)),
+                         "wait_min": round(float(wait), 2), "csat_mean": round(float(csat), 3)})
+    return pd.DataFrame(rows)
 
 
 def agent_coaching(seed: int = 13, n_agents: int = 48) -> pd.DataFrame:
@@ -301,7 +329,9 @@ def write_demo(out: Path) -> list[Path]:
     write_csv(coaching_trial(), trial)
     write_csv(servqual_survey(), survey)
     write_csv(management_survey(), managers)
-    return [tickets, visits, coaching, trial, survey, managers]
+    pilot = out / "branch_pilot.csv"
+    write_csv(branch_pilot(), pilot)
+    return [tickets, visits, coaching, trial, survey, managers, pilot]
 
 
 def main(argv=None) -> int:

@@ -34,7 +34,15 @@ def fmt_p(p: float, resamples: int | None = None) -> str:
     """'p = 0.012', 'p < 0.001'; a bootstrap p of 0 reads 'p < 1/B'."""
     if resamples and p == 0:
         return f"p < {1 / resamples:.2g}"
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p not available"
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'no caveats', '1 caveat', '3 caveats'."""
+    word = noun if n == 1 else (plural or noun + "s")
+    return f"no {word}" if n == 0 else f"{n:,} {word}"
 
 
 def fmt_ci(lo, hi, unit: str = "") -> str:

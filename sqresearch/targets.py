@@ -29,6 +29,15 @@ def judge(estimate: float, ci_low: float, ci_high: float, op: str, value: float)
     return ("met" if met else "not met"), certainty
 
 
+def verdict_word(status: str, certainty: str) -> str:
+    """The target's verdict in the shared vocabulary: 'met' / 'not met' when the whole CI is on
+    one side of the target, 'inconclusive' when the CI holds it (the estimate's side in
+    brackets)."""
+    if certainty == "within CI":
+        return f"inconclusive (estimate {status})"
+    return status if certainty in ("clear", "") else f"{status} ({certainty})"
+
+
 def judge_table(kpis: pd.DataFrame | None, targets) -> pd.DataFrame:
     """Every target against every group of a tidy KPI table (none when ``kpis`` is None: a
     study without ticket KPIs).
