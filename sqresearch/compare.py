@@ -1,9 +1,12 @@
 """Comparing a metric between two periods (after vs before), independent or paired.
 
-Each function returns a one-row tidy DataFrame with the same columns (``COLUMNS``), so results of
+Each test returns a one-row tidy DataFrame with the same columns (``COLUMNS``), so results of
 different tests stack into one table: the test, its statistic and p-value, the difference
 (after − before) with its CI, an effect size with its CI, and the reason the test was chosen.
-Every test follows the R function named in its docstring, so numbers can be checked against R.
+Every test follows the R function named in its docstring, so numbers can be checked against R
+(tests/reference_before_after.R, tests/reference_smallfix.R). A CI sits beside the test it
+agrees with: the Hodges–Lehmann interval with the rank tests, Tango's score interval with the
+uncorrected McNemar test, the adjusted NPS interval with its own z statistic.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Tickets still open at the data cut are censored, not missing: a mean over solved tickets only is
 biased low. The estimator and the median follow R's ``survival::survfit`` (Greenwood variance,
 ``conf.type = "log"``, the median read where the curve first reaches 0.5, averaged over a flat
-stretch at exactly 0.5), so numbers can be checked against R.
+stretch at exactly 0.5), so numbers can be checked against R. The log-rank test follows
+``survival::survdiff``; the restricted mean survival time (area under the curve to a horizon τ)
+follows ``survival:::survmean``. Everything is vectorised over distinct times.
 """
 
 from __future__ import annotations
