@@ -220,3 +220,53 @@ def test_composite_index_ranks_and_scales():
     assert_allclose(s.loc[["a", "b", "c"], "index"], [100.0, 0.0, 50.0])
     assert s.loc["a", "rank"] == 1 and s.loc["b", "rank"] == 3
     assert_allclose(idx.weights["weight"], [0.6, 0.4])
+
+
+# --- ANCOVA with HC2 and Lin's estimator (tests/reference_smallfix.R) ---------------------------
+
+def _trial():
+    import pandas as pd
+
+    pre = [3.8, 4.1, 3.5, 4.0, 3.9, 3.6, 4.2, 3.7, 3.9, 4.0, 3.6, 3.8, 4.1, 3.7, 3.9, 3.5]
+    post = [3.9, 4.0, 3.6, 4.1, 3.8, 3.7, 4.2, 3.8, 4.2, 4.3, 3.9, 4.1, 4.4, 4.0, 4.2, 3.8]
+    x = ((np.arange(1, 17) * 7) % 11) / 10  # R: ((1:16 * 7) %% 11) / 10
+    return pd.DataFrame({"pre": pre, "post": post, "x": x,
+                         "arm": ["control"] * 8 + ["coached"] * 8})
+
+
+@pytest.mark.parametrize("kw, df, expected", [
+    # R: coeftest(fit, vcov = vcovHC(fit, type = "HC2"), df = fit$df.residual)["treat", ]
+    ({}, 13, [0.257473544973545, 0.0283523844086276, 9.08119547416957, 5.43874334605496e-07]),
+    ({"covariates": ["x"]}, 12,  # fit <- lm(post ~ treat + pre + x)
+     [0.260493347576964, 0.029287380849746, 8.89438864176288, 1.25044592544655e-06]),
+    ({"lin": True}, 12,  # fit <- lm(post ~ treat * I(pre - mean(pre)))
+     [0.258258928571429, 0.0257589454455178, 10.0259899659971, 3.48225428730352e-07]),
+    # lm(post ~ treat * (I(pre - mean(pre)) + I(x - mean(x))))
+    ({"lin": True, "covariates": ["x"]}, 10,
+     [0.261399291497976, 0.0336218706823835, 7.77468017670231, 1.51094916281874e-05]),
+])
+def test_ancova_hc2_and_lin_match_sandwich(kw, df, expected):
+    from sqresearch.ancova import ancova
+
+    r = ancova(_trial(), "post", "pre", "arm", treated_level="coached", **kw)
+    assert_allclose([r["estimate"], r["se"], r["t"], r["p_value"]], expected, rtol=RTOL)
+    assert r["vcov"] == "HC2" and r["df"] == df
+    if df == 13:
+        crit = 2.1603686564627917  # R: qt(0.975, 13)
+        assert_allclose([r["ci_low"], r["ci_high"]], [r["estimate"] - crit * r["se"],
+                                                      r["estimate"] + crit * r["se"]],
+                        rtol=1e-12)
+
+
+def test_ancova_keeps_type_ii_f_and_the_classical_option():
+    from sqresearch.ancova import ancova
+
+    r = ancova(_trial(), "post", "pre", "arm", "coached", ["x"], lin=True)
+    # R: car::Anova(lm(post ~ treat + pre + x), type = 2)[c("treat", "pre"), "F value"]
+    assert_allclose([r["F_group"], r["F_pre"]], [80.5925388010959, 161.222201919798], rtol=RTOL)
+    c = ancova(_trial(), "post", "pre", "arm", "coached", vcov="classical")
+    # R: summary(lm(post ~ group + pre))$coefficients[2, ] (tests/test_did.py)
+    assert_allclose([c["se"], c["p_value"]], [0.0298655715001915, 9.77188691603312e-07],
+                    rtol=RTOL)
+    with pytest.raises(ValueError, match="vcov"):
+        ancova(_trial(), "post", "pre", "arm", "coached", vcov="HC9")
