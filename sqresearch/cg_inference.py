@@ -102,7 +102,7 @@ def did_inference(panel: pd.DataFrame, twfe: bool, alpha: float, seed: int, resa
 
 def ancova_inference(a: dict) -> Inference:
     """The randomized trial's ANCOVA effect (units independent) as an inference."""
-    vcov = a.get("vcov", "classical")
+    vcov = a.get("vcov") if isinstance(a.get("vcov"), str) else "HC2"  # ancova's default
     return wald(a["estimate"], a["se"], a["df"], f"ancova_{vcov.lower()}_t",
                 f"ANCOVA post ~ arm + pre (+ covariates), {vcov} standard errors, t with "
                 f"{a['df']:g} df", n=a["n"])

@@ -31,7 +31,12 @@ def test_branch_panel_recovers_the_queueing_effect(branches):
     assert twfe.ci_low <= truth <= twfe.ci_high and twfe.scale == "log"
     # balanced panel: two-way fixed effects and the 2 x 2 DiD give the same estimate
     assert twfe.estimate == pytest.approx(e.loc["2×2 DiD: treated + post + treated:post"].estimate)
-    assert any(i.startswith("wild cluster bootstrap") for i in e.index)  # 12 clusters < 30
+    v = branches.effects.set_index(["metric", "segment"]).loc[("frt_median", "all")]
+    # 4 treated of 12 branches: the verdict rests on randomization inference, exact over all
+    # C(12, 4) = 495 assignments, so its p-value is a multiple of 1/495
+    assert v.method == "randomization_inference" and v.treated_clusters == 4
+    assert v.p_value * 495 == pytest.approx(round(v.p_value * 495))
+    assert v.verdict == "improved" and v.ci_low <= truth <= v.ci_high
     assert r.pretrend["p_value"] > 0.05 and abs(r.placebo["estimate"]) < 0.1
     assert len(r.loo) == 12 and (r.loo["ci_high"] < 0).all()
     assert (r.event[r.event.k >= 0]["estimate"] < 0).all()
@@ -62,8 +67,56 @@ def test_balance_flags_and_holm_families(trial):
     assert b.loc["tenure_years", "flag"] == "imbalanced"
     e = trial.effects
     overall = e[e.segment == "all"]
-    assert (overall.p_holm >= overall.p_value - 1e-15).all() and len(overall) == 2
-    assert len(e[e.segment != "all"]) == 6  # two metrics × three teams
+    assert (overall.family == "confirmatory").all() and len(overall) == 2
+    assert (overall.p_adjusted >= overall.p_value - 1e-15).all()
+    segments = e[e.segment != "all"]
+    assert len(segments) == 6 and (segments.family == "exploratory").all()  # 2 metrics × 3 teams
+    assert (segments.p_adjusted == segments.p_value).all() and (segments.ci_level == 0.95).all()
+
+
+def test_coaching_trial_ancova_matches_r(trial):
+    """The verdict effects of the demo trial against R on the same file
+    (tests/reference_coaching_trial.R): lm(post ~ treated + pre + tenure_years) with
+    sandwich::vcovHC(type = "HC2") and lmtest::coefci(df = n − k). tenure_years is a number,
+    not a 37-level factor. Both effects are confirmatory: CSAT (smaller p) at Holm's first step
+    (97.5 % CI), handle time at the second (95 %)."""
+    e = trial.effects.set_index(["metric", "segment"])
+    csat, aht = e.loc[("csat_mean", "all")], e.loc[("handle_time", "all")]
+    assert csat.method == "ancova_hc2_t" and csat.verdict == "improved"
+    assert csat.estimate == pytest.approx(0.160336243971302, rel=1e-9)
+    assert csat.inference.se == pytest.approx(0.0301096759087568, rel=1e-9)
+    assert csat.p_value == pytest.approx(1.84869021565513e-06, rel=1e-6)
+    assert csat.ci_level == pytest.approx(0.975)
+    assert [csat.ci_low, csat.ci_high] == pytest.approx([0.0909855000412062,
+                                                         0.229686987901398], rel=1e-9)
+    assert [csat.eq_low, csat.eq_high] == pytest.approx([0.100019315159568, 0.220653172783036],
+                                                        rel=1e-9)  # 1 − 2 × 0.025 = 95 %
+    assert aht.estimate == pytest.approx(-0.0909545273345966, rel=1e-9)
+    assert aht.ci_level == pytest.approx(0.95)
+    assert [aht.ci_low, aht.ci_high] == pytest.approx([-0.131472976818318,
+                                                       -0.0504360778508747], rel=1e-9)
+    assert aht.verdict == "improved"  # −8.7 % (handle time: lower is better)
+
+
+@pytest.fixture(scope="module")
+def pilot():
+    return ControlGroup(params.load(ROOT / "params" / "branch_pilot.yaml"))
+
+
+def test_pilot_with_two_treated_units_is_not_called_a_success(pilot):
+    """No true effect (simulate.TRUTH["branch_pilot"]): the naive cluster-robust t-test calls
+    the pilot a success, randomization inference over all C(12, 2) = 66 assignments does not."""
+    assert simulate.TRUTH["branch_pilot"]["wait_ratio"] == 1.0
+    naive = pilot.results_by_metric["wait"].primary
+    assert naive.p_value < 0.05 and naive.ci_high < 0
+    v = pilot.effects.set_index(["metric", "segment"]).loc[("wait", "all")]
+    assert v.method == "randomization_inference" and v.treated_clusters == 2
+    assert v.p_value > 0.05 and v.p_value * 66 == pytest.approx(round(v.p_value * 66))
+    assert v.verdict == "inconclusive" and v.ci_low < 0 < v.ci_high
+    assert any("Very few treated units" in c for c in pilot.caveats())
+    # periods 1 … 16 are numbers: the event study runs in week order, not 1, 10, 11, …
+    order = pilot.results_by_metric["wait"].event["k"].tolist()
+    assert order == sorted(order) and len(order) == 16
 
 
 def test_results_hold_every_summary_estimate(branches):

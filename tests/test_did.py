@@ -74,7 +74,7 @@ def test_ancova_matches_lm_and_car_anova():
     post = [3.9, 4.0, 3.6, 4.1, 3.8, 3.7, 4.2, 3.8, 4.2, 4.3, 3.9, 4.1, 4.4, 4.0, 4.2, 3.8]
     group = ["control"] * 8 + ["coached"] * 8
     r = ancova(pd.DataFrame({"pre": pre, "post": post, "arm": group}), "post", "pre", "arm",
-               treated_level="coached")
+               treated_level="coached", vcov="classical")
     # R: summary(lm(post ~ group + pre))$coefficients[2, ]; car::Anova(type = 2) F values
     assert_allclose([r["estimate"], r["se"], r["t"], r["p_value"]],
                     [0.257473544973545, 0.0298655715001915, 8.62108213706524,
