@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import stats
 
 from .errors import DataError, Problem
 
@@ -431,8 +431,10 @@ def cluster_fit(y, X: pd.DataFrame, clusters, vcov: str = "CR1") -> ClusterFit:
     xs, ys, g_sorted = xm[order], yv[order], codes[0][order]
     starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
     qs, r = _qr_checked(xs, names)
-    beta = linalg.solve_triangular(r, qs.T @ ys)
-    r_inv = linalg.solve_triangular(r, np.eye(k))
+    # numpy's solve, not scipy's solve_triangular: for k × k right-hand sides the latter goes
+    # to multi-threaded BLAS trsm, which costs milliseconds on a busy machine
+    beta = np.linalg.solve(r, qs.T @ ys)
+    r_inv = np.linalg.solve(r, np.eye(k))
     m = r_inv @ r_inv.T
     es = ys - xs @ beta
     residuals = np.empty(n)
@@ -503,8 +505,8 @@ def wald_test(fit: ClusterFit, names: list[str], test: str | None = None) -> dic
     b = fit.beta[idx]
     v = fit.vcov[np.ix_(idx, idx)]
     try:
-        wald = float(b @ linalg.cho_solve(linalg.cho_factor(v), b))
-    except linalg.LinAlgError as exc:
+        wald = float(np.sum(np.linalg.solve(np.linalg.cholesky(v), b) ** 2))
+    except np.linalg.LinAlgError as exc:
         raise ValueError("the covariance of these coefficients is not positive definite; "
                          "a Wald test is not possible") from exc
     if test == "F":
