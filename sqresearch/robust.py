@@ -595,12 +595,5 @@ def design_effect(y, clusters) -> dict:
             "msb": msb, "msw": msw}
 
 
-def naive_ols_se(fit: ClusterFit, X: pd.DataFrame) -> np.ndarray:
-    """Classical (iid) OLS standard errors for the same fit, s²(X'X)^{-1}, for comparison."""
-    xm = X.to_numpy(dtype=float)
-    s2 = float(fit.residuals @ fit.residuals) / (fit.n - len(fit.names))
-    return np.sqrt(s2 * np.diag(np.linalg.inv(xm.T @ xm)))
-
-
 __all__ = ["ClusterDesignError", "ClusterFit", "cluster_fit", "cluster_summary",
-           "design_effect", "naive_ols_se", "wald_test"]
+           "design_effect", "wald_test"]
