@@ -90,24 +90,46 @@ def _invert(pfun: Callable[[np.ndarray], np.ndarray], center: float, scale: floa
 
 # --- wild cluster bootstrap, null imposed ------------------------------------------------------
 
-def wild_weights(n_clusters: int, kind: str, resamples: int, seed: int | None
-                 ) -> tuple[np.ndarray, bool]:
-    """The bootstrap weights, one row per draw: (draws × clusters, enumerated?).
+class _Weights:
+    """Bootstrap weights handed out in batches (draws × clusters), so memory stays bounded.
 
     Rademacher with 2^G ≤ resamples: all 2^G sign vectors, row i holding (−1)^(bit g of i) —
     deterministic, the first row all +1 (it reproduces the sample). Otherwise ``resamples``
     seeded draws: Webb's six-point distribution ±√(1/2), ±1, ±√(3/2) or Rademacher ±1, each
-    value equally likely, drawn by ``numpy.random.default_rng(seed).integers``.
+    value equally likely, drawn once as small integer codes by
+    ``numpy.random.default_rng(seed).integers`` (one byte per draw and cluster).
     """
-    if kind not in ("webb", "rademacher"):
-        raise ValueError(f"weights must be 'webb', 'rademacher' or 'auto', not {kind!r}")
-    if kind == "rademacher" and 2 ** n_clusters <= resamples:
-        i = np.arange(2 ** n_clusters)[:, None]
-        return 1.0 - 2.0 * ((i >> np.arange(n_clusters)[None, :]) & 1), True
-    rng = np.random.default_rng(seed)
-    if kind == "webb":
-        return WEBB[rng.integers(0, 6, size=(resamples, n_clusters))], False
-    return 2.0 * rng.integers(0, 2, size=(resamples, n_clusters)) - 1.0, False
+
+    def __init__(self, n_clusters: int, kind: str, resamples: int, seed: int | None):
+        if kind not in ("webb", "rademacher"):
+            raise ValueError(f"weights must be 'webb', 'rademacher' or 'auto', not {kind!r}")
+        if resamples < 1:
+            raise ValueError("resamples must be at least 1")
+        self.n_clusters, self.kind = n_clusters, kind
+        self.enumerated = kind == "rademacher" and 2 ** n_clusters <= resamples
+        if self.enumerated:
+            self.draws = 2 ** n_clusters
+        else:
+            rng = np.random.default_rng(seed)
+            self._codes = rng.integers(0, 6 if kind == "webb" else 2,
+                                       size=(resamples, n_clusters), dtype=np.int8)
+            self.draws = resamples
+
+    def batch(self, start: int, stop: int) -> np.ndarray:
+        stop = min(stop, self.draws)
+        if self.enumerated:
+            i = np.arange(start, stop)[:, None]
+            return 1.0 - 2.0 * ((i >> np.arange(self.n_clusters)[None, :]) & 1)
+        codes = self._codes[start:stop]
+        return WEBB[codes] if self.kind == "webb" else 2.0 * codes - 1.0
+
+
+def wild_weights(n_clusters: int, kind: str, resamples: int, seed: int | None
+                 ) -> tuple[np.ndarray, bool]:
+    """All the weights :func:`wild_cluster_restricted` uses, one row per draw:
+    (draws × clusters, enumerated?). See ``_Weights``."""
+    w = _Weights(n_clusters, kind, resamples, seed)
+    return w.batch(0, w.draws), w.enumerated
 
 
 class _WCR:
@@ -161,13 +183,12 @@ class _WCR:
         m0, mx = (q @ s0.T, q @ sx.T) if use_gg else (None, None)
 
         kind = ("webb" if n_g < 12 else "rademacher") if weights == "auto" else weights
-        v_all, self.enumerated = wild_weights(n_g, kind, resamples, seed)
-        self.kind = kind
-        self.draws = len(v_all)
+        source = _Weights(n_g, kind, resamples, seed)
+        self.kind, self.enumerated, self.draws = kind, source.enumerated, source.draws
         out = np.empty((5, self.draws))
         batch = max(16, _BATCH_ELEMENTS // n_g)
         for start in range(0, self.draws, batch):
-            v = v_all[start:start + batch].T  # G × b
+            v = source.batch(start, start + batch).T  # G × b
             if use_gg:
                 d = c0[:, None] * v - m0 @ v
                 ex = cx[:, None] * v - mx @ v
