@@ -14,8 +14,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from . import caveats, compare, kpi, power, tables
+from . import caveats, kpi, power, tables, verdicts
 from . import params as params_mod
+from . import prepost_effects as pe
 from .before_after_data import assign_periods, load, metric_specs
 from .control import ControlChart, chart_for
 from .errors import DataError, Problem
@@ -23,23 +24,25 @@ from .its import ItsResult, interrupted_time_series
 from .prepost import RATIO_NAMES, Comparison, MetricSpec, compare_metric
 from .results import Results
 from .schemas import BeforeAfterParams
-from .targets import judge_goal, judge_table
+from .targets import judge_goal, judge_table, verdict_word
 
 STUDY_TYPE = "before_after"
 
 
-def _achieved_change(c: Comparison, unit: str) -> tuple[float, float, float]:
-    """The change a goal is judged on, with its CI. Percent goals: the ratio turned into a %
-    change, or the bootstrap % change in the median. Absolute goals: the primary difference, or
-    the bootstrap difference in medians where the primary estimate is a ratio."""
-    first = c.tests.iloc[0]
+def _achieved_change(c: Comparison, v: pd.Series, unit: str, alpha: float
+                     ) -> tuple[float, float, float]:
+    """The change a goal is judged on, with its (1 − α) CI, from the effect the verdict rests on
+    (clustered and adjusted as the study says). Percent goals: a log-scale effect as a % change,
+    else the bootstrap % change in the median. Absolute goals: a linear effect as it is, else the
+    bootstrap difference in medians."""
+    inf = v.inference
+    lo, hi = inf.interval(1 - alpha)
+    if unit == "percent" and inf.scale == "log":
+        return tuple(100 * math.expm1(x) for x in (inf.estimate, lo, hi))
+    if unit == "absolute" and inf.scale == "linear":
+        return inf.estimate, lo, hi
     boot = {r.estimate_name: r for r in c.tests.itertuples() if r.test == "bootstrap"}
-    if unit == "percent":
-        if first.estimate_name in RATIO_NAMES:
-            return tuple(100 * (v - 1) for v in (first.estimate, first.ci_low, first.ci_high))
-        row = boot.get("% change in the median")
-    else:
-        row = boot.get("difference in medians") if first.estimate_name in RATIO_NAMES else first
+    row = boot.get("% change in the median" if unit == "percent" else "difference in medians")
     return (row.estimate, row.ci_low, row.ci_high) if row is not None else (math.nan,) * 3
 
 
@@ -56,8 +59,11 @@ class BeforeAfter:
             frame["csat_top2"] = (frame["csat"] >= p.scales.csat[1] - 1).astype(float).where(
                 frame["csat"].notna())
         frame["period"] = assign_periods(frame, p)
+        if self.tickets:
+            frame["_week"] = pe.week_of(frame["created"])
         self.frame = frame
         self.specs = metric_specs(p)
+        self.clustering = pe.clustering(frame, p.cluster, self.tickets)
 
     @classmethod
     def from_notebook(cls, namespace: dict, names: set[str]) -> BeforeAfter:
@@ -115,8 +121,7 @@ class BeforeAfter:
 
     @cached_property
     def effects(self) -> pd.DataFrame:
-        """One row per metric and segment: the primary test, with Holm-adjusted p-values across
-        all of them."""
+        """One row per metric and segment: the primary test of the descriptive comparison."""
         rows = []
         for c in self.comparisons:
             r = c.primary
@@ -126,12 +131,99 @@ class BeforeAfter:
                          "statistic_name": r.statistic_name, "statistic": r.statistic,
                          "p_value": r.p_value, "n_before": r.n_before, "n_after": r.n_after,
                          "improved": c.improved(), "reason": r.reason, "method": r.method})
-        df = pd.DataFrame(rows)
-        df["p_holm"] = compare.holm(df["p_value"])
-        sig = df["p_holm"] < self.params.alpha
-        df["verdict"] = np.where(~sig, "no clear change",
-                                 np.where(df["improved"].eq(True), "improved", "worsened"))
-        return df
+        return pd.DataFrame(rows)
+
+    # --- verdicts ------------------------------------------------------------------------------
+    def sesoi(self, spec: MetricSpec) -> tuple[float, str]:
+        """(the smallest effect of interest in display units, where it comes from)."""
+        kind = self._kind(spec)
+        if spec.name in self.params.sesoi:
+            return self.params.sesoi[spec.name], "declared"
+        if kind == "score" and spec.unit != "score":
+            before = self.frame.loc[self.frame["period"] == "before", spec.column]
+            return 0.1 * float(before.std(ddof=1)), "default: 0.1 standard deviations"
+        return verdicts.DEFAULT_SESOI[kind], "default"
+
+    @staticmethod
+    def _kind(spec: MetricSpec) -> str:
+        return {"duration": "duration", "censored": "censored", "binary": "share",
+                "nps": "nps"}.get(spec.type, "score")
+
+    def _inference(self, spec: MetricSpec, df: pd.DataFrame, adjust: bool):
+        p = self.params
+        if p.design == "paired" and spec.type != "censored":
+            b, a, *_ = self._arrays(df, spec)
+            return pe.paired_effect(b, a, spec), math.nan
+        if spec.type == "censored":
+            return pe.rmst_effect(df, spec, self.clustering, p.seed, p.bootstrap.resamples)
+        return pe.regression_effect(df, spec, self.clustering,
+                                    list(p.adjust_for) if adjust else []), math.nan
+
+    @cached_property
+    def verdicts(self) -> pd.DataFrame:
+        """One row per metric and segment: the effect the verdict rests on (clustered, and
+        case-mix adjusted when ``adjust_for`` is set), its family, SESOI and verdict word."""
+        p = self.params
+        primary = set(p.primary if p.primary is not None else [s.name for s in self.specs])
+        rows = []
+        for c in self.comparisons:
+            spec = c.metric
+            df = self.frame if c.segment == "all" else self._segment(c.segment)
+            inf, tau = self._inference(spec, df, adjust=bool(p.adjust_for))
+            sesoi, origin = self.sesoi(spec)
+            kind = self._kind(spec)
+            rows.append({"metric": spec.name, "label": spec.label, "segment": c.segment,
+                         "unit": spec.unit, "kind": kind, "inference": inf,
+                         "estimate": inf.estimate, "se": inf.se, "df": inf.df,
+                         "method": inf.method, "method_text": inf.description,
+                         "direction": spec.direction, "sesoi": sesoi, "sesoi_origin": origin,
+                         "sesoi_unit": verdicts.SESOI_UNITS[kind],
+                         "margin": verdicts.margin_on_scale(sesoi, kind),
+                         "guardrail": spec.name in p.guardrails, "tau": tau,
+                         "family": "confirmatory" if c.segment == "all" and spec.name in primary
+                         else "exploratory",
+                         "design_effect": pe.design_effect(df, spec, self.clustering)
+                         if c.segment == "all" and self.tickets else math.nan})
+        return verdicts.judge_family(pd.DataFrame(rows), p.alpha)
+
+    def _segment(self, segment: str) -> pd.DataFrame:
+        col, level = segment.split("=", 1)
+        return self.frame[self.frame[col].astype(str) == level]
+
+    def verdict(self, metric: str, segment: str = "all") -> pd.Series:
+        v = self.verdicts
+        return v[(v["metric"] == metric) & (v["segment"] == segment)].iloc[0]
+
+    def fmt_effect(self, r: pd.Series, value: float) -> str:
+        """An effect on the verdict scale as people read it: % for log ratios, points for shares,
+        the metric's unit otherwise."""
+        if r.kind in ("duration", "censored"):
+            return tables.signed(100 * math.expm1(value), "%")
+        if r.kind == "share":
+            return tables.signed(100 * value, "points")
+        if r.unit == "points":
+            return tables.signed(value, "points")
+        return tables.signed(value, r.unit)
+
+    def verdict_table(self, family: str | None = None) -> pd.DataFrame:
+        """The verdicts as a reviewer reads them: effect, CI at the level that decided, the
+        equivalence interval, SESOI, method and the verdict word."""
+        v = self.verdicts if family is None else self.verdicts[self.verdicts.family == family]
+        rows = []
+        for r in v.itertuples():
+            margin = f"± {r.sesoi:.3g} {r.sesoi_unit}"
+            rows.append({
+                "Metric": r.label, "Segment": "all" if r.segment == "all" else
+                r.segment.replace("=", " = "), "Family": r.family,
+                "Effect": self.fmt_effect(r, r.estimate),
+                "CI": f"{100 * r.ci_level:.3g} %: {self.fmt_effect(r, r.ci_low)} to "
+                      f"{self.fmt_effect(r, r.ci_high)}",
+                "p": tables.fmt_p(r.p_value), "p (Holm)": tables.fmt_p(r.p_adjusted)
+                if r.family == "confirmatory" else "–",
+                "SESOI": margin + (" (guardrail)" if r.guardrail else ""),
+                "Verdict": r.verdict + (f" — {r.note}" if r.note else ""),
+                "Method": r.method_text})
+        return pd.DataFrame(rows)
 
     def comparison(self, metric: str, segment: str = "all") -> Comparison:
         return next(c for c in self.comparisons if c.metric.name == metric and
@@ -174,7 +266,7 @@ class BeforeAfter:
         rows = []
         for g in self.params.goals:
             c = self.comparison(g.metric)
-            est, lo, hi = _achieved_change(c, g.unit)
+            est, lo, hi = _achieved_change(c, self.verdict(g.metric), g.unit, self.params.alpha)
             unit = "%" if g.unit == "percent" else c.metric.unit
             rows.append({"goal": g.label or f"{c.metric.label} {g.change:+g} {unit}",
                          "metric": g.metric, "change": g.change, "unit": g.unit, "estimate": est,
@@ -261,7 +353,36 @@ class BeforeAfter:
             if c.metric.type == "censored":
                 for d in c.descriptives.itertuples():
                     out.append(caveats.heavy_censoring(c.metric.label, d.open_share, d.period))
+        out += self._inference_caveats()
         return [c for c in out if c] + [caveats.CONTROL_GROUP_NOTE]
+
+    def _inference_caveats(self) -> list[str]:
+        p, out = self.params, []
+        if self.tickets and not self.clustering.columns:
+            out.append(f"Tickets are treated as independent ({self.clustering.reason}). Tickets "
+                       "of one week, agent or customer share shocks; with such correlation the "
+                       "intervals are too narrow. Set cluster: to the unit that shares them.")
+        deff = self.verdicts.dropna(subset=["design_effect"])
+        big = deff[deff["design_effect"] > 2]
+        if len(big):
+            out.append("Tickets are strongly correlated within " + self.clustering.label + ": "
+                       + ", ".join(f"{r.label} design effect {r.design_effect:.1f}"
+                                   for r in big.itertuples()) + ". Treating them as independent "
+                       "would have overstated the precision by a factor √(design effect).")
+        for col in p.adjust_for:
+            tvd, pval = pe.mix_shift(self.frame, col)
+            if tvd >= 0.05 and pval < p.alpha:
+                out.append(f"The case mix shifted between periods: the distribution of {col} "
+                           f"moved by {100 * tvd:.0f} percentage points (total variation, "
+                           f"{tables.fmt_p(pval)}). The verdicts rest on effects adjusted for "
+                           f"{', '.join(p.adjust_for)}; the unadjusted changes mix the two.")
+        if not p.adjust_for and self.tickets and "channel" in self.frame:
+            tvd, pval = pe.mix_shift(self.frame, "channel")
+            if tvd >= 0.05 and pval < p.alpha:
+                out.append(f"The channel mix shifted by {100 * tvd:.0f} percentage points "
+                           "between periods; part of any change may be mix, not performance. "
+                           "Add adjust_for: [channel].")
+        return out
 
     def describe_change(self, c: Comparison) -> str:
         """'First response time: median 12.4 → 7.6 min; …' for one comparison."""
@@ -281,17 +402,13 @@ class BeforeAfter:
             col = "p50" if stat == "median" else "mean"
             start = f"{stat} {tables.fmt(d.loc['before', col], unit)} → " \
                     f"{tables.fmt(d.loc['after', col], unit)}"
-        r = c.primary
-        e = self.effects[(self.effects["metric"] == c.metric.name) &
-                         (self.effects["segment"] == c.segment)].iloc[0]
-        if r.estimate_name in RATIO_NAMES:
-            est = f"{100 * (r.estimate - 1):+.0f} % ({r.estimate_name} {r.estimate:.2f}, " \
-                  f"{100 * (1 - self.params.alpha):g} % CI {100 * (r.ci_low - 1):+.0f} % to " \
-                  f"{100 * (r.ci_high - 1):+.0f} %)"
-        else:
-            est = f"{r.estimate_name} {self.fmt_change(r.estimate, c.metric)} " \
-                  f"({self.fmt_range(r.ci_low, r.ci_high, c.metric)})"
-        return f"{start}; {est}, Holm-adjusted {tables.fmt_p(e.p_holm)} — **{e.verdict}**"
+        v = self.verdict(c.metric.name, c.segment)
+        family = ("confirmatory, Holm-adjusted " + tables.fmt_p(v.p_adjusted)
+                  if v.family == "confirmatory" else "exploratory, " + tables.fmt_p(v.p_value))
+        est = (f"change {self.fmt_effect(v, v.estimate)} ({100 * v.ci_level:.3g} % CI "
+               f"{self.fmt_effect(v, v.ci_low)} to {self.fmt_effect(v, v.ci_high)}; {family}; "
+               f"smallest effect of interest ± {v.sesoi:.3g} {v.sesoi_unit})")
+        return f"{start}; {est} — **{v.verdict}**" + (f" ({v.note})" if v.note else "")
 
     @staticmethod
     def fmt_change(value: float, spec: MetricSpec) -> str:
@@ -335,12 +452,13 @@ class BeforeAfter:
             if c.segment == "all":
                 lines.append(f"- **{c.metric.label}**: {self.describe_change(c)}.")
         for seg in p.segments:
-            part = self.effects[self.effects["segment"].str.startswith(f"{seg}=")]
+            part = self.verdicts[self.verdicts["segment"].str.startswith(f"{seg}=")]
             if len(part):
                 better = part[part["verdict"] == "improved"]
                 names = ", ".join(f"{r.label} in {r.segment.split('=', 1)[1]}"
                                   for r in better.itertuples()) or "none"
-                lines.append(f"By {seg}: clear improvements — {names} (see the forest plot).")
+                lines.append(f"By {seg} (exploratory, unadjusted α): improvements — {names} "
+                             "(see the forest plot).")
         for g in self.goals.itertuples():
             spec = next(x for x in self.specs if x.name == g.metric)
             if g.unit == "percent":
@@ -351,16 +469,33 @@ class BeforeAfter:
                           f"({self.fmt_range(g.ci_low, g.ci_high, spec)})")
             lines.append(f"Goal *{g.goal}*: **{g.status}** — achieved change {change}.")
         n_cav = len(self.caveats()) - 1
-        lines.append(f"{n_cav} caveat(s) apply (see Caveats). {caveats.CONTROL_GROUP_NOTE}")
+        lines.append(f"{tables.count(n_cav, 'caveat').capitalize()} apply (see Caveats). "
+                     f"{caveats.CONTROL_GROUP_NOTE}")
         return lines
 
     # --- record ----------------------------------------------------------------------------
+    def _cluster_counts(self, segment: str) -> dict[str, int] | None:
+        cols = self.clustering.columns
+        if not cols or (self.params.design == "paired"):
+            return None
+        df = self.frame if segment == "all" else self._segment(segment)
+        return {c.replace("_week", "week"): int(df[c].nunique()) for c in cols}
+
     def results(self) -> Results:
         p = self.params
         res = Results.for_study(p, self.table, self.summary_lines())
-        for c, e in zip(self.comparisons, self.effects.itertuples(), strict=True):
+        for c, v in zip(self.comparisons, self.verdicts.itertuples(), strict=True):
             grp = {} if c.segment == "all" else dict([c.segment.split("=", 1)])
             suffix = "" if c.segment == "all" else f".{c.segment}"
+            res.add(f"verdict.{c.metric.name}{suffix}", f"{c.metric.label}: change",
+                    v.estimate, ci=(v.ci_low, v.ci_high), ci_level=v.ci_level,
+                    statistic=v.estimate / v.se if v.se > 0 else None,
+                    statistic_name="t" if np.isfinite(v.df) else "z", p_value=v.p_value,
+                    p_adjusted=v.p_adjusted if v.family == "confirmatory" else None,
+                    n=v.inference.n, unit="log ratio" if v.inference.scale == "log" else
+                    ("share" if v.kind == "share" else c.metric.unit), method=v.method_text,
+                    verdict=v.verdict, decided_by=v.method, family=v.family, sesoi=v.sesoi,
+                    clusters=self._cluster_counts(c.segment), group=grp)
             for t in c.tests.itertuples():
                 key = f"effect.{c.metric.name}{suffix}" if t.role == "primary" else \
                     f"test.{c.metric.name}{suffix}.{t.test}.{t.estimate_name}".replace(" ", "_")
@@ -368,9 +503,7 @@ class BeforeAfter:
                         ci=(t.ci_low, t.ci_high), statistic=t.statistic,
                         statistic_name=t.statistic_name or None, p_value=t.p_value,
                         n=t.n_before + t.n_after, unit=c.metric.unit, method=t.method,
-                        verdict=e.verdict if t.role == "primary" else None, group=grp)
-            res.add(f"holm.{c.metric.name}{suffix}", f"{c.metric.label}: Holm-adjusted p",
-                    e.p_holm, method="Holm across all metrics and segments", group=grp)
+                        group=grp)
             for d in c.descriptives.itertuples():
                 for stat in ("mean", "p50", "p90", "median", "nps"):
                     if hasattr(d, stat) and not pd.isna(getattr(d, stat)):
@@ -386,8 +519,8 @@ class BeforeAfter:
                     method=f"goal {g.change:+g} ({g.unit}) judged on the CI")
         for r in self.targets.itertuples():
             res.add(f"target.{r.kpi}{r.op}{r.value:g}.period={r.group}", r.target, r.estimate,
-                    ci=(r.ci_low, r.ci_high), n=r.n, unit=r.unit, verdict=f"{r.status} "
-                    f"({r.certainty})", group={"period": r.group})
+                    ci=(r.ci_low, r.ci_high), n=r.n, unit=r.unit,
+                    verdict=verdict_word(r.status, r.certainty), group={"period": r.group})
         for name, its in self.its.items():
             for term in ("t", "post", "since"):
                 row = its.term(term)
@@ -399,6 +532,6 @@ class BeforeAfter:
             res.add(f"control.{chart.kpi}.signals", f"{chart.kpi}: {chart.kind}-chart signals",
                     len(chart.signals), n=int((~chart.points["baseline"]).sum()),
                     method="limits from the before period")
-        overall = self.effects[self.effects["segment"] == "all"]
+        overall = self.verdicts[self.verdicts["family"] == "confirmatory"]
         res.headline = "; ".join(f"{r.label}: {r.verdict}" for r in overall.itertuples())
         return res

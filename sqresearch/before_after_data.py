@@ -61,7 +61,11 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
     tickets = p.period_column is None
     roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
     required = REQUIRED_TICKET_ROLES + tuple(custom) if tickets else tuple(custom)
-    keep = [*p.segments, *filter(None, [p.unit, p.period_column]), *p.filters]
+    clusters = [] if p.cluster in ("auto", "none") else \
+        [p.cluster] if isinstance(p.cluster, str) else list(p.cluster)
+    clusters = [c for c in clusters if not (c == "week" and tickets)]  # calendar week: derived
+    keep = [*p.segments, *filter(None, [p.unit, p.period_column]), *p.filters, *clusters,
+            *p.adjust_for]
     keep = tuple(dict.fromkeys(c for c in keep if c not in roles))
     table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
                        source)

@@ -342,14 +342,11 @@ class ControlGroup:
         return pd.DataFrame(rows)
 
     def fmt_value(self, m: Metric, value: float, scale: str) -> str:
-        if not math.isfinite(value):
-            return "unbounded" if not math.isnan(value) else "–"
         if scale == "log":
-            return f"{100 * math.expm1(value):+.1f} %"
+            return tables.signed(100 * math.expm1(value) if math.isfinite(value) else value, "%")
         if m.unit == "share":
-            return f"{100 * value:+.1f} points"
-        unit = f" {m.unit}" if m.unit not in ("", "score") else ""
-        return f"{value:+.3g}{unit}"
+            return tables.signed(100 * value, "points")
+        return tables.signed(value, m.unit)
 
     # --- words -----------------------------------------------------------------------------------
     def fmt_effect(self, m: Metric, estimate, low, high, scale: str) -> str:
@@ -451,7 +448,8 @@ class ControlGroup:
                          f"± {e.sesoi:.3g} {e.sesoi_unit}{trend}) — **{e.verdict}**.")
         for gl in self.goals.itertuples():
             lines.append(f"Goal *{gl.goal}*: **{gl.status}**.")
-        lines.append(f"{tables.count(len(self.caveats()), 'caveat')} to read (see Caveats).")
+        n_cav = tables.count(len(self.caveats()), "caveat").capitalize()
+        lines.append(f"{n_cav} to read (see Caveats).")
         return lines
 
     # --- record ----------------------------------------------------------------------------------

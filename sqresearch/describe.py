@@ -106,23 +106,20 @@ def poisson_rate_ci(events: int, exposure: float, per: float = 1000.0,
 
 
 def nps(scores, alpha: float = 0.05) -> tuple[float, float, float, float, int]:
-    """Net Promoter Score with its normal-approximation CI: (nps, low, high, se, n).
+    """Net Promoter Score with its CI: (nps, low, high, se, n).
 
     Notes
     -----
     With p promoters (9-10) and d detractors (0-6) as shares of n answers,
-    NPS = 100 (p - d) and Var(NPS) = 100² ((p + d) - (p - d)²) / n.
+    NPS = 100 (p - d) and Var(NPS) = 100² ((p + d) - (p - d)²) / n (the Wald interval). For
+    small samples (n < 100, or fewer than 5 promoters or detractors) the interval is the
+    adjusted Wald interval of Rocks (2016), which holds its level there
+    (:func:`sqresearch.compare.nps_ci`).
     """
-    a = _clean(scores)
-    n = a.size
-    if n == 0:
-        return math.nan, math.nan, math.nan, math.nan, 0
-    p = float(np.mean(a >= 9))
-    d = float(np.mean(a <= 6))
-    value = 100 * (p - d)
-    se = 100 * math.sqrt(max((p + d) - (p - d) ** 2, 0.0) / n)
-    z = stats.norm.ppf(1 - alpha / 2)
-    return value, value - z * se, value + z * se, se, n
+    from .compare import nps_ci  # compare builds on this module
+
+    r = nps_ci(scores, alpha)
+    return r.value, r.low, r.high, r.se, r.n
 
 
 def lre(estimate: float, certified: float) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 MIME = "application/vnd.sqresearch.results+json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -202,6 +202,27 @@ def branch_pilot(seed: int = 64, n_branches: int = 12, weeks: int = 16) -> pd.Da
     return pd.DataFrame(rows)
 
 
+def clustered_tickets(rng: np.random.Generator, icc: float, effect: float, weeks: int = 10,
+                      per_week: int = 60, kind: str = "score") -> pd.DataFrame:
+    """Tickets of ``2 × weeks`` calendar weeks sharing week-level shocks (intra-week correlation
+    ``icc``), before and after an intervention with a known ``effect``: for calibrating the
+    before/after verdicts. ``kind``: "score" (unit variance, effect in score points), "share"
+    (0/1 around 50 %, effect in share points) or "duration" (log-normal, effect on the log
+    scale)."""
+    week = np.repeat(np.arange(2 * weeks), per_week)
+    after = week >= weeks
+    shock = rng.normal(0, np.sqrt(icc), 2 * weeks)[week]
+    noise = rng.normal(0, np.sqrt(1 - icc), week.size)
+    if kind == "share":
+        p = np.clip(0.5 + 0.5 * shock + effect * after, 0.01, 0.99)
+        y = (rng.random(week.size) < p).astype(float)
+    elif kind == "duration":
+        y = 10 * np.exp(shock + noise + effect * after)
+    else:
+        y = shock + noise + effect * after
+    return pd.DataFrame({"y": y, "period": np.where(after, "after", "before"), "_week": week})
+
+
 def agent_coaching(seed: int = 13, n_agents: int = 48) -> pd.DataFrame:
     """One row per agent and period (before/after a coaching programme): a paired unit table."""
     truth = TRUTH["agent_coaching"]

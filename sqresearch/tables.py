@@ -39,6 +39,23 @@ def fmt_p(p: float, resamples: int | None = None) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def signed(value: float, unit: str = "") -> str:
+    """A change with its sign, the way every verdict table shows it: '+4.2 %', '−0.13',
+    '+3.5 points', '−2.1 min'; 'unbounded' for an infinite CI limit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return _DASH
+    if math.isinf(value):
+        return "unbounded"
+    sign = "−" if value < 0 else "+"
+    size = abs(value)
+    if unit in ("%", "points"):
+        return f"{sign}{size:.1f} {unit}" if unit == "points" else f"{sign}{size:.1f} %"
+    if unit in ("min", "h", "business h"):
+        return sign + fmt(size, unit)
+    digits = 2 if size >= 0.1 or size == 0 else 3
+    return f"{sign}{size:.{digits}f}" + (f" {unit}" if unit not in ("", "score") else "")
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """'no caveats', '1 caveat', '3 caveats'."""
     word = noun if n == 1 else (plural or noun + "s")

@@ -16,7 +16,8 @@ from sqresearch.schemas import STUDY_TYPES
 
 pytestmark = pytest.mark.e2e
 STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch",
-           "agent_coaching", "branch_queueing", "coaching_trial", "bank_servqual"}
+           "agent_coaching", "branch_queueing", "coaching_trial", "bank_servqual",
+           "email_triage", "branch_pilot"}
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +64,17 @@ def test_report_is_self_contained_and_hides_code_and_personal_data(run_all):
 def test_results_json_schema(run_all):
     _, out, _ = run_all
     res = json.loads((out / "support_desk_scorecard" / "results.json").read_text())
-    assert res["schema_version"] == 1 and res["study_type"] == "scorecard"
+    assert res["schema_version"] == 2 and res["study_type"] == "scorecard"
     assert res["headline"] == "5 of 6 targets met"
     keys = {r["key"] for r in res["results"]}
     assert {"kpi.frt_median", "kpi.nps", "kpi.fcr.period=2026-01", "kpi.csat_mean.channel=chat",
             "control.frt_median.signals", "ahp.consistency_ratio"} <= keys
     fields = {"key", "label", "estimate", "ci_low", "ci_high", "ci_level", "statistic",
-              "statistic_name", "p_value", "n", "unit", "method", "verdict", "group"}
+              "statistic_name", "p_value", "n", "unit", "method", "verdict", "group",
+              "decided_by", "family", "p_adjusted", "sesoi", "clusters"}
     assert all(set(r) == fields for r in res["results"])
     fcr = next(r for r in res["results"] if r["key"] == "target.fcr>=0.75")
-    assert fcr["verdict"] == "not met (clear)" and fcr["ci_high"] < 0.75
+    assert fcr["verdict"] == "not met" and fcr["ci_high"] < 0.75
     assert res["inputs"][0]["rows"] == 4530
 
 
@@ -80,11 +82,17 @@ def test_before_after_reports(run_all):
     _, out, _ = run_all
     res = json.loads((out / "chatbot_launch" / "results.json").read_text())
     effect = next(r for r in res["results"] if r["key"] == "effect.frt")
-    assert effect["verdict"] == "improved" and effect["p_value"] < 0.001
-    assert effect["statistic_name"] == "t" and effect["ci_high"] < 1
+    assert effect["p_value"] < 0.001 and effect["statistic_name"] == "t" and effect["ci_high"] < 1
+    v = next(r for r in res["results"] if r["key"] == "verdict.frt")
+    assert v["verdict"] == "improved" and v["decided_by"] == "cluster_robust_cr2"
+    assert v["family"] == "confirmatory" and v["sesoi"] == 5 and v["clusters"]["week"] >= 16
+    assert v["ci_high"] < 0 and v["unit"] == "log ratio" and v["ci_level"] > 0.95
+    seg = next(r for r in res["results"] if r["key"] == "verdict.frt.team=tier2")
+    assert seg["family"] == "exploratory" and seg["ci_level"] == 0.95
     html = (out / "agent_coaching" / "report.html").read_text()
     assert "McNemar" in html and "Anna Schmidt" not in html  # agent names are dropped
-    for section in ("Design and methods", "Results per metric", "Segments", "Caveats",
+    for section in ("Verdicts", "Design and methods", "Results per metric",
+                    "Segments and secondary metrics (exploratory)", "Caveats",
                     "Minimum detectable effects"):
         assert f">{section}<" in html
 
@@ -94,10 +102,40 @@ def test_control_group_reports(run_all):
     res = json.loads((out / "branch_queueing" / "results.json").read_text())
     effect = next(r for r in res["results"] if r["key"] == "effect.frt_median")
     assert effect["unit"] == "log points" and effect["ci_high"] < 0
+    v = next(r for r in res["results"] if r["key"] == "verdict.frt_median")
+    assert v["decided_by"] == "randomization_inference" and v["verdict"] == "improved"
+    assert v["clusters"] == {"total": 12, "treated": 4, "control": 8}
+    pilot = json.loads((out / "branch_pilot" / "results.json").read_text())
+    v = next(r for r in pilot["results"] if r["key"] == "verdict.wait")
+    assert v["verdict"] == "inconclusive" and v["decided_by"] == "randomization_inference"
+    naive = next(r for r in pilot["results"] if r["key"] == "effect.wait")
+    assert naive["p_value"] < 0.05 < v["p_value"]  # the naive t would have called it a success
+    triage = json.loads((out / "email_triage" / "results.json").read_text())
+    words = {r["key"]: r["verdict"] for r in triage["results"] if r["key"].startswith("verdict.")}
+    assert words["verdict.frt"] == "equivalent" and "inconclusive" in words.values()
     html = (out / "coaching_trial" / "report.html").read_text()
-    for section in ("Baseline balance", "Effects per metric", "Segments", "Caveats"):
+    for section in ("Verdicts", "Baseline balance", "Effects per metric",
+                    "Segments (exploratory)", "Caveats"):
         assert f">{section}<" in html
     assert "ANCOVA" in html and "mixed ANOVA" in html
+
+
+def test_coaching_trial_results_match_r_on_the_demo_file(run_all):
+    """results.json of `sqr run` against R on data/coaching_trial.csv
+    (tests/reference_coaching_trial.R): lm(post ~ treated + pre + tenure_years), HC2."""
+    _, out, _ = run_all
+    res = json.loads((out / "coaching_trial" / "results.json").read_text())
+    v = {r["key"]: r for r in res["results"]}
+    csat = v["verdict.csat_mean"]
+    assert csat["estimate"] == pytest.approx(0.160336243971302, rel=1e-9)
+    assert [csat["ci_low"], csat["ci_high"]] == pytest.approx(
+        [0.0909855000412062, 0.229686987901398], rel=1e-9)  # coefci(level = 0.975)
+    assert csat["p_value"] == pytest.approx(1.84869021565513e-06, rel=1e-6)
+    assert csat["verdict"] == "improved" and csat["decided_by"] == "ancova_hc2_t"
+    aht = v["verdict.handle_time"]
+    assert aht["estimate"] == pytest.approx(-0.0909545273345966, rel=1e-9)
+    assert [aht["ci_low"], aht["ci_high"]] == pytest.approx(
+        [-0.131472976818318, -0.0504360778508747], rel=1e-9)  # coefci(level = 0.95)
 
 
 def test_gap_model_report(run_all):
