@@ -11,7 +11,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from . import compare, servqual, tables
+from . import compare, servqual, tables, verdicts
 from . import params as params_mod
 from .describe import mean_ci
 from .gap_model_data import load
@@ -20,6 +20,11 @@ from .schemas import GapModelParams
 from .targets import judge, verdict_word
 
 STUDY_TYPE = "gap_model"
+
+#: The shared verdict words read for a gap (P − E compared with no gap, not before vs after).
+GAP_WORDS = {"improved": "exceeds expectations", "worsened": "falls short of expectations",
+             "equivalent": "meets expectations (equivalent)", "not worse": "not worse",
+             "inconclusive": "inconclusive"}
 QUADRANTS = {(True, False): "concentrate here", (True, True): "keep up the good work",
              (False, False): "low priority", (False, True): "possible overkill"}
 
@@ -82,8 +87,22 @@ class GapModel:
 
     @cached_property
     def dimension_gaps(self) -> pd.DataFrame:
+        """Per dimension: E, P, the gap with its paired t, Holm over the dimensions, and the
+        verdict (the dimensions are the confirmatory family; each CI at its Holm step)."""
         out = self._paired(self.E_dim, self.P_dim, self.dims, None)
-        return out.rename(columns={"name": "dimension"})
+        out = out.rename(columns={"name": "dimension"})
+        rows = pd.DataFrame({
+            "inference": [verdicts.wald(r.gap, r.gap / r.t if r.t else math.nan, r.n - 1,
+                                        "paired_t", "paired t of P − E") for r in
+                          out.itertuples()],
+            "direction": "higher", "margin": self.params.gap_sesoi, "guardrail": False,
+            "family": "confirmatory"})
+        judged = verdicts.judge_family(rows, self.params.alpha)
+        out["ci_level"] = judged["ci_level"].to_numpy()
+        out["holm_ci_low"] = judged["ci_low"].to_numpy()
+        out["holm_ci_high"] = judged["ci_high"].to_numpy()
+        out["verdict"] = judged["verdict"].map(GAP_WORDS).to_numpy()
+        return out
 
     @cached_property
     def scores(self) -> pd.DataFrame:
@@ -342,8 +361,10 @@ class GapModel:
         for i, r in enumerate(self.priorities.head(3).itertuples(), 1):
             d = self.dimension_gaps.set_index("dimension").loc[r.dimension]
             lines.append(f"{i}. **{self.label(r.dimension)}**: expected {d.E:.2f}, perceived "
-                         f"{d.P:.2f}, gap {r.gap:+.2f} (95 % CI {r.ci_low:+.2f} to "
-                         f"{r.ci_high:+.2f}), importance {100 * r.importance:.0f} %.")
+                         f"{d.P:.2f}, gap {r.gap:+.2f} ({100 * d.ci_level:.3g} % CI "
+                         f"{d.holm_ci_low:+.2f} to {d.holm_ci_high:+.2f}, Holm "
+                         f"{tables.fmt_p(d.p_holm)}) — **{d.verdict}**; importance "
+                         f"{100 * r.importance:.0f} %.")
         weak = self.reliability[(self.reliability["measure"] == "P") &
                                 (self.reliability["flag"] != "ok")]
         if len(weak):
@@ -376,8 +397,11 @@ class GapModel:
                                 self.inputs.other_files)
         for r in self.dimension_gaps.itertuples():
             res.add(f"gap.{r.dimension}", f"{self.label(r.dimension)}: P − E", r.gap,
-                    ci=(r.ci_low, r.ci_high), statistic=r.t, statistic_name="t",
-                    p_value=r.p_value, n=r.n, method=f"paired t; Holm p = {r.p_holm:.4g}")
+                    ci=(r.holm_ci_low, r.holm_ci_high), ci_level=r.ci_level, statistic=r.t,
+                    statistic_name="t", p_value=r.p_value, p_adjusted=r.p_holm, n=r.n,
+                    method="paired t; Holm across the dimensions, CI at the Holm step's level",
+                    verdict=r.verdict, decided_by="paired_t", family="confirmatory",
+                    sesoi=self.params.gap_sesoi)
         for r in self.item_gaps.itertuples():
             res.add(f"gap.item.{r.item}", f"{r.item}: P − E", r.gap, ci=(r.ci_low, r.ci_high),
                     statistic=r.t, statistic_name="t", p_value=r.p_value, n=r.n,

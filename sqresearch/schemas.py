@@ -397,6 +397,9 @@ class GapModelParams(TicketSettings, StudyBase):
     promises: TableSource | None = Field(None, description="gap 4: published promises")
     kpi_data: DataSource | None = Field(None, description="gaps 3-4: ticket or visit data")
     cfa: bool = Field(True, description="confirmatory factor analysis of the instrument")
+    gap_sesoi: float = Field(0.25, gt=0, description="smallest gap (P − E, scale points) that "
+                             "matters: a dimension whose gap's 90 % CI lies inside ± this "
+                             "meets expectations")
     labels: dict[str, str] = Field(default_factory=dict, description="dimension -> name")
 
 

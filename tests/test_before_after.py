@@ -32,7 +32,11 @@ def test_chatbot_study_recovers_the_simulated_effects(chatbot):
     truth = simulate.TRUTH["support_tickets"]
     frt = _effect(chatbot, "frt")
     assert frt.estimate_name == "ratio of geometric means"
-    assert frt.ci_low <= truth["chat_frt_ratio"] <= frt.ci_high and frt.verdict == "improved"
+    assert frt.ci_low <= truth["chat_frt_ratio"] <= frt.ci_high
+    v = chatbot.verdict("frt")
+    assert v.verdict == "improved" and v.method == "cluster_robust_cr2"
+    assert v.ci_low <= np.log(truth["chat_frt_ratio"]) <= v.ci_high
+    assert chatbot.clustering.columns == ("_week",)  # default: 13 weeks each side
     fcr = _effect(chatbot, "fcr")
     assert fcr.ci_low <= truth["chat_fcr_uplift"] <= fcr.ci_high
     assert set(chatbot.frame["channel"]) == {"chat"}  # the filter holds
@@ -52,10 +56,38 @@ def test_coaching_study_recovers_the_simulated_effects(coaching):
     assert qa.ci_low <= diff <= qa.ci_high
 
 
-def test_holm_runs_across_metrics_and_segments(chatbot):
-    e = chatbot.effects
-    assert len(e) == 6 * 4  # six metrics, overall + three teams
-    assert (e.p_holm >= e.p_value - 1e-15).all() and e.p_holm.max() <= 1
+def test_holm_runs_over_the_primary_metrics_only(chatbot):
+    v = chatbot.verdicts
+    assert len(v) == 6 * 4  # six metrics, overall + three teams
+    primary = v[v.segment == "all"]
+    assert (primary.family == "confirmatory").all()
+    assert (primary.p_adjusted >= primary.p_value - 1e-15).all() and primary.p_adjusted.max() <= 1
+    seg = v[v.segment != "all"]
+    assert (seg.family == "exploratory").all() and (seg.p_adjusted == seg.p_value).all()
+    # a CI shown beside a confirmatory verdict excludes 0 exactly when Holm's p is below α
+    excl = (primary.ci_low > 0) | (primary.ci_high < 0)
+    assert (excl == (primary.p_adjusted < 0.05)).all()
+
+
+def test_adding_a_segment_never_changes_a_primary_verdict(tmp_path):
+    base = BeforeAfter(params.load(ROOT / "params" / "chatbot_launch.yaml"))
+    more = BeforeAfter(params.load(params_with(tmp_path, "chatbot_launch",
+                                               segments=["team", "category"])))
+    cols = ["metric", "verdict", "p_adjusted", "ci_low", "ci_high"]
+    a = base.verdicts[base.verdicts.segment == "all"][cols].reset_index(drop=True)
+    b = more.verdicts[more.verdicts.segment == "all"][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_email_triage_says_equivalent_and_inconclusive_out_loud():
+    s = BeforeAfter(params.load(ROOT / "params" / "email_triage.yaml"))
+    v = s.verdicts.set_index(["metric", "segment"])
+    assert v.loc[("frt", "all"), "verdict"] == "equivalent"  # no true change in e-mail
+    assert v.loc[("nps", "all"), "family"] == "exploratory"  # not in primary
+    assert "inconclusive" in set(v.verdict)
+    assert s.clustering.columns == ("_week",) and bool(v.loc[("fcr", "all"), "guardrail"])
+    text = " ".join(s.summary_lines())
+    assert "equivalent" in text and "smallest effect of interest ± 10 %" in text
 
 
 def test_its_and_control_chart_see_the_launch(chatbot):
@@ -69,9 +101,11 @@ def test_every_summary_number_is_in_results(chatbot):
     res = chatbot.results()
     keys = set(res.items)
     for m in ("frt", "ttr", "fcr", "sla_response_5min", "csat", "nps"):
-        assert f"effect.{m}" in keys and f"holm.{m}" in keys and f"mde.{m}" in keys
+        assert f"effect.{m}" in keys and f"verdict.{m}" in keys and f"mde.{m}" in keys
     assert "goal.0.frt" in keys and "its.frt_median.post" in keys
-    assert res.items["effect.frt"].verdict == "improved"
+    v = res.items["verdict.frt"]
+    assert v.verdict == "improved" and v.decided_by == "cluster_robust_cr2"
+    assert v.family == "confirmatory" and v.sesoi == 5 and v.clusters["week"] == 27
     assert res.summary_lines == chatbot.summary_lines()
 
 
@@ -161,6 +195,18 @@ BAD = [
     ("constant period column",
      lambda t: _coaching_with(t, rows=lambda d: d.assign(period="pre")),
      ["the before period", "holds no rows"]),
+    ("cluster column not in the file", lambda t: _chatbot_with(t, cluster="agent"),
+     ["column 'agent'", "not found"]),
+    ("case-mix column misspelt", lambda t: _chatbot_with(t, adjust_for=["chanel"]),
+     ["column 'chanel'", "did you mean 'channel'"]),
+    ("a smallest effect of the wrong sign", lambda t: _chatbot_with(t, sesoi={"frt": -5}),
+     ["key 'sesoi'", "must be positive", "frt"]),
+    ("a primary metric the study does not compare",
+     lambda t: _chatbot_with(t, primary=["frt", "ces"]),
+     ["key 'primary[1]'", "not one of the study's metrics"]),
+    ("a guardrail metric the study does not compare",
+     lambda t: _chatbot_with(t, guardrails=["csatt"]),
+     ["key 'guardrails[0]'", "did you mean 'csat'"]),
 ]
 
 
