@@ -176,7 +176,10 @@ def _censored(b, a, eb, ea, alpha, seed, resamples):
                        ci_low=lo, ci_high=hi, n_before=b.size, n_after=a.size,
                        method=f"log-rank test; Kaplan–Meier medians, percentile bootstrap CI of "
                               f"their ratio ({resamples:,} resamples, seed {seed})")
-    return [(row, "open cases are censored: Kaplan–Meier medians and the log-rank test")]
+    rmst = compare.rmst_difference(b, eb == 1, a, ea == 1, alpha=alpha)
+    return [(row, "open cases are censored: Kaplan–Meier medians and the log-rank test"),
+            (rmst, "the mean time to resolution up to a common horizon τ (restricted mean, "
+                   "RMST): its difference and CI measure what the verdict measures")]
 
 
 def _km_ratio_ci(b, eb, a, ea, alpha, seed, resamples) -> tuple[float, float]:
