@@ -35,10 +35,11 @@ def cmd_validate(args) -> int:
 
 
 def cmd_list(args) -> int:
+    print(f"{'params file':40s} {'type':14s} {'study_id':28s} title")
     for f in runner.list_studies():
         try:
             p = runner.params_mod.load(f)
-            print(f"{paths.display(f):40s} {p.study_type:12s} {p.study_id:28s} {p.title}")
+            print(f"{paths.display(f):40s} {p.study_type:14s} {p.study_id:28s} {p.title}")
         except UserInputError:
             print(f"{paths.display(f):40s} (invalid: run 'sqr validate {paths.display(f)}')")
     return 0

@@ -24,6 +24,9 @@ from .errors import UserInputError
 
 KERNEL = "sqresearch"
 STATUS_FILE = "status.json"
+#: The kernels sqr starts log errors only: ipykernel's start-up warning that a local kernel
+#: talks over TCP without encryption is noise on every run.
+KERNEL_ARGS = ["--log-level=ERROR"]
 HASH_SEED = "0"  # fixed for the kernels sqr starts, so results.json is byte-identical
 
 
@@ -141,7 +144,7 @@ def _execute(p, target: Path):
         pm.execute_notebook(str(template), str(target), parameters=mapping,
                             kernel_name=_kernel_name(), cwd=str(paths.project_root()),
                             progress_bar=False, log_output=False,
-                            report_mode=False)
+                            report_mode=False, extra_arguments=KERNEL_ARGS)
     except pm.PapermillExecutionError as exc:
         error = (exc.ename, exc.evalue, exc.exec_count)
     return nbformat.read(target, as_version=4), error
@@ -191,7 +194,10 @@ def record(out_root: Path, outcomes: list[Outcome]) -> Path:
 
 
 def _index_rows(out_root: Path, status: dict) -> list[dict]:
-    files = {paths.display(f) for f in list_studies()} | set(status)
+    # the studies in params/ now, and any other params file run into this folder that still
+    # exists: a deleted study drops out of the index
+    files = {paths.display(f) for f in list_studies()} | \
+        {f for f in status if paths.resolve(f).is_file()}
     rows = []
     for f in sorted(files):
         s = status.get(f, {})
