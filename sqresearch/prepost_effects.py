@@ -214,6 +214,7 @@ def design_effect(df: pd.DataFrame, spec: MetricSpec, clus: Clustering) -> float
     if not clus.columns or spec.type == "censored":
         return math.nan
     y = outcome(df, spec)
+    y = y - y.groupby(df["period"]).transform("mean")  # the effect itself is not correlation
     ok = y.notna() & df[clus.columns[0]].notna()
     return float(robust.design_effect(y[ok].to_numpy(),
                                       df.loc[ok, clus.columns[0]].to_numpy())["design_effect"])
