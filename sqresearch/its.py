@@ -25,12 +25,12 @@ Segmented model (``model="segmented"``)
     floor(4 (n/100)^(2/9)) on n = observed periods in the fit.
 
     Why AR(1) by default: in series of 50–100 weeks Newey–West with t df rejects a true null of
-    no level change 14–36 % of the time at a nominal 5 % — even with independent errors — because
+    no level change 13–34 % of the time at a nominal 5 % — even with independent errors — because
     the level-change regressor, once the trend and season terms are partialled out, is
     concentrated around T0 and the residuals are forced orthogonal to it, so the HAC variance is
     biased down; a larger lag or Kiefer–Vogelsang fixed-b critical values do not repair it. The
-    AR(1) GLS test holds 6–9 % there (``benchmarks/calibration_its.py``). It assumes AR(1)
-    errors: the Ljung–Box test on its normalized residuals checks that.
+    AR(1) GLS test holds 5–9 % there, CI coverage 92–96 % (``benchmarks/calibration_its.py``).
+    It assumes AR(1) errors: the Ljung–Box test on its normalized residuals checks that.
 
 Notes on the choices
     * Counterfactual and its prediction band come from the *full* model with b2 = b3 = 0 (the
@@ -56,12 +56,14 @@ Notes on the choices
       last post period.
 
 Structural model (``model="structural"``)
-    statsmodels ``UnobservedComponents`` with a local linear trend (plus the season terms as fixed
-    regressors) fitted by maximum likelihood on the pre period only, on the calendar grid with gaps
-    and washout as missing values, and forecast over the post period. Effect = observed − forecast;
-    the cumulative effect's interval comes from the joint forecast covariance (normal quantile).
-    Deterministic (no random numbers). The band ignores the uncertainty of the estimated
-    variances (plug-in), so it is somewhat narrow on short pre periods.
+    statsmodels ``UnobservedComponents`` with a local linear trend (plus the season terms as
+    regressors held in the state vector, so their uncertainty is carried into the band) on the
+    calendar grid, with gaps, the washout and every post period missing: the variances are fitted
+    by maximum likelihood on the pre period only and the post periods are the forecast. Effect =
+    observed − forecast; the cumulative and average effects get their intervals from the joint
+    forecast covariance (normal quantile). Deterministic (no random numbers). The band ignores the
+    uncertainty of the estimated variances (plug-in). The residual check is Ljung–Box on the
+    standardized one-step forecast errors of the pre period (gaps skipped).
 """
 
 from __future__ import annotations
@@ -408,6 +410,8 @@ def interrupted_time_series(dates, values, intervention, seasonal: str = "auto",
     errors = errors or ("newey-west" if lags is not None else "ar1")
     if errors not in ("ar1", "newey-west"):
         raise ValueError(f"errors='{errors}' is not 'ar1' or 'newey-west'")
+    if errors == "ar1" and lags is not None:
+        raise ValueError("lags is the Newey–West lag: with errors='ar1' leave it out")
     df = pd.DataFrame({"date": pd.to_datetime(pd.Series(list(dates))),
                        "y": np.asarray(values, float),
                        "w": 1.0 if weights is None else np.asarray(weights, float)})
@@ -570,21 +574,25 @@ def interrupted_time_series(dates, values, intervention, seasonal: str = "auto",
 
 # --- the structural model -------------------------------------------------------------------
 
-def _forecast_cov(res, steps: int) -> np.ndarray:
-    """Joint covariance of the next ``steps`` observations after the sample (plug-in)."""
+def _forecast_cov(res, t0: int) -> np.ndarray:
+    """Joint covariance of the observations from period t0 on, given the data before t0 (the
+    model is filtered on the whole grid with those periods missing; plug-in parameters)."""
     fr = res.filter_results
-    z = fr.design[:, :, 0]
+    design = fr.design
     tr = fr.transition[:, :, 0]
-    rqr = fr.selection[:, :, 0] @ fr.state_cov[:, :, 0] @ fr.selection[:, :, 0].T
     h = float(fr.obs_cov[0, 0, 0])
-    p = res.predicted_state_cov[:, :, -1]
+    steps = fr.nobs - t0
+
+    def z(t):
+        return design[:, :, t if design.shape[2] > 1 else 0]
+
     cov = np.zeros((steps, steps))
     for i in range(steps):
-        c = p.copy()
+        c = fr.predicted_state_cov[:, :, t0 + i]
+        zi = z(t0 + i)
         for j in range(i, steps):
-            cov[i, j] = cov[j, i] = (z @ c @ z.T)[0, 0]
+            cov[i, j] = cov[j, i] = (zi @ c @ z(t0 + j).T)[0, 0]
             c = c @ tr.T
-        p = tr @ p @ tr.T + rqr
     return cov + h * np.eye(steps)
 
 
@@ -593,35 +601,34 @@ def _structural(df, season_all, keep, seasonal, t0, t0_date, freq, alpha, notes,
 
     unit = freq
     fit = ~df["washout"].to_numpy()
-    pre_grid = np.full(t0, np.nan)
+    grid = np.full(last_t + 1, np.nan)  # the post periods stay missing: a forecast
     pre_rows = fit & ~df["post"].to_numpy()
-    pre_grid[df["t"].to_numpy()[pre_rows]] = df["y"].to_numpy()[pre_rows]
+    grid[df["t"].to_numpy()[pre_rows]] = df["y"].to_numpy()[pre_rows]
     exog = season_all[keep].to_numpy() if keep else None
-    if exog is not None and np.linalg.matrix_rank(exog[:t0][np.isfinite(pre_grid)]) < len(keep):
+    if exog is not None and np.linalg.matrix_rank(exog[:t0][np.isfinite(grid[:t0])]) < len(keep):
         raise ValueError(f"seasonal='{seasonal}': the pre period does not cover every season "
                          "term, so the structural model cannot project it; use fourier:K or none")
-    n_pre = int(np.isfinite(pre_grid).sum())
+    n_pre = int(np.isfinite(grid).sum())
     need = 10 + len(keep)
     if n_pre < need:
         raise ValueError(f"the structural model needs at least {need} observed periods before "
                          f"the intervention (10 plus one per season term); it has {n_pre}")
-    mod = UnobservedComponents(pre_grid, level="local linear trend",
-                               exog=None if exog is None else exog[:t0])
+    # season coefficients as states (mle_regression=False), so their uncertainty is in the band
+    mod = UnobservedComponents(grid, level="local linear trend", exog=exog,
+                               mle_regression=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = mod.fit(disp=False, maxiter=500)
-    steps = last_t + 1 - t0
-    fc = res.get_forecast(steps=steps, exog=None if exog is None else exog[t0:])
-    mean = np.asarray(fc.predicted_mean)
-    cov = _forecast_cov(res, steps)
-    z = float(stats.norm.ppf(1 - alpha / 2))
-
-    # in-sample: the smoothed signal
+        bse = np.asarray(res.bse)
     fr = res.smoother_results
-    signal = (fr.design[:, :, 0] @ res.smoothed_state)[0]
-    if exog is not None:
-        signal = signal + exog[:t0] @ np.asarray(res.params[-len(keep):])
-    grid_cf = np.concatenate([signal, mean])
+    design = fr.design
+    zt = (design[0, :, :].T if design.shape[2] > 1
+          else np.repeat(design[0, :, 0][None, :], last_t + 1, axis=0))
+    grid_cf = np.einsum("tk,kt->t", zt, res.smoothed_state)  # = the forecast from t0 on
+    cov = _forecast_cov(res, t0)
+    steps = last_t + 1 - t0
+    mean = grid_cf[t0:]
+    z = float(stats.norm.ppf(1 - alpha / 2))
     grid_sd = np.concatenate([np.full(t0, np.nan), np.sqrt(np.diag(cov))])
     tt = df["t"].to_numpy()
     post = df["post"].to_numpy()
@@ -655,18 +662,23 @@ def _structural(df, season_all, keep, seasonal, t0, t0_date, freq, alpha, notes,
     end = summ(last, f"effect at the last period ({last_date:%Y-%m-%d})", periods=1,
                date=last_date)
 
-    params = np.asarray(res.params)
-    bse = np.asarray(res.bse)
     names = list(res.model.param_names)
-    names = [(keep[int(nm[6:]) - 1] if nm.startswith("beta.x") and keep else nm) for nm in names]
+    est = list(np.asarray(res.params))
+    ses = list(bse)
+    for i, name in enumerate(keep):  # the regression states, last in the state vector
+        row = res.smoothed_state.shape[0] - len(keep) + i
+        names.append(name)
+        est.append(float(res.smoothed_state[row, t0 - 1]))
+        ses.append(float(np.sqrt(res.smoothed_state_cov[row, row, t0 - 1])))
+    est, ses = np.array(est), np.array(ses)
     coef = pd.DataFrame({"term": names, "label": [_label(nm, unit) for nm in names],
-                         "estimate": params, "se": bse, "t": params / bse, "df": np.inf})
+                         "estimate": est, "se": ses, "t": est / ses, "df": np.inf})
     coef["p_value"] = 2 * stats.norm.sf(np.abs(coef["t"]))
     coef["ci_low"] = coef["estimate"] - z * coef["se"]
     coef["ci_high"] = coef["estimate"] + z * coef["se"]
     coef["z"] = coef["t"]
     d = int(res.loglikelihood_burn)
-    std_err = np.asarray(res.filter_results.standardized_forecasts_error)[0][d:]
+    std_err = np.asarray(res.filter_results.standardized_forecasts_error)[0][d:t0]
     lb = ljung_box(std_err)
     lb["text"] = lb["text"].replace("the Newey–West errors allow for it, but with",
                                     "the state-space model leaves some of it unexplained; with")

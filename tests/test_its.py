@@ -268,6 +268,8 @@ def test_clear_errors():
         interrupted_time_series(d, y, d[6], "weekday")
     with pytest.raises(ValueError, match="errors="):
         interrupted_time_series(d, y, d[6], errors="hac")
+    with pytest.raises(ValueError, match="Newey–West lag"):
+        interrupted_time_series(d, y, d[6], lags=2, errors="ar1")
 
 
 def test_structural_model_recovers_a_planted_level_shift():
