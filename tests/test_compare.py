@@ -377,14 +377,18 @@ def test_its_matches_r_newey_west():
     y = [50.2, 51.8, 49.5, 52.3, 53.1, 51.0, 54.2, 52.8, 53.9, 55.1, 54.0, 56.3, 55.2, 56.8,
          48.1, 47.5, 46.9, 47.8, 46.2, 45.9, 46.8, 45.1, 44.7, 45.6, 44.0, 43.8, 44.5, 43.1]
     dates = [np.datetime64("2026-01-05") + np.timedelta64(7 * i, "D") for i in range(28)]
-    res = interrupted_time_series(dates, y, dates[14], lags=3)
+    res = interrupted_time_series(dates, y, dates[14], lags=3)  # a lag given: Newey–West
     c = res.coefficients
-    # R: coef(lm(y ~ tt + post + since)); sqrt(diag(NeweyWest(fit, lag = 3, prewhite = FALSE,
-    #    adjust = FALSE)))
+    # R: coef(lm(y ~ tt + post + since)) (tests/reference_before_after.R)
     assert_allclose(c["estimate"], [50.248571428571388, 0.469450549450552, -8.809450549450565,
                                     -0.822857142857145], rtol=RTOL)
-    assert_allclose(c["se"], [0.2335991207579544, 0.0235825041523617, 0.2015044597553272,
-                              0.0260404668213364], rtol=RTOL)
+    # R: sqrt(diag(NeweyWest(fit, lag = 3, prewhite = FALSE, adjust = TRUE))), the adjust = FALSE
+    #    values of reference_before_after.R times sqrt(28 / 24); coeftest(df = 24) p-values
+    #    (tests/reference_its.R, section 4)
+    assert_allclose(c["se"], [0.2523158881680617, 0.0254720157384305, 0.2176496922078398,
+                              0.0281269188557624], rtol=RTOL)
+    assert_allclose(c["p_value"], [3.85936963276409e-40, 1.13515576167650e-15,
+                                   1.33164459588833e-23, 2.76949483379257e-20], rtol=RTOL)
     s = res.series
     assert_allclose(s.loc[s.post, "counterfactual"],
                     50.248571428571388 + 0.469450549450552 * np.arange(14, 28), rtol=RTOL)
@@ -400,7 +404,9 @@ def test_its_default_lag_rule_and_seasonal_terms():
     res = interrupted_time_series(dates, y, dates[90], seasonal="weekday")
     level = res.term("post")
     assert level.ci_low <= -3 <= level.ci_high
-    assert res.lags == default_lags(182) and "Newey" in res.lag_rule
+    assert res.errors == "ar1" and res.lags is None and "AR(1)" in res.lag_rule
+    nw = interrupted_time_series(dates, y, dates[90], seasonal="weekday", errors="newey-west")
+    assert nw.lags == default_lags(182) and "Newey" in nw.lag_rule
     assert any(c.startswith("weekday_") for c in res.coefficients["term"])
 
 
