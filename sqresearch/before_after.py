@@ -525,9 +525,9 @@ class BeforeAfter:
             for term in ("t", "post", "since"):
                 row = its.term(term)
                 res.add(f"its.{name}.{term}", f"{name}: {row.label}", row.estimate,
-                        ci=(row.ci_low, row.ci_high), statistic=row.z, statistic_name="z",
-                        p_value=row.p_value, n=its.n, method=f"segmented regression, "
-                        f"Newey–West lag {its.lags} ({its.lag_rule})")
+                        ci=(row.ci_low, row.ci_high), statistic=row.t, statistic_name="t",
+                        p_value=row.p_value, n=its.n, method=f"segmented regression on "
+                        f"calendar time, {its.errors} errors, t with {its.df:g} df")
         for chart in self.control_charts:
             res.add(f"control.{chart.kpi}.signals", f"{chart.kpi}: {chart.kind}-chart signals",
                     len(chart.signals), n=int((~chart.points["baseline"]).sum()),
