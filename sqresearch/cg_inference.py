@@ -89,8 +89,8 @@ def did_inference(panel: pd.DataFrame, twfe: bool, alpha: float, seed: int, resa
     res = fewclusters.randomization_inference(panel, unit="_unit", estimator=estimator,
                                               resamples=resamples, seed=seed, alpha=alpha,
                                               ci=True)
-    est, dz = res._stats if res._stats[1] is not None else (res.estimates(), None)
-    center = est[0] / dz[0] if dz is not None and dz[0] != 0 else res.estimate  # p = 1 there
+    est, dz = res._stats  # ci=True: the statistic under every assignment and its slope in β0
+    center = est[0] / dz[0] if dz[0] != 0 else res.estimate  # p = 1 there
     spread = float(np.std(est)) or abs(center) or 1.0
 
     def ci_ri(level: float) -> tuple[float, float]:
