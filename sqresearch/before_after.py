@@ -301,6 +301,21 @@ class BeforeAfter:
         s = self.series[(self.series["kpi"] == name) & (self.series["n"] > 0)]
         return s.sort_values("date")
 
+    def its_washout(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The wash-out window (inclusive dates) the ITS leaves out of its fit: the study's
+        wash-out days, or — when there are none and the intervention falls inside a period — the
+        intervention day, so that the period mixing before and after tickets is left out."""
+        p = self.params
+        t0 = pd.Timestamp(p.intervention)
+        if p.washout_days_before or p.washout_days_after:
+            start = (t0 - pd.Timedelta(days=p.washout_days_before)).normalize()
+            end = (t0 + pd.Timedelta(days=p.washout_days_after) - pd.Timedelta(1, "ns"))
+            return start, max(end.normalize(), start)
+        starts = {"day": t0.normalize(),
+                  "week": t0.normalize() - pd.Timedelta(days=t0.weekday()),
+                  "month": t0.normalize().replace(day=1)}[self.series_freq]
+        return None if t0 == starts else (t0.normalize(), t0.normalize())
+
     @cached_property
     def its(self) -> dict[str, ItsResult]:
         spec = self.params.its
@@ -310,14 +325,48 @@ class BeforeAfter:
         for name in spec.metrics:
             s = self._points(name)
             try:
-                out[name] = interrupted_time_series(s["date"], s["estimate"],
-                                                    self.params.intervention, spec.seasonal,
-                                                    spec.lags, self.params.alpha)
+                out[name] = interrupted_time_series(
+                    s["date"], s["estimate"], self.params.intervention, spec.seasonality,
+                    spec.lags, self.params.alpha, freq=spec.freq, washout=self.its_washout(),
+                    model=spec.model, errors=spec.error_model, show=self._its_show(name))
             except ValueError as exc:
-                raise DataError(self.source, Problem(f"key 'its' ({name})", str(exc) + ".",
-                                                     "use a finer freq or a longer series.")
-                                ) from None
+                raise DataError(self.source, Problem(
+                    f"key 'its' ({name})", str(exc) + ".",
+                    "use a finer freq, fewer season terms or a longer series.")) from None
         return out
+
+    @staticmethod
+    def _its_show(name: str):
+        """How an ITS effect of this KPI reads: '+8.4 points' for shares, '−1.6 min'."""
+        unit = kpi.CATALOGUE[name].unit
+        if unit == "share":
+            return lambda v: tables.signed(100 * v, "points")
+        return lambda v: tables.signed(v, unit)
+
+    def its_table(self, name: str) -> tuple[pd.DataFrame, str]:
+        """The ITS effects of one KPI in its display unit (percentage points for shares), with
+        CI and p-value, and a caption saying how they were estimated."""
+        res, k = self.its[name], kpi.CATALOGUE[name]
+        show = self._its_show(name)
+        eff = res.effects()
+        shown = pd.DataFrame({
+            "Effect": eff["label"],
+            "Estimate": [show(v) for v in eff["estimate"]],
+            f"{round(100 * (1 - res.alpha))} % CI": [
+                f"{show(lo)} to {show(hi)}"
+                for lo, hi in zip(eff["ci_low"], eff["ci_high"], strict=True)],
+            "p": [tables.fmt_p(v) for v in eff["p_value"]]})
+        if res.model == "segmented":
+            how = (f"segmented regression, {res.errors.replace('ar1', 'AR(1)')} errors"
+                   + (f" (φ = {res.phi:.2f})" if res.phi is not None else "")
+                   + (f", Newey–West lag {res.lags} ({res.lag_rule})" if res.lags is not None
+                      else "") + f", t with {res.df:g} df")
+        else:
+            how = "structural model fitted on the before periods, normal intervals"
+        units = " (percentage points)" if k.unit == "share" else ""
+        caption = (f"{k.label}{units}: {tables.count(res.n, res.freq)} observed; season terms "
+                   f"{res.seasonal}; {how}.")
+        return shown, caption
 
     @cached_property
     def control_charts(self) -> list[ControlChart]:
@@ -333,11 +382,25 @@ class BeforeAfter:
         p, out = self.params, []
         for name, res in self.its.items():
             k = kpi.CATALOGUE.get(name)
-            t = res.term("t")
-            out.append(caveats.pre_trend(k.label if k else name, t.estimate, t.p_value, p.alpha,
-                                         k.unit if k else "", res.term("post").estimate))
+            label = k.label if k else name
+            if res.model == "segmented":
+                t = res.term("t")
+                out.append(caveats.pre_trend(label, t.estimate, t.p_value, p.alpha,
+                                             k.unit if k else "", res.term("post").estimate))
+            if res.fading:
+                end = res.end
+                out.append(f"{label}: the interrupted time series' level change may be fading "
+                           f"(the slope change runs against it); the effect at the last period "
+                           f"is {self._its_show(name)(end['estimate'])} (CI "
+                           f"{self._its_show(name)(end['ci_low'])} to "
+                           f"{self._its_show(name)(end['ci_high'])}). Details in the time-series "
+                           "section.")
+            lb = res.ljung_box
+            if lb.get("p_value", 1.0) < p.alpha:
+                out.append(f"{label}, interrupted time series: Ljung–Box p = "
+                           f"{tables.fmt_p(lb['p_value'])} — {lb['text']}")
             before = res.series[~res.series["post"]]["observed"]
-            out.append(caveats.regression_to_mean(k.label if k else name, before,
+            out.append(caveats.regression_to_mean(label, before,
                                                   k.direction if k else "lower"))
         if self.tickets:
             per = self.frame["period"]
@@ -522,12 +585,19 @@ class BeforeAfter:
                     ci=(r.ci_low, r.ci_high), n=r.n, unit=r.unit,
                     verdict=verdict_word(r.status, r.certainty), group={"period": r.group})
         for name, its in self.its.items():
-            for term in ("t", "post", "since"):
-                row = its.term(term)
-                res.add(f"its.{name}.{term}", f"{name}: {row.label}", row.estimate,
+            how = (f"segmented regression on calendar time, {its.errors} errors, t with "
+                   f"{its.df:g} df" if its.model == "segmented" else
+                   "structural model (local linear trend) fitted before, forecast after")
+            if its.model == "segmented":
+                row = its.term("t")
+                res.add(f"its.{name}.pre_trend", f"{name}: {row.label}", row.estimate,
                         ci=(row.ci_low, row.ci_high), statistic=row.t, statistic_name="t",
-                        p_value=row.p_value, n=its.n, method=f"segmented regression on "
-                        f"calendar time, {its.errors} errors, t with {its.df:g} df")
+                        p_value=row.p_value, n=its.n, method=how)
+            for row in its.effects().itertuples():
+                res.add(f"its.{name}.{row.effect.replace(' ', '_')}", f"{name}: {row.label}",
+                        row.estimate, ci=(row.ci_low, row.ci_high), statistic=row.statistic,
+                        statistic_name="t" if math.isfinite(row.df) else "z",
+                        p_value=row.p_value, n=its.n, method=how)
         for chart in self.control_charts:
             res.add(f"control.{chart.kpi}.signals", f"{chart.kpi}: {chart.kind}-chart signals",
                     len(chart.signals), n=int((~chart.points["baseline"]).sum()),

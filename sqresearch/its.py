@@ -358,8 +358,16 @@ def ljung_box(resid: np.ndarray, lag: int | None = None) -> dict:
     return {"statistic": q, "lag": lag, "p_value": p, "text": text}
 
 
+def _n(count: int, unit: str) -> str:
+    return f"no {unit}s" if count == 0 else f"{count} {unit}" + ("s" if count > 1 else "")
+
+
+def _signed(v: float) -> str:
+    return f"{v:+.3g}"
+
+
 def _fading(b2: float, b3: float, s_last: float, unit: str, t0_date, freq: str,
-            end: dict) -> tuple[bool, str]:
+            end: dict, show=_signed) -> tuple[bool, str]:
     if not (b2 * b3 < 0 and s_last > 0):
         return False, ""
     cross = -b2 / b3  # periods after T0 where the implied effect reaches zero
@@ -369,12 +377,12 @@ def _fading(b2: float, b3: float, s_last: float, unit: str, t0_date, freq: str,
         where = (f"crosses zero about {cross:.0f} {unit}s after the intervention "
                  f"(around {_date_of(round(cross), t0_date, freq):%Y-%m-%d})")
     else:
-        where = f"has shrunk to {end['estimate']:+.3g} by the last period"
-    return True, (f"The slope change ({b3:+.3g} per {unit}) runs against the level change "
-                  f"({b2:+.3g}): on the point estimates the implied effect {where}, so the jump "
+        where = f"has shrunk to {show(end['estimate'])} by the last period"
+    return True, (f"The slope change ({show(b3)} per {unit}) runs against the level change "
+                  f"({show(b2)}): on the point estimates the implied effect {where}, so the jump "
                   f"may be fading. Judge the lasting effect by the effect at the end "
-                  f"({end['estimate']:+.3g}, CI {end['ci_low']:.3g} to {end['ci_high']:.3g}), "
-                  "not by the level change.")
+                  f"({show(end['estimate'])}, CI {show(end['ci_low'])} to "
+                  f"{show(end['ci_high'])}), not by the level change.")
 
 
 # --- the public function --------------------------------------------------------------------
@@ -382,7 +390,8 @@ def _fading(b2: float, b3: float, s_last: float, unit: str, t0_date, freq: str,
 def interrupted_time_series(dates, values, intervention, seasonal: str = "auto",
                             lags: int | None = None, alpha: float = 0.05, *,
                             freq: str | None = None, washout=None, model: str = "segmented",
-                            weights=None, errors: str | None = None) -> ItsResult:
+                            weights=None, errors: str | None = None,
+                            show=_signed) -> ItsResult:
     """Interrupted time series on calendar time (see the module docstring for the model).
 
     Parameters
@@ -404,6 +413,7 @@ def interrupted_time_series(dates, values, intervention, seasonal: str = "auto",
     model : "segmented" or "structural"
     weights : optional positive weights per value (error variance ∝ 1/w), e.g. tickets per period
     errors : "ar1" (default unless ``lags`` is given) or "newey-west"; see the module docstring
+    show : formats an effect (a float) for the notes, e.g. with its unit; default '+1.23'
     """
     if model not in ("segmented", "structural"):
         raise ValueError(f"model='{model}' is not 'segmented' or 'structural'")
@@ -479,8 +489,9 @@ def interrupted_time_series(dates, values, intervention, seasonal: str = "auto",
                f"intervention ({when:%Y-%m-%d})"
                + (" outside the washout" if washout is not None else ""))
     notes = [t0_rule + ".",
-             f"Time is the {unit} index on the calendar; {last_t + 1 - len(df)} {unit}(s) without "
-             f"a value are gaps and {int((~fit).sum())} in the washout are left out of the fit.",
+             f"Time is the {unit} index on the calendar: {_n(last_t + 1 - len(df), unit)} without "
+             f"a value (gaps, kept on the axis); {_n(int((~fit).sum()), unit)} in the wash-out, "
+             "left out of the fit.",
              f"Season terms: {seasonal}" + (f" (chosen by the rule {AUTO_RULE})." if chosen
                                             else " (as given).")]
     if model == "structural":
@@ -555,7 +566,7 @@ def interrupted_time_series(dates, values, intervention, seasonal: str = "auto",
     last_date = pd.Timestamp(df["date"].to_numpy()[post_rows][-1])
     end = _lincomb(c_end, b, v, dof, q, f"effect at the last period ({last_date:%Y-%m-%d}, "
                    f"{s_last:.0f} {unit}s after T0)", periods=1, date=last_date)
-    fading, fading_text = _fading(b[2], b[3], s_last, unit, t0_date, freq, end)
+    fading, fading_text = _fading(b[2], b[3], s_last, unit, t0_date, freq, end, show)
     lb = ljung_box(resid)
     if errors == "ar1":
         lb["text"] = lb["text"].replace(

@@ -309,13 +309,16 @@ def period_labels(created: pd.Series, freq: str) -> pd.Series:
 
 
 def series(df: pd.DataFrame, ctx: Context, freq: str, kpis: set[str]) -> pd.DataFrame:
-    """Daily or weekly (Monday-start) series of the given KPIs, by ticket creation date.
+    """Daily, weekly (Monday-start) or calendar-monthly series of the given KPIs, by ticket
+    creation date.
 
     Returns the ``kpi_table`` columns with ``group`` as the period start (``date`` column too).
     """
     start = df["created"].dt.floor("D")
     if freq == "week":
         start = start - pd.to_timedelta(start.dt.weekday, unit="D")
+    elif freq == "month":
+        start = start - pd.to_timedelta(start.dt.day - 1, unit="D")
     out = kpi_table(df.assign(_date=start.dt.strftime("%Y-%m-%d")), ctx, by="_date", only=kpis)
     out["group_by"] = freq
     out["date"] = pd.to_datetime(out["group"])

@@ -193,21 +193,34 @@ def forest(effects: pd.DataFrame, label: str, null: float, xlabel: str, scale: f
 
 
 def its_plot(result, label: str, unit: str, intervention, ax=None):
-    """Observed series, fitted segments and the counterfactual (the before trend extended)."""
-    ax = _ax(ax, (8, 3.4))
+    """Observed series, the fitted model, and the counterfactual with its prediction band (what
+    the before trend and season terms forecast); wash-out periods hollow, gaps left open."""
+    ax = _ax(ax, (8, 3.6))
     s = result.series
     k = _scale(unit)
-    ax.plot(s["date"], s["observed"] * k, "o", ms=3, color="#1f5f8b", label="observed")
-    for post, part in s.groupby("post"):
+    wash = s["washout"].astype(bool)
+    ax.plot(s.loc[~wash, "date"], s.loc[~wash, "observed"] * k, "o", ms=3, color="#1f5f8b",
+            label="observed")
+    if wash.any():
+        ax.plot(s.loc[wash, "date"], s.loc[wash, "observed"] * k, "o", ms=4, mfc="none",
+                color="#777", label="wash-out (not fitted)")
+    fitted = s[~wash & s["fitted"].notna()]
+    for post, part in fitted.groupby("post"):
         ax.plot(part["date"], part["fitted"] * k, "-", color="#1f5f8b", lw=1.5,
-                label="fitted" if not post else None)
+                label=None if post else "fitted")
     after = s[s["post"]]
+    level = round(100 * (1 - result.alpha))
+    ax.fill_between(after["date"], after["pi_low"] * k, after["pi_high"] * k, color="#b03a2e",
+                    alpha=0.15, lw=0, label=f"{level} % prediction band")
     ax.plot(after["date"], after["counterfactual"] * k, "--", color="#b03a2e",
-            label="counterfactual (before trend extended)")
-    ax.axvline(pd.Timestamp(intervention), color="#333", lw=1, ls=":")
+            label="counterfactual (no intervention)")
+    ax.axvline(pd.Timestamp(intervention), color="#333", lw=1, ls=":", label="intervention")
     ax.set_ylabel(axis_label(unit))
-    ax.set_title(f"{label}: interrupted time series", loc="left", fontsize=10)
-    ax.legend(loc="best", fontsize=7, frameon=False)
+    ax.set_xlabel(f"{result.freq} (period start)")
+    model = "segmented regression" if result.model == "segmented" else "structural model"
+    ax.set_title(f"{label}: interrupted time series ({model})", loc="left", fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
+    ax.grid(axis="y", alpha=0.3)
     ax.figure.autofmt_xdate()
     return ax
 

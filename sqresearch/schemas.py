@@ -8,9 +8,11 @@ names of its template notebook.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -233,11 +235,56 @@ class Goal(Strict):
     label: str | None = None
 
 
+_SEASON_PART = r"(weekday|month|fourier:[1-9][0-9]?)"
+SEASONALITY = rf"auto|none|{_SEASON_PART}(\+{_SEASON_PART})*"
+
+
 class ItsSpec(Strict):
-    freq: Literal["day", "week"] = "week"
+    """Interrupted time series of KPIs on calendar time (sqresearch.its)."""
+
+    freq: Literal["day", "week", "month"] = Field(
+        "week", description="period of the series: day, week (Monday start) or calendar month")
     metrics: list[str] = Field(min_length=1, description="KPIs of the KPI engine")
-    seasonal: Literal["none", "weekday", "month"] = "none"
+    seasonality: str = Field(
+        "auto", validation_alias=AliasChoices("seasonality", "seasonal"),
+        description="none | weekday | month | fourier:K, or several joined by '+'; auto: "
+        "weekday dummies for daily series with 3+ weeks before, fourier:2 when the series "
+        "spans 2+ years")
+    errors: Literal["ar1", "newey-west"] | None = Field(
+        None, description="ar1 (GLS with AR(1) errors on the calendar; the default) or "
+        "newey-west (OLS with HAC errors; what giving lags selects)")
     lags: int | None = Field(None, ge=0, description="Newey–West lag (default: rule of thumb)")
+    model: Literal["segmented", "structural"] = Field(
+        "segmented", description="segmented regression, or a structural (state-space) "
+        "counterfactual fitted on the before period")
+
+    @field_validator("seasonality")
+    @classmethod
+    def _season(cls, v: str):
+        v = str(v).strip().lower().replace(" ", "")
+        if not re.fullmatch(SEASONALITY, v):
+            raise ValueError(f"seasonality {v!r} is not understood | use none, auto, weekday, "
+                             "month or fourier:K (K harmonic pairs, e.g. fourier:2), or several "
+                             "joined by '+' (weekday+fourier:2).")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.errors == "ar1" and self.lags is not None:
+            raise ValueError("lags is the Newey–West lag, but errors is ar1 | drop lags, or set "
+                             "errors: newey-west.")
+        if "weekday" in self.seasonality and self.freq != "day":
+            raise ValueError(f"seasonality weekday needs a daily series, but freq is "
+                             f"{self.freq} | set freq: day, or use seasonality: month or "
+                             "fourier:K.")
+        if self.model == "structural" and (self.errors or self.lags is not None):
+            raise ValueError("errors and lags belong to the segmented model | drop them, or set "
+                             "model: segmented.")
+        return self
+
+    @property
+    def error_model(self) -> str | None:
+        return self.errors or ("newey-west" if self.lags is not None else None)
 
 
 class Bootstrap(Strict):

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_user_error, demo_params, params_with
 
-from sqresearch import caveats, params, prepost, simulate
+from sqresearch import caveats, its, params, prepost, simulate
 from sqresearch.before_after import BeforeAfter
+from sqresearch.errors import DataError
 from sqresearch.targets import judge_goal
 
 
@@ -97,12 +98,61 @@ def test_its_and_control_chart_see_the_launch(chatbot):
     assert len(chart.signals) >= 5 and (chart.signals["value"] < chart.signals["centre"]).all()
 
 
+def test_its_in_the_study_is_the_its_function_on_the_weekly_calendar(chatbot):
+    res = chatbot.its["frt_median"]
+    # wash-out: 7 days after the intervention (Wed 2026-04-01): the weeks of Mar 30 and Apr 6
+    # overlap it and are left out of the fit, kept on the axis
+    wash = res.series.loc[res.series["washout"], "date"].dt.strftime("%Y-%m-%d").tolist()
+    assert wash == ["2026-03-30", "2026-04-06"]
+    assert chatbot.its_washout() == (pd.Timestamp("2026-04-01"), pd.Timestamp("2026-04-07"))
+    assert res.t0_date == pd.Timestamp("2026-04-13") and res.errors == "ar1"
+    pts = chatbot._points("frt_median")
+    direct = its.interrupted_time_series(pts["date"], pts["estimate"], "2026-04-01",
+                                         washout=("2026-04-01", "2026-04-07"), freq="week")
+    pd.testing.assert_frame_equal(res.coefficients, direct.coefficients)
+    table, caption = chatbot.its_table("fcr")
+    assert table["Estimate"].str.endswith("points").all()  # shares in percentage points
+    assert "AR(1)" in caption and "t with" in caption
+    # FCR's jump fades (slope change against it): said in the caveats with display units
+    assert chatbot.its["fcr"].fading
+    assert any("may be fading" in c and "points" in c for c in chatbot.caveats())
+
+
+def test_its_without_washout_leaves_out_the_week_that_straddles_the_intervention(tmp_path):
+    s = BeforeAfter(params.load(_chatbot_with(tmp_path, washout_days_after=0)))
+    res = s.its["frt_median"]
+    assert s.its_washout() == (pd.Timestamp("2026-04-01"),) * 2  # a Wednesday
+    assert res.series.loc[res.series["washout"], "date"].tolist() == [pd.Timestamp("2026-03-30")]
+
+
+def test_its_options_reach_the_model(tmp_path):
+    s = BeforeAfter(params.load(_chatbot_with(tmp_path, its={
+        "freq": "week", "metrics": ["frt_median"], "model": "structural"})))
+    res = s.its["frt_median"]
+    assert res.model == "structural" and res.series.loc[res.series["post"], "fitted"].isna().all()
+    keys = set(s.results().items)
+    assert "its.frt_median.cumulative_effect" in keys and "its.frt_median.pre_trend" not in keys
+    nw = BeforeAfter(params.load(_chatbot_with(tmp_path, its={
+        "freq": "day", "metrics": ["fcr"], "seasonality": "weekday", "lags": 3})))
+    res = nw.its["fcr"]
+    assert res.errors == "newey-west" and res.lags == 3 and res.seasonal == "weekday"
+    assert res.freq == "day" and any(c.startswith("weekday_") for c in res.coefficients.term)
+
+
+def test_its_too_short_for_its_terms_is_a_data_error(tmp_path):
+    s = BeforeAfter(params.load(_chatbot_with(tmp_path, its={"freq": "month",
+                                                             "metrics": ["fcr"]})))
+    with pytest.raises(DataError, match="key 'its' \\(fcr\\).*(at least|too many)"):
+        _ = s.its
+
+
 def test_every_summary_number_is_in_results(chatbot):
     res = chatbot.results()
     keys = set(res.items)
     for m in ("frt", "ttr", "fcr", "sla_response_5min", "csat", "nps"):
         assert f"effect.{m}" in keys and f"verdict.{m}" in keys and f"mde.{m}" in keys
-    assert "goal.0.frt" in keys and "its.frt_median.post" in keys
+    assert "goal.0.frt" in keys and "its.frt_median.level_change" in keys
+    assert "its.frt_median.cumulative_effect" in keys and "its.fcr.effect_at_the_end" in keys
     v = res.items["verdict.frt"]
     assert v.verdict == "improved" and v.decided_by == "cluster_robust_cr2"
     assert v.family == "confirmatory" and v.sesoi == 5 and v.clusters["week"] == 27
@@ -207,6 +257,15 @@ BAD = [
     ("a guardrail metric the study does not compare",
      lambda t: _chatbot_with(t, guardrails=["csatt"]),
      ["key 'guardrails[0]'", "did you mean 'csat'"]),
+    ("an ITS season the tool does not know",
+     lambda t: _chatbot_with(t, its={"metrics": ["fcr"], "seasonality": "weekly"}),
+     ["key 'its.seasonality'", "'weekly' is not understood", "fourier:K"]),
+    ("weekday season terms on a weekly series",
+     lambda t: _chatbot_with(t, its={"metrics": ["fcr"], "seasonality": "weekday"}),
+     ["key 'its'", "needs a daily series", "freq: day"]),
+    ("a Newey–West lag with AR(1) errors",
+     lambda t: _chatbot_with(t, its={"metrics": ["fcr"], "errors": "ar1", "lags": 2}),
+     ["key 'its'", "errors: newey-west"]),
 ]
 
 
