@@ -30,20 +30,23 @@ STUDY_TYPE = "before_after"
 
 
 def _achieved_change(c: Comparison, v: pd.Series, unit: str, alpha: float
-                     ) -> tuple[float, float, float]:
-    """The change a goal is judged on, with its (1 − α) CI, from the effect the verdict rests on
-    (clustered and adjusted as the study says). Percent goals: a log-scale effect as a % change,
-    else the bootstrap % change in the median. Absolute goals: a linear effect as it is, else the
-    bootstrap difference in medians."""
+                     ) -> tuple[float, float, float, str]:
+    """The change a goal is judged on, with its (1 − α) CI and where it comes from: the effect the
+    verdict rests on (clustered and adjusted as the study says) when the goal is on its scale —
+    percent goals on a log-scale effect (as a % change), absolute goals on a linear one — else
+    the bootstrap % change or difference in the median, which treats rows as independent."""
     inf = v.inference
     lo, hi = inf.interval(1 - alpha)
     if unit == "percent" and inf.scale == "log":
-        return tuple(100 * math.expm1(x) for x in (inf.estimate, lo, hi))
+        return (*(100 * math.expm1(x) for x in (inf.estimate, lo, hi)), "verdict effect")
     if unit == "absolute" and inf.scale == "linear":
-        return inf.estimate, lo, hi
+        return inf.estimate, lo, hi, "verdict effect"
     boot = {r.estimate_name: r for r in c.tests.itertuples() if r.test == "bootstrap"}
-    row = boot.get("% change in the median" if unit == "percent" else "difference in medians")
-    return (row.estimate, row.ci_low, row.ci_high) if row is not None else (math.nan,) * 3
+    name = "% change in the median" if unit == "percent" else "difference in medians"
+    row = boot.get(name)
+    if row is None:
+        return math.nan, math.nan, math.nan, "not available on this scale"
+    return row.estimate, row.ci_low, row.ci_high, f"bootstrap {name} (rows independent)"
 
 
 class BeforeAfter:
@@ -141,7 +144,7 @@ class BeforeAfter:
             return self.params.sesoi[spec.name], "declared"
         if kind == "score" and spec.unit != "score":
             before = self.frame.loc[self.frame["period"] == "before", spec.column]
-            return 0.1 * float(before.std(ddof=1)), "default: 0.1 standard deviations"
+            return verdicts.sd_sesoi(before)
         return verdicts.DEFAULT_SESOI[kind], "default"
 
     @staticmethod
@@ -152,10 +155,10 @@ class BeforeAfter:
     def _inference(self, spec: MetricSpec, df: pd.DataFrame, adjust: bool):
         p = self.params
         if p.design == "paired" and spec.type != "censored":
-            b, a, *_ = self._arrays(df, spec)
-            return pe.paired_effect(b, a, spec), math.nan
+            return pe.paired_effect(df, spec, p.unit), math.nan
         if spec.type == "censored":
-            return pe.rmst_effect(df, spec, self.clustering, p.seed, p.bootstrap.resamples)
+            return pe.rmst_effect(df, spec, self.clustering, p.seed, p.bootstrap.resamples,
+                                  list(p.adjust_for) if adjust else [])
         return pe.regression_effect(df, spec, self.clustering,
                                     list(p.adjust_for) if adjust else []), math.nan
 
@@ -177,7 +180,7 @@ class BeforeAfter:
                          "estimate": inf.estimate, "se": inf.se, "df": inf.df,
                          "method": inf.method, "method_text": inf.description,
                          "direction": spec.direction, "sesoi": sesoi, "sesoi_origin": origin,
-                         "sesoi_unit": verdicts.SESOI_UNITS[kind],
+                         "sesoi_unit": verdicts.sesoi_unit(kind, spec.unit),
                          "margin": verdicts.margin_on_scale(sesoi, kind),
                          "guardrail": spec.name in p.guardrails, "tau": tau,
                          "family": "confirmatory" if c.segment == "all" and spec.name in primary
@@ -211,7 +214,7 @@ class BeforeAfter:
         v = self.verdicts if family is None else self.verdicts[self.verdicts.family == family]
         rows = []
         for r in v.itertuples():
-            margin = f"± {r.sesoi:.3g} {r.sesoi_unit}"
+            margin = verdicts.fmt_sesoi(r.sesoi, r.sesoi_unit)
             rows.append({
                 "Metric": r.label, "Segment": "all" if r.segment == "all" else
                 r.segment.replace("=", " = "), "Family": r.family,
@@ -266,13 +269,15 @@ class BeforeAfter:
         rows = []
         for g in self.params.goals:
             c = self.comparison(g.metric)
-            est, lo, hi = _achieved_change(c, self.verdict(g.metric), g.unit, self.params.alpha)
+            est, lo, hi, basis = _achieved_change(c, self.verdict(g.metric), g.unit,
+                                                  self.params.alpha)
             unit = "%" if g.unit == "percent" else c.metric.unit
             rows.append({"goal": g.label or f"{c.metric.label} {g.change:+g} {unit}",
                          "metric": g.metric, "change": g.change, "unit": g.unit, "estimate": est,
-                         "ci_low": lo, "ci_high": hi, "status": judge_goal(g.change, lo, hi)})
+                         "ci_low": lo, "ci_high": hi, "status": judge_goal(g.change, lo, hi),
+                         "basis": basis})
         return pd.DataFrame(rows, columns=["goal", "metric", "change", "unit", "estimate",
-                                           "ci_low", "ci_high", "status"])
+                                           "ci_low", "ci_high", "status", "basis"])
 
     @cached_property
     def kpis_by_period(self) -> pd.DataFrame | None:
@@ -439,6 +444,18 @@ class BeforeAfter:
                            f"moved by {100 * tvd:.0f} percentage points (total variation, "
                            f"{tables.fmt_p(pval)}). The verdicts rest on effects adjusted for "
                            f"{', '.join(p.adjust_for)}; the unadjusted changes mix the two.")
+        for col in dict.fromkeys((*self.clustering.columns, *p.adjust_for)):
+            missing = int(self.frame[col].isna().sum())
+            if missing:
+                out.append(f"{tables.count(missing, 'row')} ({100 * missing / len(self.frame):.1f}"
+                           f" %) have no value in column {col!r} and are left out of the verdict "
+                           "effects (they still count in the descriptive tables).")
+        loose = self.goals[self.goals["basis"].str.contains("independent")]
+        if self.clustering.columns and len(loose):
+            out.append("Goal(s) " + ", ".join(f"*{g}*" for g in loose["goal"]) + " are judged on "
+                       "a bootstrap that treats tickets as independent (the goal is on a "
+                       "different scale from the verdict effect), so their intervals may be too "
+                       "narrow.")
         if not p.adjust_for and self.tickets and "channel" in self.frame:
             tvd, pval = pe.mix_shift(self.frame, "channel")
             if tvd >= 0.05 and pval < p.alpha:
@@ -470,7 +487,7 @@ class BeforeAfter:
                   if v.family == "confirmatory" else "exploratory, " + tables.fmt_p(v.p_value))
         est = (f"change {self.fmt_effect(v, v.estimate)} ({100 * v.ci_level:.3g} % CI "
                f"{self.fmt_effect(v, v.ci_low)} to {self.fmt_effect(v, v.ci_high)}; {family}; "
-               f"smallest effect of interest ± {v.sesoi:.3g} {v.sesoi_unit})")
+               f"smallest effect of interest {verdicts.fmt_sesoi(v.sesoi, v.sesoi_unit)})")
         return f"{start}; {est} — **{v.verdict}**" + (f" ({v.note})" if v.note else "")
 
     @staticmethod

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import did, fewclusters
 from .verdicts import Inference, wald
@@ -69,13 +68,8 @@ def did_inference(panel: pd.DataFrame, twfe: bool, alpha: float, seed: int, resa
         res = fewclusters.wild_cluster_restricted(y, x, g, "treated:post", weights=weights,
                                                   resamples=resamples, seed=seed, alpha=alpha,
                                                   ci=False)
-        half = stats.t.ppf(0.975, c.total - 1) * res.se
-
-        def ci(level: float) -> tuple[float, float]:
-            return fewclusters._invert(res.p_at, res.estimate, half, 1 - level)
-
-        return Inference(res.estimate, res.p_value, _cached(ci), rule, f"{name}; {res.method}",
-                         se=res.se, df=c.total - 1, n=n), c, reason
+        return Inference(res.estimate, res.p_value, _cached(res.interval), rule,
+                         f"{name}; {res.method}", se=res.se, df=c.total - 1, n=n), c, reason
     balanced = panel.groupby("_unit")["period"].nunique().nunique() == 1 and \
         panel.groupby(["_unit", "period"]).size().max() == 1
     if twfe and not balanced:
@@ -89,15 +83,8 @@ def did_inference(panel: pd.DataFrame, twfe: bool, alpha: float, seed: int, resa
     res = fewclusters.randomization_inference(panel, unit="_unit", estimator=estimator,
                                               resamples=resamples, seed=seed, alpha=alpha,
                                               ci=True)
-    est, dz = res._stats  # ci=True: the statistic under every assignment and its slope in β0
-    center = est[0] / dz[0] if dz[0] != 0 else res.estimate  # p = 1 there
-    spread = float(np.std(est)) or abs(center) or 1.0
-
-    def ci_ri(level: float) -> tuple[float, float]:
-        return fewclusters._invert(res.p_at, center, spread, 1 - level)
-
-    return Inference(res.estimate, res.p_value, _cached(ci_ri), rule, f"{name}; {res.method}. "
-                     f"{res.note}", n=n), c, reason
+    return Inference(res.estimate, res.p_value, _cached(res.interval), rule,
+                     f"{name}; {res.method}. {res.note}", n=n), c, reason
 
 
 def ancova_inference(a: dict) -> Inference:

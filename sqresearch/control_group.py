@@ -299,7 +299,7 @@ class ControlGroup:
             inf, c, reason = cg_inference.did_inference(r.panel, twfe, p.alpha, p.seed,
                                                         p.bootstrap.resamples,
                                                         p.bootstrap.weights)
-        kind = "duration" if m.log else {"share": "share", "points": "nps"}.get(m.unit, "score")
+        kind = verdicts.kind_of(m.name, m.unit, m.log)
         sesoi, origin = self._sesoi(m, kind, r.panel)
         return {"metric": m.name, "label": m.label, "segment": segment, "kind": kind,
                 "unit": m.unit, "inference": inf, "estimator": first["estimator"],
@@ -307,7 +307,7 @@ class ControlGroup:
                 "reason": reason, "scale": "log" if m.log else "linear",
                 "clusters": c.total, "treated_clusters": c.treated,
                 "control_clusters": c.control, "direction": m.direction, "sesoi": sesoi,
-                "sesoi_origin": origin, "sesoi_unit": verdicts.SESOI_UNITS[kind],
+                "sesoi_origin": origin, "sesoi_unit": verdicts.sesoi_unit(kind, m.unit),
                 "margin": verdicts.margin_on_scale(sesoi, kind),
                 "guardrail": m.name in p.guardrails,
                 "family": "confirmatory" if segment == "all" and primary else "exploratory"}
@@ -316,8 +316,7 @@ class ControlGroup:
         if m.name in self.params.sesoi:
             return self.params.sesoi[m.name], "declared"
         if kind == "score" and m.unit != "score":
-            pre = panel.loc[panel["post"] == 0, "value"]
-            return 0.1 * float(pre.std(ddof=1)), "default: 0.1 standard deviations"
+            return verdicts.sd_sesoi(panel.loc[panel["post"] == 0, "value"])
         return verdicts.DEFAULT_SESOI[kind], "default"
 
     def verdict_table(self, family: str | None = None) -> pd.DataFrame:
@@ -335,7 +334,7 @@ class ControlGroup:
                       f"{self.fmt_value(m, r.ci_high, r.scale)}",
                 "p": tables.fmt_p(r.p_value), "p (Holm)": tables.fmt_p(r.p_adjusted)
                 if r.family == "confirmatory" else "–",
-                "SESOI": f"± {r.sesoi:.3g} {r.sesoi_unit}" + (" (guardrail)" if r.guardrail
+                "SESOI": verdicts.fmt_sesoi(r.sesoi, r.sesoi_unit) + (" (guardrail)" if r.guardrail
                                                                else ""),
                 "Verdict": r.verdict + (f" — {r.note}" if r.note else ""),
                 "Method": r.method_text})
@@ -445,7 +444,7 @@ class ControlGroup:
                          f"to {self.fmt_value(m, e.ci_high, e.scale)}; {fam}; "
                          f"{e.method.replace('_', ' ')} on {e.clusters} units, "
                          f"{e.treated_clusters} treated; smallest effect of interest "
-                         f"± {e.sesoi:.3g} {e.sesoi_unit}{trend}) — **{e.verdict}**.")
+                         f"{verdicts.fmt_sesoi(e.sesoi, e.sesoi_unit)}{trend}) — **{e.verdict}**.")
         for gl in self.goals.itertuples():
             lines.append(f"Goal *{gl.goal}*: **{gl.status}**.")
         n_cav = tables.count(len(self.caveats()), "caveat").capitalize()

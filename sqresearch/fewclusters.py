@@ -252,6 +252,12 @@ class WildResult:
         """The WCR p-value of H0: β = β0, with the same draws (scalar or array)."""
         return self._engine.pvalue(beta0)
 
+    def interval(self, level: float) -> tuple[float, float]:
+        """The CI at any confidence level by test inversion with the same draws:
+        {β0 : p(β0) ≥ 1 − level}."""
+        half = stats.t.ppf(0.975, self.clusters - 1) * self.se
+        return _invert(self.p_at, self.estimate, half, 1 - level)
+
     def t_draws(self, beta0: float | None = None) -> np.ndarray:
         """The bootstrap t* = (β̂* − β0)/se* for every draw, under H0: β = β0 (default: null)."""
         return self._engine.t_draws(self.null if beta0 is None else beta0)
@@ -334,6 +340,14 @@ class RIResult:
     def p_at(self, beta0):
         """The randomization p-value of H0: constant effect β0 (scalar or array)."""
         return self._p(beta0)
+
+    def interval(self, level: float) -> tuple[float, float]:
+        """The CI at any confidence level by test inversion under a constant additive effect
+        (needs the result of a call with ``ci=True``)."""
+        est, dz = self._stats
+        if dz is None:
+            raise ValueError("the randomization CI needs randomization_inference(..., ci=True)")
+        return _invert(self.p_at, *_ri_start(est, dz), 1 - level)
 
     def estimates(self) -> np.ndarray:
         """The estimate under every assignment compared (the observed one first)."""
@@ -471,9 +485,7 @@ def randomization_inference(panel: pd.DataFrame, *, unit: str, treated: str = "t
 
     lo = hi = math.nan
     if ci:
-        center = est[0] / dz[0] if dz[0] != 0 else est[0]
-        spread = float(np.std(est)) or abs(est[0]) or 1.0
-        lo, hi = _invert(pfun, center, spread, alpha)
+        lo, hi = _invert(pfun, *_ri_start(est, dz), alpha)
     total = math.comb(n_g, n_t)
     min_p = 1.0 / n_a
     can = min_p < alpha
@@ -490,6 +502,13 @@ def randomization_inference(panel: pd.DataFrame, *, unit: str, treated: str = "t
               f"inversion under a constant additive effect")
     return RIResult(float(est[0]), null, pfun(null), lo, hi, alpha, n_a, total, exact, min_p,
                     min_p, can, n_g, n_t, method, note, pfun, (est, dz))
+
+
+def _ri_start(est: np.ndarray, dz: np.ndarray) -> tuple[float, float]:
+    """Where the inversion of the randomization test starts (the β0 where the observed
+    statistic is 0, so p = 1) and its first step (the spread of the estimates)."""
+    center = est[0] / dz[0] if dz[0] != 0 else est[0]
+    return float(center), float(np.std(est)) or abs(float(est[0])) or 1.0
 
 
 # --- which inference ----------------------------------------------------------------------------

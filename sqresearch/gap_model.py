@@ -68,8 +68,10 @@ class GapModel:
         for name in names:
             t = compare.paired_t(e[name], pr[name], self.params.alpha).iloc[0]
             w = compare.wilcoxon_signed_rank(e[name], pr[name], self.params.alpha).iloc[0]
+            d = (pr[name] - e[name]).dropna()
             rows.append({"name": name, "E": e[name].mean(), "P": pr[name].mean(),
-                         "gap": t.estimate, "ci_low": t.ci_low, "ci_high": t.ci_high,
+                         "gap": t.estimate, "se": float(d.std(ddof=1) / math.sqrt(len(d)))
+                         if len(d) > 1 else math.nan, "ci_low": t.ci_low, "ci_high": t.ci_high,
                          "t": t.statistic, "p_value": t.p_value, "wilcoxon_p": w.p_value,
                          "n": int(t.n_before)})
         out = pd.DataFrame(rows)
@@ -92,7 +94,7 @@ class GapModel:
         out = self._paired(self.E_dim, self.P_dim, self.dims, None)
         out = out.rename(columns={"name": "dimension"})
         rows = pd.DataFrame({
-            "inference": [verdicts.wald(r.gap, r.gap / r.t if r.t else math.nan, r.n - 1,
+            "inference": [verdicts.wald(r.gap, r.se, r.n - 1,
                                         "paired_t", "paired t of P − E") for r in
                           out.itertuples()],
             "direction": "higher", "margin": self.params.gap_sesoi, "guardrail": False,

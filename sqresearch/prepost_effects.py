@@ -27,7 +27,7 @@ from scipy import stats
 
 from . import robust
 from .prepost import MetricSpec
-from .verdicts import Inference, wald
+from .verdicts import Inference, not_estimable, wald
 
 MIN_WEEKS_AUTO = 8  # 'cluster: auto' clusters by week when each period spans this many weeks
 
@@ -80,30 +80,68 @@ def outcome(df: pd.DataFrame, spec: MetricSpec) -> pd.Series:
     return v
 
 
+#: a numeric case-mix column with at most this many distinct whole values (priority 1–4, a
+#: 0/1 flag) is a set of categories, not a straight line
+MAX_CODED_LEVELS = 10
+
+
+def coded(col: pd.Series) -> bool:
+    """Whether a numeric column is a code (few distinct whole numbers) rather than a quantity."""
+    v = col.dropna()
+    return bool(len(v)) and v.nunique() <= MAX_CODED_LEVELS and bool(
+        np.all(np.mod(v.to_numpy(float), 1) == 0))
+
+
 def design(df: pd.DataFrame, adjust_for: list[str]) -> pd.DataFrame:
-    """const, after, and the case-mix terms (dummies for text columns, numbers as they are)."""
+    """const, after, and the case-mix terms: dummies for text columns and for numeric codes
+    (few distinct whole numbers), other numbers as they are; terms that do not vary are
+    dropped."""
     x = pd.DataFrame({"const": 1.0, "after": (df["period"] == "after").astype(float)},
                      index=df.index)
     for c in adjust_for:
         col = df[c]
-        if pd.api.types.is_numeric_dtype(col):
-            x[c] = col.astype(float)
+        if pd.api.types.is_numeric_dtype(col) and not coded(col):
+            if col.std() > 0:
+                x[c] = col.astype(float)
         else:
             d = pd.get_dummies(col.astype("string"), prefix=c, drop_first=True, dtype=float)
             x = pd.concat([x, d.loc[:, d.std() > 0]], axis=1)
     return x
 
 
+def _usable(df: pd.DataFrame, y: pd.Series, clus: Clustering) -> str:
+    """Why the after-period effect cannot be estimated on these rows, or ''."""
+    counts = df["period"].value_counts()
+    for name in ("before", "after"):
+        if counts.get(name, 0) < 2:
+            return (f"not estimable: {counts.get(name, 0)} row(s) with a value in the {name} "
+                    "period")
+    for c in clus.columns:
+        per = df.groupby("period")[c].nunique()
+        if df[c].nunique() < 3 or per.min() < 1:
+            return (f"not estimable with clusters by {clus.label}: only {df[c].nunique()} "
+                    "cluster(s) hold values")
+    if y.nunique() < 2:
+        return "not estimable: the outcome takes a single value in both periods"
+    return ""
+
+
 def regression_effect(df: pd.DataFrame, spec: MetricSpec, clus: Clustering,
                       adjust_for: list[str]) -> Inference:
-    """The effect of the after period on ``spec``'s outcome, clustered and adjusted as asked."""
+    """The effect of the after period on ``spec``'s outcome, clustered and adjusted as asked.
+    Rows missing the outcome, a cluster id or a case-mix value are left out; an effect that
+    cannot be estimated (a period without data, fewer than 3 clusters, no variation) is
+    :func:`verdicts.not_estimable` — an *inconclusive* verdict with the reason."""
     y = outcome(df, spec)
     keep = y.notna().to_numpy()
     for c in (*clus.columns, *adjust_for):
         keep &= df[c].notna().to_numpy()
     d, y = df.loc[keep], y[keep]
-    x = design(d, adjust_for)
     scale = "log" if spec.type == "duration" else "linear"
+    why = _usable(d, y, clus)
+    if why:
+        return not_estimable(why, scale, len(y))
+    x = design(d, adjust_for)
     adj = f", adjusted for {', '.join(adjust_for)}" if adjust_for else ""
     if not clus.columns:
         if not adjust_for:
@@ -133,30 +171,48 @@ def regression_effect(df: pd.DataFrame, spec: MetricSpec, clus: Clustering,
 
 
 def rmst_effect(df: pd.DataFrame, spec: MetricSpec, clus: Clustering, seed: int,
-                resamples: int) -> tuple[Inference, float]:
+                resamples: int, adjust_for: list[str] = ()) -> tuple[Inference, float]:
     """The ratio of restricted mean times to resolution (after / before, on the log scale) at the
     common horizon τ — the smaller of the two periods' longest observed times — with its CI;
-    returns (inference, τ). The SE is the delta method on the Kaplan–Meier variances, or a
-    cluster bootstrap (clusters resampled within each period) when tickets are clustered."""
+    returns (inference, τ). The SE is the delta method on the Kaplan–Meier variances, or, when
+    tickets are clustered, a cluster bootstrap: the clusters of the first clustering column are
+    resampled within each period, each period's bootstrap variance is scaled by G/(G − 1) (the
+    small-sample factor that makes it unbiased for a mean) and the interval uses t with
+    G_before + G_after − 2 df. There is no case-mix adjustment for RMST; ``adjust_for`` only
+    puts that in the description."""
     from .survival import rmst
 
+    cols = list(clus.columns[:1])
+    df = df[df[spec.column].notna() & df[spec.event].notna()]
+    if cols:
+        df = df[df[cols[0]].notna()]
     parts = [df[df["period"] == name] for name in ("before", "after")]
+    for name, part in zip(("before", "after"), parts, strict=True):
+        if len(part) < 2 or not (part[spec.event] == 1).any():
+            return not_estimable(f"not estimable: {len(part)} ticket(s) and no resolved one in "
+                                 f"the {name} period" if len(part) >= 2 else
+                                 f"not estimable: {len(part)} ticket(s) in the {name} period",
+                                 "log", len(df)), math.nan
     tau = float(min(part[spec.column].max() for part in parts))
     fits = [rmst(part[spec.column].to_numpy(), part[spec.event].to_numpy() == 1, tau)
             for part in parts]
     est = math.log(fits[1].estimate / fits[0].estimate)
     what = (f"ratio of restricted mean times to resolution at τ = {tau:.4g} {spec.unit} "
             "(log scale)")
-    if not clus.columns:
+    if adjust_for:
+        what += f"; not adjusted for {', '.join(adjust_for)} (no case-mix model for RMST)"
+    if not cols:
         se = math.hypot(fits[0].se / fits[0].estimate, fits[1].se / fits[1].estimate)
         return wald(est, se, math.inf, "rmst_ratio_z", f"{what}; Kaplan–Meier variance, delta "
                     "method", "log", len(df)), tau
+    sizes = [part[cols[0]].nunique() for part in parts]
+    if min(sizes) < 2:
+        return not_estimable(f"not estimable with clusters by {clus.label}: a period holds "
+                             f"{min(sizes)} cluster", "log", len(df)), tau
     rng = np.random.default_rng(seed)
-    means = []
-    for part in parts:
-        key = part[list(clus.columns)].astype(str).agg("|".join, axis=1)
-        codes = pd.factorize(key)[0]
-        g = codes.max() + 1
+    var = 0.0
+    for part, g in zip(parts, sizes, strict=True):
+        codes = pd.factorize(part[cols[0]].astype(str))[0]
         draws = np.empty(resamples)
         for start in range(0, resamples, 256):  # bounded memory: 256 resamples at a time
             b = min(256, resamples - start)
@@ -166,12 +222,13 @@ def rmst_effect(df: pd.DataFrame, spec: MetricSpec, clus: Clustering, seed: int,
             draws[start:start + b] = rmst_weighted(part[spec.column].to_numpy(float),
                                                    part[spec.event].to_numpy() == 1,
                                                    counts[:, codes], tau)
-        means.append(draws)
-    draws = np.log(means[1] / means[0])
-    se = float(np.std(draws, ddof=1))
-    return wald(est, se, math.inf, "rmst_ratio_cluster_bootstrap", f"{what}; SE from a cluster "
-                f"bootstrap ({resamples:,} resamples of {clus.label} within period, seed {seed})",
-                "log", len(df)), tau
+        var += float(np.var(np.log(draws), ddof=1)) * g / (g - 1)
+    dof = sum(sizes) - 2
+    first = "" if len(clus.columns) == 1 else f" (the first of {clus.label})"
+    return wald(est, math.sqrt(var), dof, "rmst_ratio_cluster_bootstrap", f"{what}; SE from a "
+                f"cluster bootstrap ({resamples:,} resamples of {clus.columns[0]}{first} "
+                f"within period, seed {seed}, G/(G − 1) factor), t with {dof} df".replace(
+                    "_week", "calendar week"), "log", len(df)), tau
 
 
 def rmst_weighted(durations: np.ndarray, events: np.ndarray, weights: np.ndarray,
@@ -196,17 +253,24 @@ def rmst_weighted(durations: np.ndarray, events: np.ndarray, weights: np.ndarray
     return (before * np.diff(edges)).sum(axis=1)
 
 
-def paired_effect(before: np.ndarray, after: np.ndarray, spec: MetricSpec) -> Inference:
-    """Paired units: the mean of the unit differences (of logs for durations), t with n − 1 df."""
-    b, a = np.asarray(before, float), np.asarray(after, float)
-    if spec.type == "duration":
-        b, a = np.log(b), np.log(a)
-    d = a - b
-    d = d[np.isfinite(d)]
+def paired_effect(df: pd.DataFrame, spec: MetricSpec, unit: str) -> Inference:
+    """Paired units: the mean over units of (after − before) of the unit's mean outcome on the
+    verdict scale (logs for durations, 100·(promoter − detractor) for NPS), t with n − 1 df."""
+    y = outcome(df, spec)
+    d = pd.DataFrame({"unit": df[unit], "period": df["period"], "y": y}).dropna()
+    wide = d.groupby(["unit", "period"])["y"].mean().unstack("period")
     scale = "log" if spec.type == "duration" else "linear"
-    se = float(np.std(d, ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
-    return wald(float(d.mean()), se, d.size - 1, "paired_t", "paired t on unit differences"
-                + (" of log values" if scale == "log" else ""), scale, int(d.size))
+    if not {"before", "after"} <= set(wide.columns):
+        return not_estimable("not estimable: no unit has values in both periods", scale, 0)
+    diff = (wide["after"] - wide["before"]).dropna().to_numpy()
+    if diff.size < 2:
+        return not_estimable(f"not estimable: {diff.size} unit(s) with values in both periods",
+                             scale, int(diff.size))
+    se = float(np.std(diff, ddof=1) / math.sqrt(diff.size))
+    what = {"log": " of log values", "linear": ""}[scale] + (
+        " of 100·(promoter − detractor)" if spec.type == "nps" else "")
+    return wald(float(diff.mean()), se, diff.size - 1, "paired_t",
+                f"paired t on the unit differences{what}", scale, int(diff.size))
 
 
 def design_effect(df: pd.DataFrame, spec: MetricSpec, clus: Clustering) -> float:

@@ -207,8 +207,9 @@ def clustered_tickets(rng: np.random.Generator, icc: float, effect: float, weeks
     """Tickets of ``2 × weeks`` calendar weeks sharing week-level shocks (intra-week correlation
     ``icc``), before and after an intervention with a known ``effect``: for calibrating the
     before/after verdicts. ``kind``: "score" (unit variance, effect in score points), "share"
-    (0/1 around 50 %, effect in share points) or "duration" (log-normal, effect on the log
-    scale)."""
+    (0/1 around 50 %, effect in share points), "duration" (log-normal, effect on the log
+    scale) or "censored" (the same durations, independently censored — about a quarter of them —
+    with a 0/1 ``event`` column; true restricted means: :func:`lognormal_rmst`)."""
     week = np.repeat(np.arange(2 * weeks), per_week)
     after = week >= weeks
     shock = rng.normal(0, np.sqrt(icc), 2 * weeks)[week]
@@ -216,11 +217,26 @@ def clustered_tickets(rng: np.random.Generator, icc: float, effect: float, weeks
     if kind == "share":
         p = np.clip(0.5 + 0.5 * shock + effect * after, 0.01, 0.99)
         y = (rng.random(week.size) < p).astype(float)
-    elif kind == "duration":
+    elif kind in ("duration", "censored"):
         y = 10 * np.exp(shock + noise + effect * after)
     else:
         y = shock + noise + effect * after
-    return pd.DataFrame({"y": y, "period": np.where(after, "after", "before"), "_week": week})
+    out = pd.DataFrame({"y": y, "period": np.where(after, "after", "before"), "_week": week})
+    if kind == "censored":
+        limit = 10 * np.exp(rng.normal(1.0, 1.0, week.size))
+        out["event"] = (y <= limit).astype(int)
+        out["y"] = np.minimum(y, limit)
+    return out
+
+
+def lognormal_rmst(tau: float, effect: float, scale: float = 10.0) -> float:
+    """The restricted mean to ``tau`` of T = scale·exp(N(effect, 1)) (``clustered_tickets``'
+    durations, shocks and noise together): E[min(T, τ)] = scale·e^(μ + 1/2)·Φ(z − 1) +
+    τ·(1 − Φ(z)), z = log(τ/scale) − μ, μ = effect."""
+    from scipy import stats
+
+    z = np.log(tau / scale) - effect
+    return float(scale * np.exp(effect + 0.5) * stats.norm.cdf(z - 1) + tau * stats.norm.sf(z))
 
 
 def agent_coaching(seed: int = 13, n_agents: int = 48) -> pd.DataFrame:

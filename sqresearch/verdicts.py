@@ -41,6 +41,42 @@ SESOI_UNITS = {"duration": "%", "censored": "%", "share": "percentage points", "
                "score": "points"}
 
 
+def sesoi_unit(kind: str, unit: str = "") -> str:
+    """The unit a SESOI is stated in: % for ratios, percentage points for shares, NPS points,
+    and for scores the metric's own unit ("score points" when it has none)."""
+    if kind == "score":
+        return "score points" if unit in ("", "score") else unit
+    return SESOI_UNITS[kind]
+
+
+def sd_sesoi(before: pd.Series) -> tuple[float, str]:
+    """The default SESOI of a custom score: 0.1 standard deviations of the before period; NaN
+    (equivalence not tested, stated) when the before period has no spread."""
+    sd = float(pd.Series(before, dtype=float).std(ddof=1))
+    if not (np.isfinite(sd) and sd > 0):
+        return math.nan, ("no default: the before period has no spread (declare sesoi: for this "
+                          "metric to test equivalence)")
+    return 0.1 * sd, "default: 0.1 standard deviations of the before period"
+
+
+def fmt_sesoi(sesoi: float, unit: str) -> str:
+    """'± 5 %', '± 2 percentage points'; 'none' when there is no SESOI. For ratios the margin is
+    symmetric on the log scale: ± 5 % means a ratio between 1/1.05 (−4.8 %) and 1.05."""
+    if not np.isfinite(sesoi):
+        return "none"
+    return f"± {sesoi:.3g} {unit}"
+
+
+def kind_of(name: str, unit: str, log: bool, nps_names=("nps",)) -> str:
+    """The verdict kind of a metric: duration (compared as a ratio), share, nps or score. Only
+    the NPS metric itself is "nps" — a custom score in "points" is a score."""
+    if log:
+        return "duration"
+    if unit == "share":
+        return "share"
+    return "nps" if name in nps_names else "score"
+
+
 @dataclass(frozen=True)
 class Inference:
     """One effect estimate with its p-value and a CI at any level, from one method.
@@ -63,6 +99,13 @@ class Inference:
     def interval(self, level: float) -> tuple[float, float]:
         lo, hi = self.ci(level)
         return float(lo), float(hi)
+
+
+def not_estimable(reason: str, scale: str = "linear", n: int | None = None) -> Inference:
+    """An effect that cannot be estimated here (a period without data, a single cluster …):
+    its verdict is *inconclusive*, with ``reason`` as the note."""
+    return Inference(math.nan, math.nan, lambda level: (math.nan, math.nan), "not_estimable",
+                     reason, scale, math.nan, math.nan, n)
 
 
 def wald(estimate: float, se: float, df: float, method: str, description: str,
@@ -100,18 +143,25 @@ def decide(inf: Inference, alpha: float, direction: str, margin: float,
     Returns a dict: verdict, ci_low, ci_high (the (1 − α) CI), eq_low, eq_high (the (1 − 2α)
     CI used for equivalence and non-inferiority), margin, note.
     """
-    if not (margin > 0):
+    if margin <= 0:
         raise ValueError("the smallest effect of interest must be a positive number")
     lo, hi = inf.interval(1 - alpha)
     elo, ehi = inf.interval(1 - 2 * alpha)
     out = {"ci_low": lo, "ci_high": hi, "eq_low": elo, "eq_high": ehi, "margin": margin,
            "note": ""}
     if any(math.isnan(v) for v in (lo, hi, elo, ehi)):
-        return {**out, "verdict": "inconclusive", "note": "no interval could be computed"}
+        why = (inf.description if inf.method == "not_estimable"
+               else "no interval could be computed (no variation in the outcome?)")
+        return {**out, "verdict": "inconclusive", "note": why}
     good_up = direction == "higher"
+    if math.isnan(margin):  # no smallest effect of interest: equivalence cannot be shown
+        out["note"] = ("no smallest effect of interest, so equivalence and non-inferiority "
+                       "were not tested")
+        if lo > 0 or hi < 0:
+            return {**out, "verdict": "improved" if (lo > 0) == good_up else "worsened"}
+        return {**out, "verdict": "inconclusive"}
     if lo > 0 or hi < 0:
-        up = lo > 0
-        out["verdict"] = "improved" if up == good_up else "worsened"
+        out["verdict"] = "improved" if (lo > 0) == good_up else "worsened"
         if -margin < elo and ehi < margin:
             out["note"] = "the change is smaller than the smallest effect of interest"
         return out
@@ -123,23 +173,28 @@ def decide(inf: Inference, alpha: float, direction: str, margin: float,
 
 
 def holm_levels(p_values, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Holm-adjusted p-values and, per hypothesis, the α at which its CI is shown so that the CI
-    excludes 0 exactly when the adjusted p is below α (see the module notes)."""
+    """Holm-adjusted p-values (R ``p.adjust(p, "holm")``: ``compare.holm``) and, per hypothesis,
+    the α at which its CI is shown so that the CI excludes 0 exactly when the adjusted p is below
+    α (see the module notes). A missing p-value (an effect that could not be estimated) stays
+    NaN and leaves the family, as in R."""
+    from .compare import holm
+
     p = np.asarray(p_values, dtype=float)
-    m = p.size
+    p_adj, levels = holm(p), np.full(p.size, np.nan)
+    ok = ~np.isnan(p)
+    m = int(ok.sum())
     if m == 0:
-        return p, p
-    filled = np.where(np.isnan(p), 1.0, p)
-    order = np.argsort(filled, kind="stable")
+        return p_adj, np.full(p.size, alpha)
+    q = p[ok]
+    order = np.argsort(q, kind="mergesort")
     steps = alpha / (m - np.arange(m))  # α/m, α/(m−1), …, α
-    ranked = filled[order]
-    adjusted = np.minimum(1.0, np.maximum.accumulate(ranked * (m - np.arange(m))))
+    ranked = q[order]
     stop = int(np.argmax(ranked > steps)) if (ranked > steps).any() else m
     level = np.where(np.arange(m) < stop, steps, steps[min(stop, m - 1)])
-    p_adj, levels = np.empty(m), np.empty(m)
-    p_adj[order] = adjusted
-    levels[order] = level
-    p_adj[np.isnan(p)] = np.nan
+    sub = np.empty(m)
+    sub[order] = level
+    levels[ok] = sub
+    levels[~ok] = alpha
     return p_adj, levels
 
 

@@ -116,6 +116,9 @@ def test_wcr_ci_is_the_test_inverted(weights):
     inside = np.linspace(r.ci_low, r.ci_high, 101)
     assert (r.p_at(inside) >= 0.05).all()
     assert (r.ci_low <= 0 <= r.ci_high) == (r.p_value >= 0.05)
+    assert r.interval(0.95) == (r.ci_low, r.ci_high)  # any level, the same draws
+    lo90, hi90 = r.interval(0.90)
+    assert r.ci_low <= lo90 <= hi90 <= r.ci_high and r.p_at(lo90) >= 0.10
     tidy = r.summary()
     assert tidy.shape[0] == 1 and {"estimate", "p_value", "ci_low", "method"} <= set(tidy)
 
@@ -191,6 +194,7 @@ def test_ri_callable_twfe_and_ci_inversion():
     builtin = fc.randomization_inference(d, unit="unit", seed=None)  # balanced: same estimate
     assert builtin.p_value == r.p_value
     assert_allclose([builtin.ci_low, builtin.ci_high], [r.ci_low, r.ci_high], rtol=1e-9)
+    assert r.interval(0.95) == (r.ci_low, r.ci_high)
     assert r.ci_low < r.estimate < r.ci_high
     eps = 1e-9 * (abs(r.ci_low) + abs(r.ci_high))
     assert r.p_at(r.ci_low) >= 0.05 > r.p_at(r.ci_low - eps)

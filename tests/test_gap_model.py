@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, assert_user_error, params_with
@@ -122,3 +125,16 @@ def test_cfa_matches_lavaan(bank):
     assert c["cfi"] == pytest.approx(0.9985590822582693, rel=1e-4)
     assert c["rmsea"] == pytest.approx(0.0088367851639589, rel=1e-4)
     assert c["srmr"] == pytest.approx(0.0279067469837473, rel=1e-4)
+
+
+def test_dimension_gap_se_is_the_paired_se_even_for_a_zero_gap():
+    from scipy import stats as st
+
+    e = pd.DataFrame({"x": [3.0, 4.0, 5.0, 4.0]})
+    p = pd.DataFrame({"x": [4.0, 3.0, 5.0, 4.0]})  # differences 1, −1, 0, 0: gap 0
+    study = GapModel.__new__(GapModel)
+    study.params = type("P", (), {"alpha": 0.05})()
+    row = study._paired(e, p, ["x"], None).iloc[0]
+    assert row.gap == 0 and math.isclose(row.se, np.std([1, -1, 0, 0], ddof=1) / 2)
+    q = st.t.ppf(0.975, 3)
+    assert math.isclose(row.ci_high, q * row.se, rel_tol=1e-9)

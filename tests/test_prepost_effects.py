@@ -146,3 +146,89 @@ def test_clustered_verdicts_hold_their_level(icc, kind):
     coverage near 95 %."""
     assert _calibrate(400, icc, 0.0, 11, kind) <= 0.075
     assert 0.92 <= _calibrate(400, icc, 0.1, 12, kind) <= 0.98
+
+
+def test_clustered_rmst_verdict_holds_its_level():
+    """Reduced calibration of the resolution-time path (RMST ratio, week cluster bootstrap, t
+    with G − 2 df): no effect → few false positives; a true effect → the CI covers the true RMST
+    ratio at the data's horizon (closed form). Full table: benchmarks/calibration_verdicts.py."""
+    spec = MetricSpec("y", "y", "censored", "min", "lower", "y", "event")
+    clus = pe.Clustering(("_week",), "declared")
+    rng = np.random.default_rng(21)
+    fp = cover = 0
+    reps = 200
+    for i in range(reps):
+        inf, _ = pe.rmst_effect(simulate.clustered_tickets(rng, 0.2, 0.0, kind="censored"),
+                                spec, clus, i, 199)
+        fp += decide(inf, 0.05, "lower", 0.05)["verdict"] in ("improved", "worsened")
+        inf, tau = pe.rmst_effect(simulate.clustered_tickets(rng, 0.2, 0.2, kind="censored"),
+                                  spec, clus, i, 199)
+        lo, hi = inf.interval(0.95)
+        truth = math.log(simulate.lognormal_rmst(tau, 0.2) / simulate.lognormal_rmst(tau, 0.0))
+        cover += lo <= truth <= hi
+    assert fp / reps <= 0.085 and 0.91 <= cover / reps <= 0.99
+    assert inf.df == 18 and inf.method == "rmst_ratio_cluster_bootstrap"
+
+
+def test_lognormal_rmst_is_the_area_under_the_survival_curve():
+    from scipy import integrate
+
+    area = integrate.quad(lambda t: stats.norm.sf(np.log(t / 10) - 0.3), 0, 40)[0]
+    assert math.isclose(simulate.lognormal_rmst(40, 0.3), area, rel_tol=1e-6)
+    # no horizon: the mean, E[10·exp(Z + b)] = 10·exp(b + 1/2)
+    assert math.isclose(simulate.lognormal_rmst(1e9, 0.3), 10 * math.exp(0.8), rel_tol=1e-6)
+
+
+def _tickets(rng, n=400, weeks=10):
+    df = simulate.clustered_tickets(rng, 0.1, 0.0, weeks=weeks, per_week=n // (2 * weeks))
+    return df.assign(priority=rng.integers(1, 5, len(df)), tenure=rng.normal(3, 1, len(df)))
+
+
+def test_numeric_codes_become_categories_and_constant_terms_are_dropped():
+    df = _tickets(np.random.default_rng(3)).assign(site=1.0)
+    x = pe.design(df, ["priority", "tenure", "site"])
+    assert [c for c in x if c.startswith("priority_")] == ["priority_2", "priority_3",
+                                                           "priority_4"]
+    assert "tenure" in x and "site" not in x  # a quantity stays a line; a constant goes
+    inf = pe.regression_effect(df, SCORE, pe.Clustering(("_week",), "d"), ["priority", "site"])
+    assert np.isfinite(inf.p_value)
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda d: d[d.period == "before"], "0 row(s) with a value in the after period"),
+    (lambda d: d.assign(_week=np.where(d.period == "before", 0, 1)), "only 2 cluster(s)"),
+    (lambda d: d.assign(y=1.0), "single value in both periods"),
+])
+def test_an_effect_that_cannot_be_estimated_is_inconclusive_with_the_reason(change, reason):
+    df = change(_tickets(np.random.default_rng(4)))
+    inf = pe.regression_effect(df, SCORE, pe.Clustering(("_week",), "d"), [])
+    assert inf.method == "not_estimable" and reason in inf.description
+    d = decide(inf, 0.05, "higher", 0.1)
+    assert d["verdict"] == "inconclusive" and reason in d["note"]
+
+
+def test_rows_without_a_cluster_id_are_left_out_not_pooled():
+    rng = np.random.default_rng(5)
+    df = simulate.clustered_tickets(rng, 0.1, 0.0, kind="censored")
+    spec = MetricSpec("y", "y", "censored", "min", "lower", "y", "event")
+    clus = pe.Clustering(("_week",), "d")
+    holes = df.assign(_week=df["_week"].astype(float).where(df.index % 10 != 0))
+    a, tau_a = pe.rmst_effect(holes, spec, clus, 1, 199)
+    b, tau_b = pe.rmst_effect(holes[holes._week.notna()], spec, clus, 1, 199)
+    assert (a.estimate, a.se, tau_a) == (b.estimate, b.se, tau_b)
+    c = pe.rmst_effect(holes, spec, clus, 1, 199, adjust_for=["channel"])[0]
+    assert "not adjusted for channel" in c.description
+
+
+def test_paired_nps_is_judged_on_the_nps_scale():
+    # two units; unit 1: before scores 10, 0 (NPS 0) → after 10, 10 (NPS 100); unit 2: 5, 9
+    # (NPS 0) → 9, 9 (NPS 100); unit 3: 9, 9 (100) → 9, 5 (0). Differences 100, 100, −100.
+    rows = [("u1", "before", 10), ("u1", "before", 0), ("u1", "after", 10), ("u1", "after", 10),
+            ("u2", "before", 5), ("u2", "before", 9), ("u2", "after", 9), ("u2", "after", 9),
+            ("u3", "before", 9), ("u3", "before", 9), ("u3", "after", 9), ("u3", "after", 5)]
+    df = pd.DataFrame(rows, columns=["unit", "period", "nps"])
+    inf = pe.paired_effect(df, BUILTIN["nps"], "unit")
+    d = np.array([100.0, 100.0, -100.0])
+    assert math.isclose(inf.estimate, d.mean(), rel_tol=1e-12)
+    assert math.isclose(inf.se, d.std(ddof=1) / math.sqrt(3), rel_tol=1e-12)
+    assert inf.df == 2 and "promoter" in inf.description

@@ -119,3 +119,31 @@ def test_improved_rate_under_the_null_is_alpha_over_two():
     words = [decide(_z(rng.normal()), 0.05, "higher", 0.5)["verdict"] for _ in range(4000)]
     rate = np.mean([w in ("improved", "worsened") for w in words])
     assert 0.04 <= rate <= 0.06
+
+
+def test_no_sesoi_means_no_equivalence_claim_but_a_clear_change_still_counts():
+    tight = verdicts.wald(0.001, 0.01, math.inf, "x", "x")
+    d = verdicts.decide(tight, 0.05, "higher", math.nan)
+    assert d["verdict"] == "inconclusive" and "equivalence" in d["note"]
+    assert verdicts.decide(verdicts.wald(1.0, 0.1, math.inf, "x", "x"), 0.05, "lower",
+                           math.nan)["verdict"] == "worsened"
+    assert verdicts.sd_sesoi(pd.Series([3.0, 3.0, 3.0]))[0] != verdicts.sd_sesoi(
+        pd.Series([3.0, 3.0, 3.0]))[0]  # NaN: no spread, no default
+    assert math.isclose(verdicts.sd_sesoi(pd.Series([1.0, 3.0]))[0], 0.1 * math.sqrt(2))
+    assert verdicts.fmt_sesoi(math.nan, "points") == "none"
+
+
+def test_a_custom_score_in_points_is_a_score_not_nps():
+    assert verdicts.kind_of("quality", "points", False) == "score"
+    assert verdicts.kind_of("nps", "points", False) == "nps"
+    assert verdicts.kind_of("ttr", "h", True) == "duration"
+    assert verdicts.sesoi_unit("score", "hours") == "hours"
+    assert verdicts.sesoi_unit("score", "") == "score points"
+
+
+def test_holm_levels_drop_a_missing_p_value_from_the_family_like_r():
+    # R: p.adjust(c(0.01, NA, 0.04), "holm") -> 0.02 NA 0.04
+    p_adj, levels = holm_levels([0.01, math.nan, 0.04], 0.05)
+    np.testing.assert_allclose(p_adj, [0.02, math.nan, 0.04], rtol=1e-12)
+    np.testing.assert_allclose(levels[[0, 2]], [0.025, 0.05], rtol=1e-12)
+    np.testing.assert_allclose(p_adj, compare.holm([0.01, math.nan, 0.04]), rtol=1e-12)
