@@ -44,28 +44,12 @@ import time
 import numpy as np
 import pandas as pd
 
-from sqresearch import did
+from sqresearch import did, simulate
 from sqresearch import fewclusters as fc
 
 
-def sim_panel(rng, units: int, treated: int, periods: int = 8, effect: float = 0.0,
-              rho: float = 0.5) -> pd.DataFrame:
-    u = np.repeat(np.arange(units), periods)
-    t = np.tile(np.arange(periods), units)
-    noise = np.empty((units, periods))
-    scale = rng.uniform(0.5, 1.5, units)
-    noise[:, 0] = rng.normal(size=units) / math.sqrt(1 - rho ** 2)
-    for s in range(1, periods):
-        noise[:, s] = rho * noise[:, s - 1] + rng.normal(size=units)
-    tr = (u < treated).astype(float)
-    post = (t >= periods // 2).astype(float)
-    y = (rng.normal(size=units)[u] + rng.normal(size=periods)[t]
-         + (scale[:, None] * noise).ravel() + effect * tr * post)
-    return pd.DataFrame({"unit": u, "period": t, "treated": tr, "post": post, "value": y})
-
-
 def one(rng, units, treated, effect, boot, ri, seed, alpha=0.05) -> dict:
-    d = sim_panel(rng, units, treated, effect=effect)
+    d = simulate.did_panel(rng, units, treated, effect=effect)
     x = did.design_2x2(d)
     t = did.cluster_ols(d["value"], x, d["unit"]).term("treated:post", alpha)
     w = fc.wild_cluster_restricted(d["value"], x, d["unit"], resamples=boot, seed=seed,

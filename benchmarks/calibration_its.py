@@ -26,35 +26,17 @@ import argparse
 import time
 
 import numpy as np
-import pandas as pd
 
 from sqresearch.its import interrupted_time_series
+from sqresearch.simulate import its_series
 
-START = pd.Timestamp("2023-01-02")  # a Monday
 DELTA = 2.0
-
-
-def simulate(rng, n: int, phi: float, washout: bool, delta: float = 0.0, season: float = 1.0):
-    z = rng.normal(size=n)
-    e = np.empty(n)
-    e[0] = z[0] / np.sqrt(1 - phi ** 2)
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + z[i]
-    t = np.arange(n)
-    angle = 2 * np.pi * t / 52.18
-    mid = n // 2
-    t0 = mid + 2 if washout else mid
-    cycle = season * (1.5 * np.sin(angle) + 0.8 * np.cos(angle))
-    y = 10 + 0.02 * t + cycle + delta * (t >= t0) + e
-    dates = START + pd.to_timedelta(7 * t, unit="D")
-    window = (dates[mid - 1], dates[mid + 1] + pd.Timedelta(days=6)) if washout else None
-    return dates, y, dates[mid], window
 
 
 def segmented_cell(rng, n, phi, washout, reps):
     out = {"ar1_fpr": 0, "ar1_cover": 0, "nw_fpr": 0, "nw_cover": 0, "band": []}
     for _ in range(reps):
-        d, y, when, window = simulate(rng, n, phi, washout)
+        d, y, when, window = its_series(rng, n, phi, washout)
         res = interrupted_time_series(d, y, when, "fourier:2", washout=window, errors="ar1")
         out["ar1_fpr"] += res.term("post").p_value < 0.05
         s = res.series[res.series["post"] & ~res.series["washout"]]
@@ -63,7 +45,7 @@ def segmented_cell(rng, n, phi, washout, reps):
         nw = interrupted_time_series(d, y, when, "fourier:2", washout=window,
                                      errors="newey-west")
         out["nw_fpr"] += nw.term("post").p_value < 0.05
-        d, y, when, window = simulate(rng, n, phi, washout, DELTA)
+        d, y, when, window = its_series(rng, n, phi, washout, DELTA)
         for key, errors in (("ar1_cover", "ar1"), ("nw_cover", "newey-west")):
             r = interrupted_time_series(d, y, when, "fourier:2", washout=window,
                                         errors=errors).term("post")
@@ -75,10 +57,10 @@ def structural_cell(rng, phi, reps, season, n=104):
     fpr = cover = 0
     spec = "fourier:2" if season else "none"
     for _ in range(reps):
-        d, y, when, window = simulate(rng, n, phi, True, 0.0, season)
+        d, y, when, window = its_series(rng, n, phi, True, 0.0, season)
         fpr += interrupted_time_series(d, y, when, spec, washout=window,
                                        model="structural").cumulative["average"]["p_value"] < 0.05
-        d, y, when, window = simulate(rng, n, phi, True, DELTA, season)
+        d, y, when, window = its_series(rng, n, phi, True, DELTA, season)
         a = interrupted_time_series(d, y, when, spec, washout=window,
                                     model="structural").cumulative["average"]
         cover += a["ci_low"] <= DELTA <= a["ci_high"]

@@ -330,6 +330,9 @@ def nps_ci(scores, alpha: float = 0.05, adjust: str | bool = "auto") -> NPSInter
     pseudo-answers spread as ¾ promoter, 1½ passive, ¾ detractor (the NPS = 0 trinomial) —
     p' = (x_pro + ¾)/(n + 3), d' = (x_det + ¾)/(n + 3) — and use the Wald formula with n + 3.
     The point estimate stays the plain NPS; only the interval (centred on 100(p' − d')) moves.
+    The recipe (¾ to promoters, ¾ to detractors, 3 to n, then the variance of the difference of
+    two proportions) is also how Lewis & Sauro state it (MeasuringU, "Evaluating NPS confidence
+    intervals with real-world data", 2021), who confirmed Rocks's finding on two data sets.
     """
     pro, det, n = _nps_counts(scores)
     if n == 0:

@@ -12,25 +12,8 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import did
+from sqresearch import did, simulate
 from sqresearch import fewclusters as fc
-
-
-def sim_panel(rng, units: int, treated: int, periods: int = 8, effect: float = 0.0,
-              rho: float = 0.5) -> pd.DataFrame:
-    """Unit and period effects, AR(1) noise with a unit-specific scale; first units treated."""
-    u = np.repeat(np.arange(units), periods)
-    t = np.tile(np.arange(periods), units)
-    noise = np.empty((units, periods))
-    scale = rng.uniform(0.5, 1.5, units)
-    noise[:, 0] = rng.normal(size=units) / math.sqrt(1 - rho ** 2)
-    for s in range(1, periods):
-        noise[:, s] = rho * noise[:, s - 1] + rng.normal(size=units)
-    tr = (u < treated).astype(float)
-    post = (t >= periods // 2).astype(float)
-    y = (rng.normal(size=units)[u] + rng.normal(size=periods)[t]
-         + (scale[:, None] * noise).ravel() + effect * tr * post)
-    return pd.DataFrame({"unit": u, "period": t, "treated": tr, "post": post, "value": y})
 
 
 def brute_force(y, x: pd.DataFrame, g, term: str, beta0: float, v: np.ndarray):
@@ -65,7 +48,7 @@ def brute_force(y, x: pd.DataFrame, g, term: str, beta0: float, v: np.ndarray):
 
 
 def small_panel(seed=3):
-    d = sim_panel(np.random.default_rng(seed), 8, 3, periods=6, effect=0.8)
+    d = simulate.did_panel(np.random.default_rng(seed), 8, 3, periods=6, effect=0.8)
     return d, {"2x2": did.design_2x2(d), "twfe": did.design_twfe(d, "unit", "period")}
 
 
@@ -162,7 +145,7 @@ def twfe_fit(frame: pd.DataFrame) -> float:
 
 
 def tiny_panel(unbalanced: bool) -> pd.DataFrame:
-    d = sim_panel(np.random.default_rng(4), 5, 2, periods=4, effect=1.5)
+    d = simulate.did_panel(np.random.default_rng(4), 5, 2, periods=4, effect=1.5)
     if unbalanced:
         d = d.drop(index=[0, 7, 9, 18]).reset_index(drop=True)  # units 0, 1, 2, 4
     return d
@@ -185,7 +168,7 @@ def test_ri_exact_enumeration_by_hand(unbalanced):
 
 
 def test_ri_callable_twfe_and_ci_inversion():
-    d = sim_panel(np.random.default_rng(8), 9, 3, periods=4, effect=1.0)
+    d = simulate.did_panel(np.random.default_rng(8), 9, 3, periods=4, effect=1.0)
     r = fc.randomization_inference(d, unit="unit", estimator=twfe_fit, seed=None)
     assert r.exact and r.assignments == 84 and r.can_reject
     listed = [twfe_fit(d.assign(treated=d["unit"].isin(c).astype(float)))
@@ -209,7 +192,7 @@ def test_ri_callable_twfe_and_ci_inversion():
 
 
 def test_ri_sampled_assignments_are_seeded():
-    d = sim_panel(np.random.default_rng(2), 20, 8, periods=4)
+    d = simulate.did_panel(np.random.default_rng(2), 20, 8, periods=4)
     a = fc.randomization_inference(d, unit="unit", resamples=999, seed=5, ci=False)
     b = fc.randomization_inference(d, unit="unit", resamples=999, seed=5, ci=False)
     assert not a.exact and a.assignments == 1000 and a.total_assignments == math.comb(20, 8)
@@ -235,11 +218,11 @@ def test_calibration_few_treated_clusters():
     reps = 200
     t_rej = ri_rej = wcr_rej = 0
     for i in range(reps):
-        d = sim_panel(rng, 12, 2)
+        d = simulate.did_panel(rng, 12, 2)
         t_rej += did.cluster_ols(d["value"], did.design_2x2(d), d["unit"]).term(
             "treated:post")["p_value"] < 0.05
         ri_rej += fc.randomization_inference(d, unit="unit", seed=None, ci=False).p_value < 0.05
-        d20 = sim_panel(rng, 20, 8)
+        d20 = simulate.did_panel(rng, 20, 8)
         wcr_rej += fc.wild_cluster_restricted(d20["value"], did.design_2x2(d20), d20["unit"],
                                               resamples=399, seed=i, ci=False).p_value < 0.05
     assert t_rej / reps > 0.10

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import its
+from sqresearch import its, simulate
 from sqresearch.its import default_lags, interrupted_time_series
 
 RTOL = 1e-6
@@ -294,20 +294,6 @@ def test_structural_model_recovers_a_planted_level_shift():
     assert "sigma2.irregular" in set(res.coefficients["term"])
 
 
-def _ar1_series(rng, phi, delta):
-    n = 104
-    z = rng.normal(size=n)
-    e = np.empty(n)
-    e[0] = z[0] / np.sqrt(1 - phi ** 2)
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + z[i]
-    t = np.arange(n)
-    angle = 2 * np.pi * t / 52.18
-    y = 10 + 0.02 * t + 1.5 * np.sin(angle) + 0.8 * np.cos(angle) + delta * (t >= 54) + e
-    d = pd.Timestamp("2023-01-02") + pd.to_timedelta(7 * t, unit="D")
-    return d, y, d[52], (d[51], d[53] + pd.Timedelta(days=6))
-
-
 def test_calibration_weekly_ar1_with_washout_and_seasonality():
     """Two years of weeks, AR(1) errors (phi 0.3 for half the runs, 0.5 for the rest), a yearly
     cycle and a 3-week washout; seasonal="auto" picks fourier:2. Observed with this seed: 6.7 %
@@ -317,10 +303,10 @@ def test_calibration_weekly_ar1_with_washout_and_seasonality():
     reject = cover = 0
     for r in range(300):
         phi = 0.3 if r < 150 else 0.5
-        d, y, when, window = _ar1_series(rng, phi, 0.0)
+        d, y, when, window = simulate.its_series(rng, 104, phi, True, 0.0)
         res = interrupted_time_series(d, y, when, washout=window)
         reject += res.term("post").p_value < 0.05
-        d, y, when, window = _ar1_series(rng, phi, 2.0)
+        d, y, when, window = simulate.its_series(rng, 104, phi, True, 2.0)
         level = interrupted_time_series(d, y, when, washout=window).term("post")
         cover += level.ci_low <= 2.0 <= level.ci_high
     assert res.seasonal == "fourier:2" and res.errors == "ar1"
