@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sqresearch import kpi, simulate
-from sqresearch.bizhours import Schedule
+from sqresearch.kpi.bizhours import Schedule
 
 
 def best_of(fn, repeat=3) -> float:

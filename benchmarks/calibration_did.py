@@ -44,8 +44,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from sqresearch import did, simulate
-from sqresearch import fewclusters as fc
+from sqresearch import simulate
+from sqresearch.stats import did
+from sqresearch.stats import fewclusters as fc
 
 
 def one(rng, units, treated, effect, boot, ri, seed, alpha=0.05) -> dict:

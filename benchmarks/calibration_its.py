@@ -27,8 +27,8 @@ import time
 
 import numpy as np
 
-from sqresearch.its import interrupted_time_series
 from sqresearch.simulate import its_series
+from sqresearch.stats.its import interrupted_time_series
 
 DELTA = 2.0
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sqresearch import robust
+from sqresearch.stats import robust
 
 ALPHA = 0.05
 EFFECT, EFFECT_SD = 0.3, 0.15

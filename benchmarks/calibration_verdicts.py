@@ -20,9 +20,9 @@ import time
 
 import numpy as np
 
-from sqresearch import prepost_effects as pe
 from sqresearch import simulate
-from sqresearch.prepost import MetricSpec
+from sqresearch.designs.before_after import effects as pe
+from sqresearch.designs.before_after.comparisons import MetricSpec
 
 SPECS = {"score": MetricSpec("y", "y", "continuous", "score", "higher", "y"),
          "share": MetricSpec("y", "y", "binary", "share", "higher", "y"),

@@ -5,7 +5,7 @@ The public surface is small: the typed errors here; ``runner.run_study`` / ``val
 (``scorecard``, ``before_after``, ``control_group``, ``gap_model``).
 """
 
-from .errors import DataError, ParamsError, UserInputError
+from sqresearch.io.errors import DataError, ParamsError, UserInputError
 
 __version__ = "0.1.0"
 __all__ = ["DataError", "ParamsError", "UserInputError", "__version__"]

@@ -346,7 +346,7 @@ def _survey_block(rng, means: dict[str, float], n: int, prefix: str, items: pd.D
 def servqual_survey(seed: int = 15, n: int = 420) -> pd.DataFrame:
     """A bank's SERVQUAL survey: expectations, perceptions, adequate and desired levels per
     item (1-7), importance points per dimension, overall satisfaction, branch and segment."""
-    from .servqual import read_instrument
+    from sqresearch.stats.servqual import read_instrument
 
     truth = TRUTH["servqual_survey"]
     rng = np.random.default_rng(seed)
@@ -382,7 +382,7 @@ def servqual_survey(seed: int = 15, n: int = 420) -> pd.DataFrame:
 
 def management_survey(seed: int = 16, n: int = 24) -> pd.DataFrame:
     """Branch managers answer the expectation section as they think customers would."""
-    from .servqual import read_instrument
+    from sqresearch.stats.servqual import read_instrument
 
     truth = TRUTH["servqual_survey"]
     rng = np.random.default_rng(seed)

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from sqresearch import cli, paths
-from sqresearch.params import read_yaml
+from sqresearch.cli import main as cli
+from sqresearch.io import paths
+from sqresearch.io.params import read_yaml
 
 ROOT = paths.project_root()
 

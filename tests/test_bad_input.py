@@ -193,7 +193,8 @@ def test_missing_params_file(tmp_path, run_cli):
 
 
 def test_excluding_invalid_rows_is_counted_not_fatal(tmp_path, small_csv):
-    from sqresearch import params, scorecard
+    from sqresearch.designs.scorecard import study as scorecard
+    from sqresearch.io import params
 
     edit_csv(small_csv, "csat", 9, "7")
     edit_csv(small_csv, "ticket_id", 7, "T000001")
@@ -225,7 +226,9 @@ def test_personal_column_needed_as_a_role_cannot_be_dropped(tmp_path, small_csv,
 
 
 def test_index_unit_without_data_is_a_clear_data_error(tmp_path, small_csv):
-    from sqresearch import DataError, params, scorecard
+    from sqresearch import DataError
+    from sqresearch.designs.scorecard import study as scorecard
+    from sqresearch.io import params
 
     df = pd.read_csv(small_csv, dtype=str, keep_default_na=False)
     df.loc[df["team"] == "tier2", "csat"] = ""  # tier2 has no CSAT answers
@@ -236,7 +239,9 @@ def test_index_unit_without_data_is_a_clear_data_error(tmp_path, small_csv):
 
 
 def test_baseline_with_one_point_is_a_clear_data_error(tmp_path, small_csv):
-    from sqresearch import DataError, params, scorecard
+    from sqresearch import DataError
+    from sqresearch.designs.scorecard import study as scorecard
+    from sqresearch.io import params
 
     p = base(small_csv)
     p["baseline"] = {"start": "2026-01-01", "end": "2026-01-02"}

@@ -8,10 +8,14 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_user_error, demo_params, params_with
 
-from sqresearch import caveats, its, params, prepost, simulate
-from sqresearch.before_after import BeforeAfter
-from sqresearch.errors import DataError
-from sqresearch.targets import judge_goal
+from sqresearch import simulate
+from sqresearch.designs.before_after import comparisons as prepost
+from sqresearch.designs.before_after.study import BeforeAfter
+from sqresearch.io import params
+from sqresearch.io.errors import DataError
+from sqresearch.kpi.targets import judge_goal
+from sqresearch.report import caveats
+from sqresearch.stats import its
 
 
 @pytest.fixture(scope="module")

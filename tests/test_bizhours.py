@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sqresearch.bizhours import Schedule, calendar_duration
+from sqresearch.kpi.bizhours import Schedule, calendar_duration
 
 # Mon-Fri 09:00-17:00; Tuesday 6 Jan 2026 is a holiday. 2 Jan 2026 is a Friday.
 S = Schedule(["mon", "tue", "wed", "thu", "fri"], dt.time(9), dt.time(17), ["2026-01-06"])

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import compare, power
-from sqresearch.its import default_lags, interrupted_time_series
-from sqresearch.survival import logrank
+from sqresearch.stats import compare, power
+from sqresearch.stats.its import default_lags, interrupted_time_series
+from sqresearch.stats.survival import logrank
 
 RTOL = 1e-6
 BEFORE = [14.2, 9.8, 22.5, 11.1, 17.9, 13.4, 25.7, 10.2, 16.8, 12.5, 19.3, 15.1]
@@ -220,7 +220,7 @@ def test_nps_difference_adds_variances():
     rng = np.random.default_rng(2)
     b, a = rng.integers(0, 11, 400), rng.integers(3, 11, 300)
     r = compare.nps_difference(b, a).iloc[0]
-    from sqresearch.describe import nps
+    from sqresearch.stats.describe import nps
     v0, *_, se0, _ = nps(b)
     v1, *_, se1, _ = nps(a)
     assert r.estimate == pytest.approx(v1 - v0)
@@ -237,7 +237,7 @@ def test_nps_adjusted_wald_closed_form():
     assert_allclose([r.low, r.high, r.se], [100 * (p - d) - 1.959963984540054 * se,
                                             100 * (p - d) + 1.959963984540054 * se, se])
     assert r.n == 12 and "adjusted Wald" in r.method
-    from sqresearch.describe import nps
+    from sqresearch.stats.describe import nps
     assert_allclose([r.value, r.low, r.high, r.se], nps(s)[:4])  # describe uses it for small n
     # all promoters: the plain Wald interval collapses to a point, the adjusted one does not
     top = compare.nps_ci([10] * 20)

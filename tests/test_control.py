@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sqresearch.control import p_chart, xmr
+from sqresearch.stats.control import p_chart, xmr
 
 DATES = pd.date_range("2026-01-01", periods=20, freq="D")
 

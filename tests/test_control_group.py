@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_user_error, params_with
 
-from sqresearch import params, simulate
-from sqresearch.control_group import ControlGroup
+from sqresearch import simulate
+from sqresearch.designs.control_group.study import ControlGroup
+from sqresearch.io import params
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +178,7 @@ def test_mixed_anova_interaction_is_the_squared_t_of_change_scores(trial):
 
 
 def test_periods_are_ordered_pre_before_post():
-    from sqresearch.control_group_data import period_order
+    from sqresearch.designs.control_group.load import period_order
 
     panel = pd.DataFrame({"period": ["post", "pre", "2026-02", "2026-01"],
                           "post": [1.0, 0.0, 1.0, 0.0]})

@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 from conftest import ROOT, demo_params, write_params
 
-from sqresearch import data, kpi, params, tables
-from sqresearch.errors import ParamsError
-from sqresearch.schemas import DataSource
+from sqresearch import kpi
+from sqresearch.io import data, params
+from sqresearch.io.errors import ParamsError
+from sqresearch.io.schemas import DataSource
+from sqresearch.report import tables
 
 ROLES = {"ticket_id": data.Role("id"), "created": data.Role("timestamp"),
          "csat": data.Role("score", 1, 5, integer=True)}

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import did, robust
+from sqresearch.stats import did, robust
 
 RTOL = 1e-6
 E = [0.3, -0.5, 0.1, 0.8, -0.2, 0.4, -0.7, 0.2, 0.5, -0.1, 0.3, -0.4, 0.6, -0.3, 0.2, -0.6,
@@ -68,7 +68,7 @@ def test_event_study_matches_r():
 
 
 def test_ancova_matches_lm_and_car_anova():
-    from sqresearch.ancova import ancova
+    from sqresearch.stats.ancova import ancova
 
     pre = [3.8, 4.1, 3.5, 4.0, 3.9, 3.6, 4.2, 3.7, 3.9, 4.0, 3.6, 3.8, 4.1, 3.7, 3.9, 3.5]
     post = [3.9, 4.0, 3.6, 4.1, 3.8, 3.7, 4.2, 3.8, 4.2, 4.3, 3.9, 4.1, 4.4, 4.0, 4.2, 3.8]

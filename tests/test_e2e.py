@@ -11,8 +11,10 @@ import nbformat
 import pytest
 from conftest import ROOT, snapshot
 
-from sqresearch import cli, data, runner
-from sqresearch.schemas import STUDY_TYPES
+from sqresearch.cli import main as cli
+from sqresearch.cli import runner
+from sqresearch.io import data
+from sqresearch.io.schemas import STUDY_TYPES
 
 pytestmark = pytest.mark.e2e
 STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch",
@@ -241,7 +243,7 @@ def test_template_runs_top_to_bottom_with_its_own_defaults(tmp_path, study_type)
     """What a researcher gets in JupyterLab: no injected parameters, the demo study."""
     import papermill as pm
 
-    from sqresearch import results
+    from sqresearch.report import results
 
     pm.execute_notebook(str(ROOT / "notebooks" / f"{study_type}.ipynb"), str(tmp_path / "o.ipynb"),
                         kernel_name=runner._kernel_name(), progress_bar=False, cwd=str(ROOT))

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import did, simulate
-from sqresearch import fewclusters as fc
+from sqresearch import simulate
+from sqresearch.stats import did
+from sqresearch.stats import fewclusters as fc
 
 
 def brute_force(y, x: pd.DataFrame, g, term: str, beta0: float, v: np.ndarray):

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_user_error, params_with
 
-from sqresearch import params, simulate
-from sqresearch.gap_model import GapModel
+from sqresearch import simulate
+from sqresearch.designs.gap_model.study import GapModel
+from sqresearch.io import params
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def _survey(tmp_path, rows=None, **changes):
 
 
 def _instrument(tmp_path, edit) -> str:
-    from sqresearch.servqual import read_instrument
+    from sqresearch.stats.servqual import read_instrument
 
     path = tmp_path / "instrument.csv"
     edit(read_instrument()).to_csv(path, index=False)

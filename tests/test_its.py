@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import its, simulate
-from sqresearch.its import default_lags, interrupted_time_series
+from sqresearch import simulate
+from sqresearch.stats import its
+from sqresearch.stats.its import default_lags, interrupted_time_series
 
 RTOL = 1e-6
 MONDAY = pd.Timestamp("2025-01-06")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from sqresearch import kpi, simulate
-from sqresearch.bizhours import Schedule
-from sqresearch.schemas import Sla
+from sqresearch.io.schemas import Sla
+from sqresearch.kpi.bizhours import Schedule
 
 CUT = pd.Timestamp("2026-03-10 12:00")
 T = pd.Timestamp

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sqresearch import prepost_effects as pe
 from sqresearch import simulate
-from sqresearch.prepost import BUILTIN, MetricSpec
-from sqresearch.survival import rmst
-from sqresearch.verdicts import decide
+from sqresearch.designs.before_after import effects as pe
+from sqresearch.designs.before_after.comparisons import BUILTIN, MetricSpec
+from sqresearch.stats.survival import rmst
+from sqresearch.stats.verdicts import decide
 
 SCORE = MetricSpec("y", "y", "continuous", "score", "higher", "y")
 SHARE = MetricSpec("y", "y", "binary", "share", "higher", "y")

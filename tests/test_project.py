@@ -13,8 +13,10 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from sqresearch import params, runner, simulate
-from sqresearch.schemas import STUDY_TYPES
+from sqresearch import simulate
+from sqresearch.cli import runner
+from sqresearch.io import params
+from sqresearch.io.schemas import STUDY_TYPES
 
 
 def test_environment_yml_lists_the_same_runtime_dependencies_as_pyproject():

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import describe, weights
-from sqresearch.survival import kaplan_meier
+from sqresearch.stats import describe, weights
+from sqresearch.stats.survival import kaplan_meier
 
 RTOL = 1e-6
 X = [12.1, 3.4, 8.8, 25.0, 7.7, 5.5, 14.2, 9.9, 31.6, 2.2, 6.1, 18.4]
@@ -246,7 +246,7 @@ def _trial():
      [0.261399291497976, 0.0336218706823835, 7.77468017670231, 1.51094916281874e-05]),
 ])
 def test_ancova_hc2_and_lin_match_sandwich(kw, df, expected):
-    from sqresearch.ancova import ancova
+    from sqresearch.stats.ancova import ancova
 
     r = ancova(_trial(), "post", "pre", "arm", treated_level="coached", **kw)
     assert_allclose([r["estimate"], r["se"], r["t"], r["p_value"]], expected, rtol=RTOL)
@@ -259,7 +259,7 @@ def test_ancova_hc2_and_lin_match_sandwich(kw, df, expected):
 
 
 def test_ancova_keeps_type_ii_f_and_the_classical_option():
-    from sqresearch.ancova import ancova
+    from sqresearch.stats.ancova import ancova
 
     r = ancova(_trial(), "post", "pre", "arm", "coached", ["x"], lin=True)
     # R: car::Anova(lm(post ~ treat + pre + x), type = 2)[c("treat", "pre"), "F value"]

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import robust
+from sqresearch.stats import robust
 
 RTOL = 1e-8
 

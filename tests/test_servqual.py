@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import compare, servqual
+from sqresearch.stats import compare, servqual
 
 RTOL = 1e-6
 X = pd.DataFrame([[5, 6, 5, 7], [4, 4, 5, 5], [6, 7, 6, 6], [3, 4, 3, 4], [5, 5, 6, 6],

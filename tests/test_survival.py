@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sqresearch import compare
-from sqresearch.survival import default_tau, logrank, rmst
+from sqresearch.stats import compare
+from sqresearch.stats.survival import default_tau, logrank, rmst
 
 RTOL = 1e-6
 # R: aml (survival), by arm

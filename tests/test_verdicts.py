@@ -10,8 +10,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sqresearch import compare, verdicts
-from sqresearch.verdicts import decide, holm_levels, judge_family, wald
+from sqresearch.stats import compare, verdicts
+from sqresearch.stats.verdicts import (
+    decide,
+    holm_levels,
+    judge_family,
+    wald,
+)
 
 
 def _z(est, se=1.0):

@@ -1,0 +1,1 @@
+"""The command line (``sqr``) and the runner that executes templates with papermill."""

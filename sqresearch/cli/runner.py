@@ -1,0 +1,223 @@
+"""Run studies: validate, execute the template with papermill, write the outputs atomically.
+
+A run writes into ``outputs/.tmp-<id>-…`` and moves it to ``outputs/<id>/`` only when every file
+is written, so a failed run never touches the last good report; it adds ``FAILED.html`` (the
+executed notebook, code shown, the failing cell marked) and ``failed.json`` beside it instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sqresearch.io import params as params_mod
+from sqresearch.io import paths, provenance
+from sqresearch.io.data import sha256
+from sqresearch.io.errors import UserInputError
+from sqresearch.report import export as report
+from sqresearch.report import results
+
+KERNEL = "sqresearch"
+STATUS_FILE = "status.json"
+#: The kernels sqr starts log errors only: ipykernel's start-up warning that a local kernel
+#: talks over TCP without encryption is noise on every run.
+KERNEL_ARGS = ["--log-level=ERROR"]
+HASH_SEED = "0"  # fixed for the kernels sqr starts, so results.json is byte-identical
+
+
+@dataclass
+class Outcome:
+    """How one study's run ended. status: ok, failed (a bug or crash) or invalid (user input)."""
+
+    params: str
+    study: str
+    status: str
+    message: str = ""
+    seconds: float = 0.0
+    headline: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return {"ok": 0, "invalid": 2}.get(self.status, 1)
+
+
+def study_module(study_type: str):
+    """The module holding a study type's ``load`` (data checks) and analysis."""
+    return importlib.import_module(f"sqresearch.designs.{study_type}")
+
+
+def validate_study(path: str | Path):
+    """Check a study's params and data without running anything; return the params."""
+    p = params_mod.load(path)
+    study_module(p.study_type).load(p, paths.display(paths.resolve(path)))
+    return p
+
+
+def list_studies() -> list[Path]:
+    return sorted((paths.project_root() / "params").glob("*.y*ml"))
+
+
+def outputs_root(out: str | Path | None = None) -> Path:
+    root = Path(out) if out else paths.project_root() / "outputs"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def run_study(path: str | Path, out: str | Path | None = None) -> Outcome:
+    """Run one study end to end; never raises for a study's own failure."""
+    t0 = time.perf_counter()
+    try:
+        return _run_study(path, out, t0)
+    except Exception as exc:  # a bug: report it as this study's failure, let the others run
+        study = Path(path).stem
+        return Outcome(paths.display(paths.resolve(path)), study, "failed",
+                       f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+
+
+def _run_study(path: str | Path, out: str | Path | None, t0: float) -> Outcome:
+    started = dt.datetime.now(dt.UTC)
+    source = paths.display(paths.resolve(path))
+    study = Path(path).stem
+    try:
+        p = validate_study(path)
+    except UserInputError as exc:
+        return Outcome(source, study, "invalid", str(exc), time.perf_counter() - t0)
+    study = p.study_id
+    out_root = outputs_root(out)
+    final = out_root / p.study_id
+    tmp = out_root / f".tmp-{p.study_id}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    t_valid = time.perf_counter() - t0
+    try:
+        nb, error = _execute(p, tmp / "notebook.ipynb")
+        t_exec = time.perf_counter() - t0 - t_valid
+        payload = results.extract(nb) if error is None else None
+        if error is None and payload is None:
+            error = ("NoResults", "the template did not publish its results (last cell)", None)
+        if error is not None:
+            status = "invalid" if error[0] in ("ParamsError", "DataError") else "failed"
+            _write_failure(final, nb, p, error)
+            msg = f"{error[0]}: {error[1]}" + (f" (cell {error[2]})" if error[2] is not None
+                                               else "")
+            return Outcome(source, study, status, msg, time.perf_counter() - t0)
+        (tmp / "results.json").write_text(results.to_json(payload), encoding="utf-8")
+        (tmp / "report.html").write_text(report.to_html(nb, p.title), encoding="utf-8")
+        timings = {"started": started.isoformat(timespec="seconds"),
+                   "validate_s": round(t_valid, 3), "execute_s": round(t_exec, 3),
+                   "export_s": round(time.perf_counter() - t0 - t_valid - t_exec, 3)}
+        timings["total_s"] = round(time.perf_counter() - t0, 3)
+        manifest = _manifest(p, paths.resolve(path), payload, timings)
+        (tmp / "manifest.json").write_text(results.to_json(manifest), encoding="utf-8")
+        _swap(tmp, final)
+        return Outcome(source, study, "ok", "", time.perf_counter() - t0, payload.get("headline",
+                                                                                       ""))
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _kernel_name() -> str:
+    from jupyter_client.kernelspec import find_kernel_specs
+
+    return KERNEL if KERNEL in find_kernel_specs() else "python3"
+
+
+def _execute(p, target: Path):
+    """Execute the template; return (notebook, None) or (notebook, (ename, evalue, cell))."""
+    import nbformat
+    import papermill as pm
+
+    template = paths.project_root() / "notebooks" / f"{p.study_type}.ipynb"
+    # The kernel inherits this: some libraries (semopy) order variables through sets, so with a
+    # random hash seed their results differ in the last digits from run to run.
+    os.environ.setdefault("PYTHONHASHSEED", HASH_SEED)
+    # Every declared parameter, with schema defaults filled in: a key the study omits must not
+    # inherit the demo value the template's parameters cell holds.
+    mapping = p.model_dump(mode="json")
+    error = None
+    try:
+        pm.execute_notebook(str(template), str(target), parameters=mapping,
+                            kernel_name=_kernel_name(), cwd=str(paths.project_root()),
+                            progress_bar=False, log_output=False,
+                            report_mode=False, extra_arguments=KERNEL_ARGS)
+    except pm.PapermillExecutionError as exc:
+        error = (exc.ename, exc.evalue, exc.exec_count)
+    return nbformat.read(target, as_version=4), error
+
+
+def _write_failure(final: Path, nb, p, error) -> None:
+    final.mkdir(parents=True, exist_ok=True)
+    html = report.to_html(nb, f"FAILED: {p.title}", show_code=True)
+    (final / "FAILED.html").write_text(html, encoding="utf-8")
+    info = {"study_id": p.study_id, "error": error[0], "message": error[1], "cell": error[2],
+            "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    (final / "failed.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+
+def _swap(tmp: Path, final: Path) -> None:
+    """Replace ``final`` by ``tmp`` (two renames; the old folder is deleted last)."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _manifest(p, params_path: Path, payload: dict, timings: dict) -> dict:
+    template = paths.project_root() / "notebooks" / f"{p.study_type}.ipynb"
+    return {"study_id": p.study_id, "study_type": p.study_type,
+            "params_file": {"path": paths.display(params_path), "sha256": sha256(params_path)},
+            "params": p.model_dump(mode="json"),
+            "template": {"path": paths.display(template), "sha256": sha256(template)},
+            "inputs": payload.get("inputs", []), "seed": p.seed,
+            "environment": provenance.environment(), "timings": timings}
+
+
+# --- status of the last run of every study, and the index ----------------------------------
+
+
+def record(out_root: Path, outcomes: list[Outcome]) -> Path:
+    """Remember the outcomes and rewrite outputs/index.html."""
+    status_path = out_root / STATUS_FILE
+    status = json.loads(status_path.read_text()) if status_path.exists() else {}
+    for o in outcomes:
+        status[o.params] = asdict(o) | {"when": dt.datetime.now().isoformat(timespec="seconds")}
+    status_path.write_text(json.dumps(status, indent=2, sort_keys=True), encoding="utf-8")
+    return report.write_index(out_root, _index_rows(out_root, status))
+
+
+def _index_rows(out_root: Path, status: dict) -> list[dict]:
+    # the studies in params/ now, and any other params file run into this folder that still
+    # exists: a deleted study drops out of the index
+    files = {paths.display(f) for f in list_studies()} | \
+        {f for f in status if paths.resolve(f).is_file()}
+    rows = []
+    for f in sorted(files):
+        s = status.get(f, {})
+        row = {"params": f, "study": s.get("study", Path(f).stem), "status": s.get("status",
+                                                                                  "not run"),
+               "message": s.get("message", "") if s.get("status") != "ok" else ""}
+        try:
+            p = params_mod.load(f)
+            row.update(study=p.study_id, title=p.title, type=p.study_type)
+        except UserInputError:
+            pass
+        folder = out_root / row["study"]
+        if (folder / "manifest.json").exists():
+            man = json.loads((folder / "manifest.json").read_text())
+            res = json.loads((folder / "results.json").read_text())
+            row.update(report=f"{row['study']}/report.html", headline=res.get("headline", ""),
+                       date=man["timings"]["started"][:16].replace("T", " ") + " UTC")
+        if (folder / "FAILED.html").exists():
+            row["failed"] = f"{row['study']}/FAILED.html"
+        rows.append(row)
+    return rows

@@ -1,0 +1,1 @@
+"""Study designs: each a small pipeline (load -> compute -> judge) and one study object."""

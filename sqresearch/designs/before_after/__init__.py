@@ -1,0 +1,9 @@
+"""Before/after: one service measured before and after an intervention.
+
+load (read and check) -> comparisons (the test per metric) and effects (the verdict's effect:
+clustered, case-mix adjusted) -> study (``BeforeAfter``: verdicts, time series, words)."""
+
+from sqresearch.designs.before_after.load import load
+from sqresearch.designs.before_after.study import STUDY_TYPE, BeforeAfter
+
+__all__ = ["STUDY_TYPE", "BeforeAfter", "load"]

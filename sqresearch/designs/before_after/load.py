@@ -1,0 +1,124 @@
+"""Before/after inputs: the metrics a study compares, the two periods, and the data checks
+(filters, wash-out, empty periods, an intervention outside the data, paired units)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from sqresearch import kpi
+from sqresearch.designs.before_after.comparisons import BUILTIN, MetricSpec
+from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
+from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, BeforeAfterParams
+
+_NEEDS = {"frt": ("first_response",), "frt_bh": ("first_response",), "ttr": ("resolved",),
+          "ttr_bh": ("resolved",), "reopen": ("reopened", "resolved"), "complaint": ("complaint",),
+          "csat": ("csat",), "csat_top2": ("csat",), "ces": ("ces",), "nps": ("nps",)}
+
+
+def metric_specs(p: BeforeAfterParams) -> list[MetricSpec]:
+    specs = []
+    for name in p.metrics:
+        if name in BUILTIN:
+            spec = BUILTIN[name]
+        else:
+            sla = next(s for s in p.sla if f"sla_{s.name}" == name)
+            spec = MetricSpec(name, kpi.sla_kpi(sla).label, "binary", "share", "higher", name)
+        specs.append(spec)
+    for m in p.custom_metrics:
+        unit = m.unit or ("share" if m.type == "binary" else "")
+        specs.append(MetricSpec(m.name, m.label or m.column, m.type, unit, m.direction, m.name))
+    return [replace(s, label=p.labels.get(s.name, s.label)) for s in specs]
+
+
+def _needs(name: str, p: BeforeAfterParams) -> tuple[str, ...]:
+    if name == "fcr":
+        return kpi.fcr_needs(p.fcr.method)
+    if name.startswith("sla_"):
+        sla = next(s for s in p.sla if f"sla_{s.name}" == name)
+        return ("first_response",) if sla.clock == "first_response" else ("resolved",)
+    return _NEEDS.get(name, ())
+
+
+def assign_periods(frame: pd.DataFrame, p: BeforeAfterParams) -> pd.Series:
+    """before / after / washout / other for every row."""
+    if p.period_column:
+        col = frame[p.period_column].astype("string")
+        return col.map({p.before_value: "before", p.after_value: "after"}).fillna("other")
+    t0 = pd.Timestamp(p.intervention)
+    created = frame["created"]
+    out = pd.Series("washout", index=frame.index, dtype=object)
+    out[created < t0 - pd.Timedelta(days=p.washout_days_before)] = "before"
+    out[created >= t0 + pd.Timedelta(days=p.washout_days_after)] = "after"
+    return out
+
+
+def load(p: BeforeAfterParams, source: str) -> LoadedTable:
+    """Read, filter and split the data into periods; every problem found is raised together."""
+    src, custom = with_custom_metrics(p.data, p.custom_metrics)
+    tickets = p.period_column is None
+    roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
+    required = REQUIRED_TICKET_ROLES + tuple(custom) if tickets else tuple(custom)
+    clusters = [] if p.cluster in ("auto", "none") else \
+        [p.cluster] if isinstance(p.cluster, str) else list(p.cluster)
+    clusters = [c for c in clusters if not (c == "week" and tickets)]  # calendar week: derived
+    keep = [*p.segments, *filter(None, [p.unit, p.period_column]), *p.filters, *clusters,
+            *p.adjust_for]
+    keep = tuple(dict.fromkeys(c for c in keep if c not in roles))
+    table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
+                       source)
+    frame = table.frame
+    problems = []
+    for name in p.metrics:
+        missing = [r for r in _needs(name, p) if r not in frame]
+        if missing:
+            problems.append(Problem(f"key 'metrics' ({name})", f"needs column role(s) {missing}, "
+                                    f"not found in {p.data.path}.",
+                                    "map them in data.columns, or drop the metric."))
+    for col, values in p.filters.items():
+        table.exclude(~frame[col].astype("string").isin([str(v) for v in values]).to_numpy(),
+                      f"not {col} in {values}", col)
+        frame = table.frame
+    if problems:
+        raise DataError(source, problems)
+    period = assign_periods(frame, p)
+    if tickets:
+        lo, hi = frame["created"].min(), frame["created"].max()
+        if not (lo < pd.Timestamp(p.intervention) <= hi):
+            raise DataError(source, Problem("key 'intervention'", f"{p.intervention} is outside "
+                                            f"the data ({lo:%Y-%m-%d} to {hi:%Y-%m-%d}).",
+                                            "give a date inside the data's range."))
+        table.exclude((period == "washout").to_numpy(), "inside the wash-out window", "created")
+    else:
+        table.exclude((period == "other").to_numpy(), f"{p.period_column} is neither "
+                      f"{p.before_value!r} nor {p.after_value!r}", p.period_column)
+    period = assign_periods(table.frame, p)
+    for name in ("before", "after"):
+        if not (period == name).any():
+            raise DataError(source, Problem(f"the {name} period", "holds no rows" +
+                                            (" after filters and wash-out" if tickets else "") +
+                                            ".", "check the intervention date, the wash-out, "
+                                            "the filters and the period values."))
+    if p.design == "paired":
+        _check_pairs(table, period, p, source)
+    return table
+
+
+def _check_pairs(table: LoadedTable, period: pd.Series, p: BeforeAfterParams, source: str):
+    seen = pd.crosstab(table.frame[p.unit], period)
+    lonely = seen.index[(seen.get("before", 0) == 0) | (seen.get("after", 0) == 0)]
+    if len(lonely) == 0:
+        return
+    if p.data.on_invalid == "error":
+        shown = ", ".join(map(str, lonely[:10])) + (" …" if len(lonely) > 10 else "")
+        raise DataError(source, Problem(f"column {p.unit!r}", f"{len(lonely)} unit(s) have data "
+                                        f"in only one period: {shown}.",
+                                        "the paired design needs every unit in both periods: "
+                                        "remove them, set data.on_invalid: exclude, or use "
+                                        "design: independent."))
+    table.exclude(table.frame[p.unit].isin(lonely).to_numpy(), "unit missing a period", p.unit)
+    if len(table.frame[p.unit].unique()) < 2:
+        raise DataError(source, Problem(f"column {p.unit!r}", "fewer than two units are in both "
+                                        "periods.", "use design: independent."))

@@ -1,0 +1,10 @@
+"""Control group: treated and untreated units before and after (difference-in-differences,
+ANCOVA for randomized trials).
+
+load (read, check, build the unit × period panel) -> inference (what the number of treated
+clusters allows) -> study (``ControlGroup``: effects, verdicts, checks, words)."""
+
+from sqresearch.designs.control_group.load import load
+from sqresearch.designs.control_group.study import STUDY_TYPE, ControlGroup
+
+__all__ = ["STUDY_TYPE", "ControlGroup", "load"]

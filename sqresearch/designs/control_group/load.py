@@ -1,0 +1,128 @@
+"""Control-group inputs: the metrics, who is treated, the periods and post flags, and the data
+checks (arms, periods, units in both arms, covariates, constant outcomes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sqresearch import kpi
+from sqresearch.io import params as params_mod
+from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
+from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, ControlGroupParams
+
+_LPM = {"fcr": "fcr", "reopen_rate": "reopen", "resolution_rate": "solved"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    unit: str
+    direction: str
+    log: bool  # analysed on the log scale
+    ticket_column: str | None = None  # per-ticket 0/1 column for the linear probability DiD
+
+
+def metrics_of(p: ControlGroupParams) -> list[Metric]:
+    out = []
+    for name in p.metrics:
+        k = kpi.CATALOGUE.get(name) or kpi.sla_kpi(next(s for s in p.sla
+                                                       if f"sla_{s.name}" == name))
+        log = p.log_durations and k.unit in ("min", "h", "business h")
+        col = name if name.startswith("sla_") else _LPM.get(name)
+        out.append(Metric(name, k.label, k.unit, k.direction or "higher", log, col))
+    for m in p.custom_metrics:
+        unit = m.unit or ("share" if m.type == "binary" else "")
+        out.append(Metric(m.name, m.label or m.column, unit, m.direction,
+                          p.log_durations and m.type == "duration"))
+    return [Metric(**{**m.__dict__, "label": p.labels.get(m.name, m.label)}) for m in out]
+
+
+def treated_flags(frame: pd.DataFrame, p: ControlGroupParams) -> pd.Series:
+    if p.treated_units:
+        return frame[p.unit].astype(str).isin([str(u) for u in p.treated_units]).astype(float)
+    col = frame[p.treatment_column].astype("string").str.strip().str.lower()
+    values = [p.treated_value.lower()] if p.treated_value else ["1", "1.0", "true", "yes",
+                                                                  "treated"]
+    return col.isin(values).astype(float)
+
+
+def period_labels(frame: pd.DataFrame, p: ControlGroupParams) -> pd.Series:
+    if p.period_column:
+        return frame[p.period_column].astype(str)
+    start = frame["created"].dt.floor("D")
+    if p.panel_freq == "week":
+        start = start - pd.to_timedelta(start.dt.weekday, unit="D")
+    else:
+        start = start.dt.to_period("M").dt.start_time
+    return start.dt.strftime("%Y-%m-%d")
+
+
+def post_flags(periods: pd.Series, p: ControlGroupParams) -> pd.Series:
+    if p.post_periods:
+        return periods.isin(p.post_periods).astype(float)
+    # a period counts as post when it starts on or after the intervention day
+    return (pd.to_datetime(periods) >= pd.Timestamp(p.intervention).normalize()).astype(float)
+
+
+def load(p: ControlGroupParams, source: str) -> LoadedTable:
+    """Read and check: arms, periods, units in both arms, covariates, constant outcomes."""
+    src, custom = with_custom_metrics(p.data, p.custom_metrics)
+    tickets = p.period_column is None
+    roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
+    required = REQUIRED_TICKET_ROLES if tickets else tuple(custom)
+    keep = [p.unit, p.treatment_column, p.period_column, *p.covariates, *p.segments]
+    keep = tuple(dict.fromkeys(c for c in keep if c and c not in roles))
+    table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
+                       source)
+    frame = table.frame
+    problems = []
+    units = frame[p.unit].astype(str)
+    known = set(units)
+    for u in p.treated_units:
+        if str(u) not in known:
+            fix = params_mod.suggest(str(u), known) or "check the unit names."
+            problems.append(Problem(f"key 'treated_units' ({u})", "is not a unit in the data.",
+                                    fix))
+    treated = treated_flags(frame, p)
+    mixed = treated.groupby(units).nunique()
+    if (mixed > 1).any():
+        both = ", ".join(mixed.index[mixed > 1][:10])
+        problems.append(Problem(f"column {p.treatment_column!r}", f"unit(s) in both arms: {both}.",
+                                "a unit is either treated or not: correct the column."))
+    arms = treated.groupby(units).first()
+    for flag, name in ((1.0, "treated"), (0.0, "control")):
+        if not (arms == flag).any():
+            problems.append(Problem("arms", f"there are no {name} units.",
+                                    "check treatment_column / treated_units."))
+    post = post_flags(period_labels(frame, p), p)
+    for flag, name in ((0.0, "pre"), (1.0, "post")):
+        if not (post == flag).any():
+            problems.append(Problem("periods", f"there is no {name}-intervention period.",
+                                    "check the intervention date or post_periods."))
+    for c in p.covariates:
+        values = pd.to_numeric(frame[c], errors="coerce")
+        if values.isna().any() or values.groupby(units).nunique().max() > 1:
+            problems.append(Problem(f"column {c!r}", "covariates must be numbers, one value "
+                                    "per unit.", "use a numeric unit-level column."))
+    for m in p.custom_metrics:
+        if frame[m.name].nunique() <= 1:
+            problems.append(Problem(f"column {m.column!r}", "the outcome is constant: there is "
+                                    "nothing to compare.", "choose a metric that varies."))
+    if problems:
+        raise DataError(source, problems)
+    return table
+
+
+def period_order(panel: pd.DataFrame) -> list[str]:
+    """Periods in time order: every pre period before every post one, each group sorted by its
+    label (ISO dates sort in time; 'pre'/'post' labels are told apart by the post flag)."""
+    flags = panel.groupby("period")["post"].first()
+    numbers = pd.to_numeric(pd.Series(flags.index), errors="coerce")
+    if numbers.notna().all():  # numeric labels sort as numbers: 1, 2, …, 10
+        rank = dict(zip(flags.index, numbers, strict=True))
+        return sorted(flags.index, key=lambda q: (flags[q], rank[q]))
+    return sorted(flags.index, key=lambda q: (flags[q], q))

@@ -1,0 +1,1 @@
+"""Inputs: study parameters (schemas, YAML), data sources, paths, typed errors, provenance."""

@@ -1,0 +1,365 @@
+"""Read and check study parameters before any kernel starts.
+
+``load(path)`` parses a study's YAML file, checks it against the schema of its ``study_type`` and
+returns the typed parameters, or raises :class:`~sqresearch.errors.ParamsError` listing *every*
+problem with its key, line and fix. ``from_namespace`` does the same for parameters injected into
+a template notebook by papermill, so a plain ``papermill`` run fails with the same message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sqresearch.io import paths
+from sqresearch.io.errors import ParamsError, Problem
+from sqresearch.io.schemas import (
+    STUDY_TYPES,
+    BeforeAfterParams,
+    ControlGroupParams,
+    ScorecardParams,
+    StudyBase,
+)
+
+
+class YamlLoader(yaml.SafeLoader):
+    """Safe YAML without implicit dates (papermill reads params the same way), so every date is
+    checked by the schema and a bad one gets a clear message instead of a crash."""
+
+    yaml_implicit_resolvers = {
+        k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def read_yaml(text: str):
+    return yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+_FIXES = {
+    "missing": "add this key.",
+    "date_from_datetime_parsing": "write dates as YYYY-MM-DD.",
+    "date_parsing": "write dates as YYYY-MM-DD.",
+    "date_type": "write dates as YYYY-MM-DD.",
+    "datetime_from_date_parsing": "write timestamps as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.",
+    "datetime_parsing": "write timestamps as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.",
+    "datetime_type": "write timestamps as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS.",
+    "time_parsing": "write times as HH:MM.",
+    "string_pattern_mismatch": "use lower-case letters, digits and underscores, starting with a "
+                               "letter.",
+    "float_parsing": "give a number.",
+    "float_type": "give a number.",
+    "int_parsing": "give a whole number.",
+    "int_type": "give a whole number.",
+    "int_from_float": "give a whole number.",
+    "bool_parsing": "write true or false.",
+    "bool_type": "write true or false.",
+    "string_type": "give text (quote it in YAML if it looks like a number or date).",
+    "dict_type": "give a mapping (key: value lines).",
+    "list_type": "give a list (lines starting with '- ').",
+    "greater_than": "give a larger value.",
+    "greater_than_equal": "give a larger value.",
+    "less_than": "give a smaller value.",
+    "less_than_equal": "give a smaller value.",
+    "too_short": "give more entries.",
+    "too_long": "give fewer entries.",
+}
+
+
+def load(path: str | Path) -> StudyBase:
+    """Parse and validate one study's YAML file; raise ParamsError listing every problem."""
+    path = paths.resolve(path)
+    source = paths.display(path)
+    if not path.is_file():
+        raise ParamsError(source, Problem("file", "does not exist.",
+                                          "check the path; study files live in params/."))
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=YamlLoader)
+        mapping = read_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        what = getattr(exc, "problem", None) or str(exc)
+        raise ParamsError(source, Problem(where, f"is not valid YAML ({what}).",
+                                          "check indentation, colons and quotes there.")) from None
+    return validate(mapping, source, _line_index(node))
+
+
+def from_namespace(namespace: dict[str, Any], study_type: str, injected: set[str] | None = None,
+                   source: str = "notebook parameters") -> StudyBase:
+    """Validate the parameters living as variables in a template notebook.
+
+    ``injected`` is the set of names that appeared after the template's first cell; any that is
+    not a declared parameter of the study type is rejected (papermill itself only warns).
+    """
+    model = STUDY_TYPES[study_type]
+    mapping = {k: namespace[k] for k in model.model_fields if k in namespace}
+    problems = []
+    if mapping.get("study_type", study_type) != study_type:
+        problems.append(Problem("key 'study_type'", f"is {mapping['study_type']!r}, but this "
+                                f"template runs {study_type!r} studies.",
+                                f"use notebooks/{mapping['study_type']}.ipynb for that study."))
+        mapping["study_type"] = study_type
+    for name in sorted((injected or set()) - set(model.model_fields)):
+        problems.append(_unknown_key_problem((name,), model, None))
+    try:
+        params = validate(mapping, source)
+    except ParamsError as exc:
+        problems += exc.problems
+    if problems:
+        raise ParamsError(source, problems)
+    return params
+
+
+def from_notebook(namespace: dict[str, Any], study_type: str, names: set[str]) -> StudyBase:
+    """``from_namespace`` for a template: ``names`` are those its parameters cell and papermill's
+    injected cell defined (IPython's own names are ignored)."""
+    ipython = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+    injected = {n for n in names if not n.startswith("_")} - ipython
+    return from_namespace(namespace, study_type, injected)
+
+
+def validate(mapping: Any, source: str, lines: dict[tuple, int] | None = None) -> StudyBase:
+    """Check a parsed mapping against the schema of its ``study_type``."""
+    lines = lines or {}
+    if not isinstance(mapping, dict):
+        raise ParamsError(source, Problem("file", "must be a YAML mapping of key: value lines.",
+                                          "start from a file in params/ as an example."))
+    study_type = mapping.get("study_type")
+    if study_type not in STUDY_TYPES:
+        known = ", ".join(sorted(STUDY_TYPES))
+        what = ("is missing." if study_type is None
+                else f"is {study_type!r}, which is not a study type.")
+        raise ParamsError(source, Problem(_where(("study_type",), lines), what,
+                                          suggest(str(study_type), STUDY_TYPES) or
+                                          f"set study_type to one of: {known}."))
+    model = STUDY_TYPES[study_type]
+    problems: list[Problem] = []
+    try:
+        params = model.model_validate(mapping)
+    except ValidationError as exc:
+        problems = [_problem(err, model, lines) for err in exc.errors()]
+        raise ParamsError(source, problems) from None
+    problems += [Problem(_where(loc, lines), what, fix) for loc, what, fix in _cross_checks(params)]
+    if problems:
+        raise ParamsError(source, problems)
+    return params
+
+
+# ---------------------------------------------------------------------------------------------
+# checks that span several keys
+
+
+def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
+    from sqresearch import kpi  # the KPI catalogue lives with the KPI engine
+
+    out: list[tuple[tuple, str, str]] = []
+    data = getattr(params, "data", None)
+    if data is not None:
+        path = paths.resolve(data.path)
+        if not path.is_file():
+            out.append((("data", "path"), f"file {data.path!r} does not exist.",
+                        "give a path relative to the project root, e.g. data/tickets.csv."))
+        for i, seg in enumerate(getattr(params, "segments", [])):
+            if seg in data.personal:
+                out.append((("segments", i), f"{seg!r} is declared personal data.",
+                            "personal columns are never shown: remove it from segments."))
+        for role in data.columns:
+            if role not in kpi.ROLE_NAMES:
+                out.append((("data", "columns", role), f"{role!r} is not a column role.",
+                            suggest(role, kpi.ROLE_NAMES) or
+                            f"roles are: {', '.join(kpi.ROLE_NAMES)}."))
+    known = kpi.known_kpis(params)
+    refs: list[tuple[tuple, str]] = []
+    refs += [(("targets", i, "kpi"), t.kpi) for i, t in enumerate(getattr(params, "targets", []))]
+    charts = getattr(params, "control_charts", [])
+    refs += [(("control_charts", i), k) for i, k in enumerate(charts)]
+    if isinstance(params, ScorecardParams):
+        refs += [(("labels", k), k) for k in params.labels]
+        if params.index is not None:
+            refs += [(("index", "indicators", i, "kpi"), ind.kpi)
+                     for i, ind in enumerate(params.index.indicators)]
+            out += _weights_checks(params.index)
+        if charts and params.baseline is None:
+            out.append((("baseline",), "control charts need a baseline window for their "
+                        "limits.", "add baseline: {start: YYYY-MM-DD, end: YYYY-MM-DD}."))
+    if isinstance(params, BeforeAfterParams):
+        from sqresearch.designs.before_after.comparisons import BUILTIN
+
+        if params.its is not None:
+            refs += [(("its", "metrics", i), k) for i, k in enumerate(params.its.metrics)]
+        out += _metric_checks(params, set(BUILTIN) | {f"sla_{s.name}" for s in params.sla})
+    if isinstance(params, ControlGroupParams):
+        out += _metric_checks(params, known)
+    for loc, name in refs:
+        if name not in known:
+            out.append((loc, f"{name!r} is not a KPI of this study.",
+                        suggest(name, known) or f"KPIs are: {', '.join(sorted(known))}."))
+    return out
+
+
+def _metric_checks(p, builtin: set[str]) -> list[tuple[tuple, str, str]]:
+    """Metric names, goals and labels refer to metrics the study has."""
+    custom = [m.name for m in p.custom_metrics]
+    out = []
+    for i, name in enumerate(p.metrics):
+        if name not in builtin:
+            out.append((("metrics", i), f"{name!r} is not a built-in metric.",
+                        suggest(name, builtin) or f"built-in metrics: {', '.join(sorted(builtin))}"
+                        "; compare other columns with custom_metrics."))
+    ticket_table = p.period_column is None  # only then are the built-ins available
+    for i, name in enumerate(custom):
+        if (ticket_table and name in builtin) or custom.index(name) != i:
+            out.append((("custom_metrics", i, "name"), f"{name!r} is already a metric name.",
+                        "give each metric its own name."))
+    chosen = set(p.metrics) | set(custom)
+    for i, g in enumerate(p.goals):
+        if g.metric not in chosen:
+            out.append((("goals", i, "metric"), f"{g.metric!r} is not one of the study's metrics.",
+                        suggest(g.metric, chosen) or "add it to metrics first."))
+    for k in p.labels:
+        if k not in chosen:
+            out.append((("labels", k), f"{k!r} is not one of the study's metrics.",
+                        suggest(k, chosen) or "label only metrics the study compares."))
+    named = [(("primary", i), k) for i, k in enumerate(p.primary or [])]
+    named += [(("sesoi", k), k) for k in p.sesoi]
+    named += [(("guardrails", i), k) for i, k in enumerate(p.guardrails)]
+    for loc, k in named:
+        if k not in chosen:
+            out.append((loc, f"{k!r} is not one of the study's metrics.",
+                        suggest(k, chosen) or f"the metrics are: {', '.join(sorted(chosen))}."))
+    if p.primary is not None and not p.primary:
+        out.append((("primary",), "the confirmatory family is empty.",
+                    "name at least one metric, or leave the key out (all metrics)."))
+    if p.period_column is not None and p.metrics:  # a unit table has no ticket timestamps
+        out.append((("metrics",), "built-in metrics need a ticket table with timestamps "
+                    "(intervention), not a unit table (period_column).",
+                    "compare the unit table's columns with custom_metrics."))
+    return out
+
+
+def _weights_checks(index) -> list[tuple[tuple, str, str]]:
+    names = [ind.kpi for ind in index.indicators]
+    w = index.weights
+    out = []
+    if w.method == "expert":
+        if not w.values:
+            return [(("index", "weights", "values"), "expert weights need values.",
+                     "give values: {kpi: weight, ...} for every indicator.")]
+        if set(w.values) != set(names):
+            out.append((("index", "weights", "values"),
+                        f"names {sorted(w.values)} do not match the indicators {sorted(names)}.",
+                        "give one weight per indicator."))
+        total = sum(w.values.values())
+        if not (abs(total - 1) < 1e-9 or abs(total - 100) < 1e-7):
+            out.append((("index", "weights", "values"), f"weights sum to {total:g}.",
+                        "make them sum to 1 (or 100)."))
+    if w.method == "ahp":
+        from sqresearch.stats.weights import parse_matrix
+        if w.matrix is None:
+            return [(("index", "weights", "matrix"), "AHP needs a pairwise comparison matrix.",
+                     "give matrix: one row per indicator, e.g. [1, 3, '1/5'].")]
+        try:
+            parse_matrix(w.matrix, len(names))
+        except ValueError as exc:
+            out.append((("index", "weights", "matrix"), str(exc),
+                        "a_ij > 0, a_ii = 1 and a_ji = 1/a_ij, rows in indicator order."))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# pydantic errors -> problems
+
+
+def _problem(err: dict, model: type[BaseModel], lines: dict[tuple, int]) -> Problem:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key_problem(loc, model, lines)
+    if kind == "literal_error":
+        allowed = err.get("ctx", {}).get("expected", "")
+        options = [o.strip(" '") for o in allowed.replace(" or ", ",").split(",") if o.strip()]
+        fix = suggest(str(err.get("input")), options) or f"use one of: {allowed}."
+        return Problem(_where(loc, lines), f"{err.get('input')!r} is not allowed.", fix)
+    what = err["msg"].rstrip(".") + "."
+    if kind != "missing" and "input" in err and not isinstance(err["input"], dict | list):
+        what = f"{err['input']!r}: {what}"
+    if kind == "value_error":  # our validators write "what | fix"
+        what, _, fix = err["msg"].removeprefix("Value error, ").partition(" | ")
+        return Problem(_where(loc, lines), what.rstrip(".") + ".", fix)
+    return Problem(_where(loc, lines), what, _FIXES.get(kind, ""))
+
+
+def _unknown_key_problem(loc: tuple, model: type[BaseModel], lines) -> Problem:
+    allowed = _fields_at(model, loc[:-1])
+    fix = suggest(str(loc[-1]), allowed) or (
+        f"remove it; allowed keys here: {', '.join(allowed)}." if allowed else "remove it.")
+    return Problem(_where(loc, lines or {}), "unknown key.", fix)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names of the (nested) model found at ``loc``."""
+    ann: Any = model
+    for part in loc:
+        ann = _unwrap(ann)
+        if isinstance(ann, type) and issubclass(ann, BaseModel) and part in ann.model_fields:
+            ann = ann.model_fields[part].annotation
+        else:  # a list index or a dict key: step into the container's item type
+            args = typing.get_args(ann)
+            ann = args[-1] if args else None
+    ann = _unwrap(ann)
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return list(ann.model_fields)
+    return []
+
+
+def _unwrap(ann: Any) -> Any:
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        models = [a for a in typing.get_args(ann) if isinstance(a, type) and
+                  issubclass(a, BaseModel)]
+        return models[0] if models else ann
+    return ann
+
+
+def suggest(word: str, options) -> str:
+    """'did you mean …?' for the closest option, or ''."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _where(loc: tuple, lines: dict[tuple, int]) -> str:
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    key = f"key '{name}'" if name else "file"
+    for n in range(len(loc), 0, -1):  # the nearest line we know
+        if loc[:n] in lines:
+            return f"{key} (line {lines[loc[:n]]})"
+    return key
+
+
+def _line_index(node) -> dict[tuple, int]:
+    """Map each key path in a composed YAML document to its 1-based line number."""
+    out: dict[tuple, int] = {}
+
+    def walk(n, loc):
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = loc + (k.value,)
+                out[key] = k.start_mark.line + 1
+                walk(v, key)
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                out[loc + (i,)] = v.start_mark.line + 1
+                walk(v, loc + (i,))
+
+    if node is not None:
+        walk(node, ())
+    return out

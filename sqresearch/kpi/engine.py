@@ -1,0 +1,325 @@
+"""The KPI engine: service KPIs from a ticket table, by period, segment and as series.
+
+``prepare`` adds the per-ticket clocks (first response, calendar and business-hours resolution time
+with open tickets censored at the data cut, SLA outcomes, FCR); ``kpi_table`` turns them into one
+tidy row per KPI and group with its estimate, confidence interval, n, unit and method. Definitions
+follow ``shared/domain.md`` §1; ``CATALOGUE`` holds the wording the reports print.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sqresearch.io.data import Role
+from sqresearch.io.schemas import TICKET_ROLES
+from sqresearch.kpi.bizhours import Schedule, calendar_duration
+from sqresearch.stats import describe
+from sqresearch.stats.survival import kaplan_meier
+
+ROLE_NAMES = list(TICKET_ROLES)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    label: str
+    unit: str  # "min", "h", "business h", "share", "score", "points", "per 1,000", "contacts"
+    direction: str  # "lower" or "higher" is better; "" for volume
+    needs: tuple[str, ...]
+    definition: str
+
+
+CATALOGUE: dict[str, Kpi] = {k.name: k for k in [
+    Kpi("contacts", "Contacts", "contacts", "", (), "number of tickets/contacts created"),
+    Kpi("frt_mean", "First response time, mean", "min", "lower", ("first_response",),
+        "first agent reply − created, calendar minutes, over answered tickets; t interval"),
+    Kpi("frt_median", "First response time, median", "min", "lower", ("first_response",),
+        "median of first agent reply − created (R type 7), answered tickets; order-statistic "
+        "interval"),
+    Kpi("frt_p90", "First response time, 90th percentile", "min", "lower", ("first_response",),
+        "90th percentile of first agent reply − created (R type 7); order-statistic interval"),
+    Kpi("ttr_median", "Resolution time, median", "h", "lower", ("resolved",),
+        "Kaplan–Meier median of resolved − created in calendar hours; open tickets censored at "
+        "the data cut; log-transformed Greenwood interval"),
+    Kpi("ttr_median_bh", "Resolution time, median (business hours)", "business h", "lower",
+        ("resolved",), "as the calendar median, counting only the business-hours schedule"),
+    Kpi("resolution_rate", "Resolution rate", "share", "higher", ("resolved",),
+        "share of tickets resolved by the data cut; Wilson score interval"),
+    Kpi("fcr", "First contact resolution", "share", "higher", (),
+        "share of tickets resolved in the first interaction (convention in the report); Wilson"),
+    Kpi("reopen_rate", "Reopen rate", "share", "lower", ("reopened", "resolved"),
+        "resolved tickets reopened at least once / resolved tickets; Wilson score interval"),
+    Kpi("csat_mean", "CSAT, mean", "score", "higher", ("csat",),
+        "mean satisfaction score over surveyed tickets; t interval"),
+    Kpi("csat_top2", "CSAT, top-2-box", "share", "higher", ("csat",),
+        "share of surveyed tickets scoring in the top two points of the scale; Wilson"),
+    Kpi("nps", "Net Promoter Score", "points", "higher", ("nps",),
+        "100 × (share 9–10 − share 0–6); CI from Var = 100²((p+d) − (p−d)²)/n"),
+    Kpi("ces_mean", "Customer effort score, mean", "score", "lower", ("ces",),
+        "mean of the effort item (lower = easier); t interval"),
+    Kpi("complaints_per_1000", "Complaints per 1,000 contacts", "per 1,000", "lower",
+        ("complaint",), "complaints / contacts × 1,000; exact Poisson interval"),
+]}
+
+
+def fcr_needs(method: str) -> tuple[str, ...]:
+    return {"flag": ("fcr_flag",), "survey": ("fcr_survey",),
+            "repeat_contact": ("customer_id", "resolved")}[method]
+
+
+def known_kpis(params) -> set[str]:
+    """Every KPI name a study's params may refer to (targets, index, charts, labels)."""
+    return set(CATALOGUE) | {f"sla_{s.name}" for s in params.sla}
+
+
+def sla_kpi(sla) -> Kpi:
+    clock = "first response" if sla.clock == "first_response" else "resolution"
+    unit = "business " + sla.unit if sla.business_hours else sla.unit
+    return Kpi(f"sla_{sla.name}", f"SLA: {clock} within {sla.within:g} {unit}", "share", "higher",
+               (sla.clock if sla.clock == "first_response" else "resolved",),
+               f"share of tickets whose {clock} took at most {sla.within:g} {unit}; tickets still "
+               "open past the limit count as missed, open ones within it are not yet judged; "
+               "Wilson score interval")
+
+
+def ticket_roles(params) -> dict[str, Role]:
+    lo, hi = params.scales.csat
+    clo, chi = params.scales.ces
+    kinds = {"ticket_id": Role("id"), "created": Role("timestamp"),
+             "first_response": Role("timestamp"), "resolved": Role("timestamp"),
+             "reopened": Role("count"), "fcr_flag": Role("bool"), "fcr_survey": Role("bool"),
+             "customer_id": Role("key"), "csat": Role("score", lo, hi, integer=True),
+             "nps": Role("score", 0, 10, integer=True), "ces": Role("score", clo, chi, True),
+             "complaint": Role("bool"), "category": Role("text")}
+    return {r: kinds[r] for r in ROLE_NAMES}
+
+
+def ticket_checks(frame: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
+    """Row checks for ticket tables: duplicate ids, replies or solves before creation."""
+    out = [("duplicate ticket id", "ticket_id",
+            frame["ticket_id"].duplicated(keep=False).to_numpy() & frame["ticket_id"].notna()
+            .to_numpy())]
+    for role, what in [("first_response", "first response before creation"),
+                       ("resolved", "resolved before creation")]:
+        if role in frame:
+            out.append((what, role, (frame[role] < frame["created"]).to_numpy()))
+    return out
+
+
+@dataclass
+class Context:
+    """What the KPI engine needs beyond the table."""
+
+    data_cut: pd.Timestamp
+    schedule: Schedule
+    alpha: float = 0.05
+    csat_scale: tuple[int, int] = (1, 5)
+    fcr_method: str = "flag"
+    repeat_window_days: int = 7
+    slas: tuple = ()
+
+    def available(self, frame: pd.DataFrame) -> list[Kpi]:
+        kpis = list(CATALOGUE.values()) + [sla_kpi(s) for s in self.slas]
+        needs = {"fcr": fcr_needs(self.fcr_method)}
+        return [k for k in kpis if all(r in frame for r in needs.get(k.name, k.needs))]
+
+
+def context_for(params, frame: pd.DataFrame) -> Context:
+    """The KPI context of a study reading a ticket table (its ``TicketSettings``); the data cut
+    defaults to the last timestamp in the data."""
+    if params.data_cut is not None:
+        cut = pd.Timestamp(params.data_cut)
+    else:
+        cut = max(frame[c].max() for c in ("created", "first_response", "resolved")
+                  if c in frame and frame[c].notna().any())
+    return Context(data_cut=cut, schedule=Schedule.from_params(params.business_hours),
+                   alpha=params.alpha, csat_scale=params.scales.csat, fcr_method=params.fcr.method,
+                   repeat_window_days=params.fcr.repeat_window_days, slas=tuple(params.sla))
+
+
+def prepare_table(params, table) -> tuple[pd.DataFrame, Context]:
+    """A study's loaded ticket table, prepared: the KPI context, tickets created after the data
+    cut excluded (and counted), the per-ticket clocks added."""
+    ctx = context_for(params, table.frame)
+    table.exclude((table.frame["created"] > ctx.data_cut).to_numpy(),
+                  "created after the data cut", "created")
+    return prepare(table.frame, ctx), ctx
+
+
+def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:
+    """The frame a study analyses: a ticket table prepared (with its KPI context), or a unit
+    table (``period_column`` set) as loaded, without one."""
+    if getattr(params, "period_column", None) is None:
+        return prepare_table(params, table)
+    return table.frame.copy(), None
+
+
+def prepare(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Add the per-ticket clocks and outcomes the KPIs are computed from."""
+    df = frame.copy()
+    cut = ctx.data_cut
+    if "first_response" in df:
+        answered = df["first_response"].notna() & (df["first_response"] <= cut)
+        df["frt_min"] = calendar_duration(df["created"], df["first_response"], "minutes") \
+            .where(answered)
+        df["frt_bh_min"] = ctx.schedule.duration(df["created"], df["first_response"],
+                                                 "minutes").where(answered)
+        df["frt_open_min"] = calendar_duration(df["created"], pd.Series(cut, index=df.index),
+                                               "minutes").where(~answered)
+        df["frt_open_bh_min"] = ctx.schedule.duration(
+            df["created"], pd.Series(cut, index=df.index), "minutes").where(~answered)
+    if "resolved" in df:
+        solved = df["resolved"].notna() & (df["resolved"] <= cut)
+        end = df["resolved"].where(solved, cut)
+        df["solved"] = solved.astype(float)
+        df["ttr_h"] = calendar_duration(df["created"], end, "hours")
+        df["ttr_bh_h"] = ctx.schedule.duration(df["created"], end, "hours")
+    for sla in ctx.slas:
+        df[f"sla_{sla.name}"] = _sla_outcome(df, sla)
+    if ctx.fcr_method in ("flag", "survey"):
+        col = "fcr_flag" if ctx.fcr_method == "flag" else "fcr_survey"
+        if col in df:
+            df["fcr"] = df[col]
+    elif "customer_id" in df and "resolved" in df:
+        df["fcr"] = _repeat_contact_fcr(df, ctx)
+    if "reopened" in df and "resolved" in df:
+        df["reopen"] = (df["reopened"] > 0).astype(float).where(
+            (df["solved"] == 1) & df["reopened"].notna())
+    return df
+
+
+def _sla_outcome(df: pd.DataFrame, sla) -> pd.Series:
+    """1 met, 0 missed, NaN not yet judged (open and still within the limit)."""
+    div = 1 if sla.unit == "minutes" else 60
+    if sla.clock == "first_response":
+        done = df["frt_bh_min" if sla.business_hours else "frt_min"] / div
+        running = df["frt_open_bh_min" if sla.business_hours else "frt_open_min"] / div
+    else:
+        col = "ttr_bh_h" if sla.business_hours else "ttr_h"
+        hours = df[col] * (60 if sla.unit == "minutes" else 1)
+        done, running = hours.where(df["solved"] == 1), hours.where(df["solved"] == 0)
+    out = pd.Series(np.nan, index=df.index)
+    out[done.notna()] = (done[done.notna()] <= sla.within).astype(float)
+    out[running.notna() & (running > sla.within)] = 0.0
+    return out
+
+
+def _repeat_contact_fcr(df: pd.DataFrame, ctx: Context) -> pd.Series:
+    """Resolved with no new ticket from the same customer within N days of the resolution.
+
+    Tickets not resolved, or whose window runs past the data cut without a repeat, are not judged.
+    """
+    window = pd.Timedelta(days=ctx.repeat_window_days)
+    out = pd.Series(np.nan, index=df.index)
+    order = df.sort_values(["customer_id", "created"], kind="mergesort")
+    nxt = order.groupby("customer_id", sort=False)["created"].shift(-1)
+    solved = order["solved"] == 1
+    limit = order["resolved"] + window
+    repeat = nxt.notna() & (nxt <= limit)
+    judged = solved & (repeat | (limit <= ctx.data_cut))
+    out.loc[order.index[judged]] = (~repeat[judged]).astype(float).to_numpy()
+    return out
+
+
+def _share(values: pd.Series, alpha: float) -> tuple:
+    v = values.dropna()
+    p, lo, hi = describe.wilson_ci(int(v.sum()), len(v), alpha)
+    return p, lo, hi, len(v)
+
+
+def group_kpis(df: pd.DataFrame, ctx: Context, only: set[str] | None = None) -> list[dict]:
+    """Estimate every available KPI on one group of prepared tickets."""
+    a = ctx.alpha
+    rows = []
+    for k in ctx.available(df):
+        if only is not None and k.name not in only:
+            continue
+        name = k.name
+        if name == "contacts":
+            est, lo, hi, n = len(df), math.nan, math.nan, len(df)
+        elif name == "frt_mean":
+            est, lo, hi, n = describe.mean_ci(df["frt_min"], a)
+        elif name in ("frt_median", "frt_p90"):
+            est, lo, hi, n = describe.quantile_ci(df["frt_min"], 0.5 if name == "frt_median"
+                                                  else 0.9, a)
+        elif name in ("ttr_median", "ttr_median_bh"):
+            col = "ttr_h" if name == "ttr_median" else "ttr_bh_h"
+            km = kaplan_meier(df[col], df["solved"] == 1, a)
+            (est, lo, hi), n = km.median(), km.n
+        elif name == "resolution_rate":
+            est, lo, hi, n = _share(df["solved"], a)
+        elif name == "fcr":
+            est, lo, hi, n = _share(df["fcr"], a)
+        elif name == "reopen_rate":
+            est, lo, hi, n = _share(df["reopen"], a)
+        elif name == "csat_mean":
+            est, lo, hi, n = describe.mean_ci(df["csat"], a)
+        elif name == "csat_top2":
+            est, lo, hi, n = _share((df["csat"] >= ctx.csat_scale[1] - 1).where(
+                df["csat"].notna()), a)
+        elif name == "nps":
+            est, lo, hi, _, n = describe.nps(df["nps"], a)
+        elif name == "ces_mean":
+            est, lo, hi, n = describe.mean_ci(df["ces"], a)
+        elif name == "complaints_per_1000":
+            c = df["complaint"].dropna()
+            est, lo, hi = describe.poisson_rate_ci(int(c.sum()), len(c), 1000, a)
+            n = len(c)
+        else:  # sla_*
+            est, lo, hi, n = _share(df[name], a)
+        rows.append({"kpi": name, "estimate": est, "ci_low": lo, "ci_high": hi, "n": int(n)})
+    return rows
+
+
+def kpi_table(df: pd.DataFrame, ctx: Context, by: str | None = None,
+              only: set[str] | None = None) -> pd.DataFrame:
+    """Tidy KPI estimates, overall or by one grouping column.
+
+    Returns
+    -------
+    DataFrame with columns ``group_by`` (``"all"`` or the column), ``group``, ``kpi``, ``label``,
+    ``estimate``, ``ci_low``, ``ci_high`` (at level 1 - alpha; NaN where not defined), ``n``
+    (tickets the estimate rests on), ``unit``, ``direction`` and ``method``.
+    """
+    defs = {k.name: k for k in ctx.available(df)}
+    groups = [("all", df)] if by is None else list(df.groupby(by, sort=True, observed=True))
+    rows = []
+    for g, part in groups:
+        for r in group_kpis(part, ctx, only):
+            k = defs[r["kpi"]]
+            rows.append({"group_by": by or "all", "group": str(g), **r, "label": k.label,
+                         "unit": k.unit, "direction": k.direction, "method": k.definition})
+    cols = ["group_by", "group", "kpi", "label", "estimate", "ci_low", "ci_high", "n", "unit",
+            "direction", "method"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def period_labels(created: pd.Series, freq: str) -> pd.Series:
+    """Calendar period of each timestamp: 2026-03 (month), 2026-Q1, 2026-W09 (ISO week)."""
+    if freq == "month":
+        return created.dt.strftime("%Y-%m")
+    if freq == "quarter":
+        return created.dt.year.astype(str) + "-Q" + created.dt.quarter.astype(str)
+    iso = created.dt.isocalendar()
+    return iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+
+
+def series(df: pd.DataFrame, ctx: Context, freq: str, kpis: set[str]) -> pd.DataFrame:
+    """Daily, weekly (Monday-start) or calendar-monthly series of the given KPIs, by ticket
+    creation date.
+
+    Returns the ``kpi_table`` columns with ``group`` as the period start (``date`` column too).
+    """
+    start = df["created"].dt.floor("D")
+    if freq == "week":
+        start = start - pd.to_timedelta(start.dt.weekday, unit="D")
+    elif freq == "month":
+        start = start - pd.to_timedelta(start.dt.day - 1, unit="D")
+    out = kpi_table(df.assign(_date=start.dt.strftime("%Y-%m-%d")), ctx, by="_date", only=kpis)
+    out["group_by"] = freq
+    out["date"] = pd.to_datetime(out["group"])
+    return out
