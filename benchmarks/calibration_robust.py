@@ -6,7 +6,7 @@ Each replication draws G clusters of 5–35 rows (uniform sizes), treats half th
 cluster-level dummy, like before/after weeks), adds a row-level covariate x and draws
 y = 0.3·x + u_g + e with Var(u_g) = ICC, Var(e) = 1 − ICC. For every ICC × G it prints, for the
 naive OLS t test (iid SE, N − K df), CR1 with t(G − 1) and CR2 with Bell–McCaffrey df
-(sqresearch.robust):
+(sqresearch.stats.robust):
 
 - ``size``: rejection rate of H0: effect = 0 at α = 0.05 when there is no effect (nominal 5 %);
 - ``cover``: coverage of the 95 % CI for the average effect 0.3 when the effect varies across

@@ -1,4 +1,4 @@
-"""Interrupted time series on calendar time (sqresearch.its).
+"""Interrupted time series on calendar time (sqresearch.stats.its).
 
 Reference values come from tests/reference_its.R (R 4.2, nlme 3.1-162, sandwich, lmtest); the R
 call sits beside each number.

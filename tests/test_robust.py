@@ -1,4 +1,4 @@
-"""Cluster-robust OLS (sqresearch.robust) against R sandwich and clubSandwich
+"""Cluster-robust OLS (sqresearch.stats.robust) against R sandwich and clubSandwich
 (tests/reference_robust.R), against a dense brute-force CR2, at 200,000 rows, and in a short
 null simulation.
 

@@ -1,7 +1,7 @@
 """Read and check study parameters before any kernel starts.
 
 ``load(path)`` parses a study's YAML file, checks it against the schema of its ``study_type`` and
-returns the typed parameters, or raises :class:`~sqresearch.errors.ParamsError` listing *every*
+returns the typed parameters, or raises :class:`~sqresearch.io.errors.ParamsError` listing *every*
 problem with its key, line and fix. ``from_namespace`` does the same for parameters injected into
 a template notebook by papermill, so a plain ``papermill`` run fails with the same message.
 """

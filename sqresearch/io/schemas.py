@@ -240,7 +240,7 @@ SEASONALITY = rf"auto|none|{_SEASON_PART}(\+{_SEASON_PART})*"
 
 
 class ItsSpec(Strict):
-    """Interrupted time series of KPIs on calendar time (sqresearch.its)."""
+    """Interrupted time series of KPIs on calendar time (sqresearch.stats.its)."""
 
     freq: Literal["day", "week", "month"] = Field(
         "week", description="period of the series: day, week (Monday start) or calendar month")

@@ -114,7 +114,7 @@ def nps(scores, alpha: float = 0.05) -> tuple[float, float, float, float, int]:
     NPS = 100 (p - d) and Var(NPS) = 100² ((p + d) - (p - d)²) / n (the Wald interval). For
     small samples (n < 100, or fewer than 5 promoters or detractors) the interval is the
     adjusted Wald interval of Rocks (2016), which holds its level there
-    (:func:`sqresearch.compare.nps_ci`).
+    (:func:`sqresearch.stats.compare.nps_ci`).
     """
     from sqresearch.stats.compare import nps_ci  # compare builds on this module
 
