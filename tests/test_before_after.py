@@ -96,49 +96,49 @@ def test_email_triage_says_equivalent_and_inconclusive_out_loud():
 
 
 def test_its_and_control_chart_see_the_launch(chatbot):
-    level = chatbot.its["frt_median"].term("post")
+    level = chatbot.timeseries.its["frt_median"].term("post")
     assert level.ci_high < 0  # first-response median dropped at the launch
-    chart = chatbot.control_charts[0]
+    chart = chatbot.timeseries.control_charts[0]
     assert len(chart.signals) >= 5 and (chart.signals["value"] < chart.signals["centre"]).all()
 
 
 def test_its_in_the_study_is_the_its_function_on_the_weekly_calendar(chatbot):
-    res = chatbot.its["frt_median"]
+    res = chatbot.timeseries.its["frt_median"]
     # wash-out: 7 days after the intervention (Wed 2026-04-01): the weeks of Mar 30 and Apr 6
     # overlap it and are left out of the fit, kept on the axis
     wash = res.series.loc[res.series["washout"], "date"].dt.strftime("%Y-%m-%d").tolist()
     assert wash == ["2026-03-30", "2026-04-06"]
-    assert chatbot.its_washout() == (pd.Timestamp("2026-04-01"), pd.Timestamp("2026-04-07"))
+    assert chatbot.timeseries.washout() == (pd.Timestamp("2026-04-01"), pd.Timestamp("2026-04-07"))
     assert res.t0_date == pd.Timestamp("2026-04-13") and res.errors == "ar1"
-    pts = chatbot._points("frt_median")
+    pts = chatbot.timeseries.points("frt_median")
     direct = its.interrupted_time_series(pts["date"], pts["estimate"], "2026-04-01",
                                          washout=("2026-04-01", "2026-04-07"), freq="week")
     pd.testing.assert_frame_equal(res.coefficients, direct.coefficients)
-    table, caption = chatbot.its_table("fcr")
+    table, caption = chatbot.timeseries.its_table("fcr")
     assert table["Estimate"].str.endswith("points").all()  # shares in percentage points
     assert "AR(1)" in caption and "t with" in caption
     # FCR's jump fades (slope change against it): said in the caveats with display units
-    assert chatbot.its["fcr"].fading
+    assert chatbot.timeseries.its["fcr"].fading
     assert any("may be fading" in c and "points" in c for c in chatbot.caveats())
 
 
 def test_its_without_washout_leaves_out_the_week_that_straddles_the_intervention(tmp_path):
     s = BeforeAfter(params.load(_chatbot_with(tmp_path, washout_days_after=0)))
-    res = s.its["frt_median"]
-    assert s.its_washout() == (pd.Timestamp("2026-04-01"),) * 2  # a Wednesday
+    res = s.timeseries.its["frt_median"]
+    assert s.timeseries.washout() == (pd.Timestamp("2026-04-01"),) * 2  # a Wednesday
     assert res.series.loc[res.series["washout"], "date"].tolist() == [pd.Timestamp("2026-03-30")]
 
 
 def test_its_options_reach_the_model(tmp_path):
     s = BeforeAfter(params.load(_chatbot_with(tmp_path, its={
         "freq": "week", "metrics": ["frt_median"], "model": "structural"})))
-    res = s.its["frt_median"]
+    res = s.timeseries.its["frt_median"]
     assert res.model == "structural" and res.series.loc[res.series["post"], "fitted"].isna().all()
     keys = set(s.results().items)
     assert "its.frt_median.cumulative_effect" in keys and "its.frt_median.pre_trend" not in keys
     nw = BeforeAfter(params.load(_chatbot_with(tmp_path, its={
         "freq": "day", "metrics": ["fcr"], "seasonality": "weekday", "lags": 3})))
-    res = nw.its["fcr"]
+    res = nw.timeseries.its["fcr"]
     assert res.errors == "newey-west" and res.lags == 3 and res.seasonal == "weekday"
     assert res.freq == "day" and any(c.startswith("weekday_") for c in res.coefficients.term)
 
@@ -147,7 +147,7 @@ def test_its_too_short_for_its_terms_is_a_data_error(tmp_path):
     s = BeforeAfter(params.load(_chatbot_with(tmp_path, its={"freq": "month",
                                                              "metrics": ["fcr"]})))
     with pytest.raises(DataError, match="key 'its' \\(fcr\\).*(at least|too many)"):
-        _ = s.its
+        _ = s.timeseries.its
 
 
 def test_every_summary_number_is_in_results(chatbot):
@@ -242,7 +242,7 @@ BAD = [
     ("metric without its column",
      lambda t: _chatbot_with(t, data={**demo_params("chatbot_launch")["data"],
                                       "columns": {"created": "opened_ts"}}),
-     ["key 'metrics' (frt)", "needs column role(s) ['first_response']"]),
+     ["key 'metrics' (frt)", "needs column role(s) first_response"]),
     ("score out of range in a custom metric",
      lambda t: _coaching_with(t, rows=lambda d: d.assign(csat_mean=d.csat_mean.where(
          d.index != 5, 7.5))), ["column 'csat_mean'", "not a number in 1–5", "line 7"]),

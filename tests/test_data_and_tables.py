@@ -36,7 +36,7 @@ def test_every_format_loads_the_same_table(tmp_path, suffix):
     assert t.frame["csat"].tolist()[0] == 5 and pd.isna(t.frame["csat"].iloc[1])
     assert t.frame["created"].iloc[2] == pd.Timestamp("2026-01-06")
     assert "email" not in t.frame and t.rows_read == 3
-    assert t.quality.set_index("check").loc["sentinel code [99.0] set to missing", "rows"] == 1
+    assert t.quality.set_index("check").loc["missing-value code 99 set to missing", "rows"] == 1
     assert t.source.format == {"csv": "csv", "parquet": "parquet", "xlsx": "excel"}[suffix]
     label = {"csv": "line 3", "parquet": "row 2", "xlsx": "row 3"}[suffix]
     assert label in t.quality["examples"].str.cat()

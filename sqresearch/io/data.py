@@ -179,8 +179,9 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         values, bad, coded = _parse(frame[role], spec, codes, src.timestamp_format)
         frame[role] = values
         if coded.any():
-            quality.append(_q(f"sentinel code {codes} set to missing", role, coded, "set missing",
-                              label))
+            shown = ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in codes)
+            quality.append(_q(f"missing-value code {shown} set to missing", role, coded,
+                              "set missing", label))
         if bad.any():
             quality.append(_q(_bad_message(spec), role, bad, _action(src), label,
                               raw[mapping[role]]))

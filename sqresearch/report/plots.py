@@ -24,6 +24,13 @@ def _scale(unit: str) -> float:
     return 100.0 if unit == "share" else 1.0
 
 
+def show() -> None:
+    """Display the figures drawn so far (in a notebook: inline, in order)."""
+    import matplotlib.pyplot as plt
+
+    plt.show()
+
+
 def axis_label(unit: str) -> str:
     return _UNIT_AXIS.get(unit, unit)
 

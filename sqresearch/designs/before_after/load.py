@@ -74,12 +74,12 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
     for name in p.metrics:
         missing = [r for r in _needs(name, p) if r not in frame]
         if missing:
-            problems.append(Problem(f"key 'metrics' ({name})", f"needs column role(s) {missing}, "
-                                    f"not found in {p.data.path}.",
+            problems.append(Problem(f"key 'metrics' ({name})", "needs column role(s) "
+                                    f"{', '.join(missing)}, not found in {p.data.path}.",
                                     "map them in data.columns, or drop the metric."))
     for col, values in p.filters.items():
         table.exclude(~frame[col].astype("string").isin([str(v) for v in values]).to_numpy(),
-                      f"not {col} in {values}", col)
+                      f"{col} not one of: {', '.join(map(str, values))}", col)
         frame = table.frame
     if problems:
         raise DataError(source, problems)
