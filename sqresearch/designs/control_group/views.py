@@ -1,0 +1,210 @@
+"""What the control-group template shows, one function per report section: formatted tables and
+labelled figures. The ``*_table`` functions return what the section functions display."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sqresearch.designs.control_group.load import period_order
+from sqresearch.designs.control_group.words import fmt_effect, fmt_value
+from sqresearch.report import notebook as nb
+from sqresearch.report import plots, tables
+from sqresearch.stats.verdicts import fmt_sesoi
+
+
+def summary(study) -> None:
+    nb.md("\n\n".join(study.summary_lines()))
+
+
+def design_table(study) -> pd.DataFrame:
+    p, u = study.params, study.units
+    n_t = int(u.treated.sum())
+    treated = (", ".join(map(str, p.treated_units)) if p.treated_units else
+               f"{p.treatment_column} = {p.treated_value or 'true'}")
+    when = (f"intervention {pd.Timestamp(p.intervention):%d %b %Y}" if p.intervention else
+            "post periods: " + ", ".join(map(str, p.post_periods)))
+    panel = (f"{p.panel_freq}ly unit × period cells from the ticket table" if study.tickets
+             else f"unit × period table (periods in column {p.period_column})")
+    rows = [("Units (clusters)", f"{len(u)} ({n_t} treated, {len(u) - n_t} control), by "
+                                 f"{p.unit}"),
+            ("Treated", treated), ("Before / after", when), ("Panel", panel),
+            ("Assignment", "randomized" if p.randomized else "not randomized (observational)"),
+            ("Inference", study.effects.reason.iloc[0]),
+            ("Intervals", f"{100 * (1 - p.alpha):g} % confidence intervals; primary metrics "
+                          "at their Holm step's level")]
+    return pd.DataFrame(rows, columns=["Setting", "Value"])
+
+
+def design(study) -> None:
+    nb.table(design_table(study), "Design")
+
+
+def verdict_table(study, family: str | None = None) -> pd.DataFrame:
+    """The verdicts as a reviewer reads them."""
+    v = study.effects if family is None else study.effects[study.effects.family == family]
+    rows = []
+    for r in v.itertuples():
+        m = study.metric(r.metric)
+        rows.append({
+            "Metric": r.label, "Segment": "all" if r.segment == "all" else
+            r.segment.replace("=", ": "), "Family": r.family,
+            "Units": f"{r.clusters} ({r.treated_clusters} treated)",
+            "Effect": fmt_value(m, r.estimate, r.scale),
+            "CI": f"{100 * r.ci_level:.3g} %: {fmt_value(m, r.ci_low, r.scale)} to "
+                  f"{fmt_value(m, r.ci_high, r.scale)}",
+            "p": tables.fmt_p(r.p_value), "p (Holm)": tables.fmt_p(r.p_adjusted)
+            if r.family == "confirmatory" else "–",
+            "SESOI": fmt_sesoi(r.sesoi, r.sesoi_unit) + (" (guardrail)" if r.guardrail else ""),
+            "Verdict": r.verdict + (f" — {r.note}" if r.note else ""),
+            "Method": r.method_text})
+    return pd.DataFrame(rows, columns=["Metric", "Segment", "Family", "Units", "Effect", "CI",
+                                       "p", "p (Holm)", "SESOI", "Verdict", "Method"])
+
+
+def verdicts(study) -> None:
+    nb.table(verdict_table(study, "confirmatory"),
+             "Verdicts on the primary metrics (confirmatory family)")
+
+
+def balance_table(study) -> pd.DataFrame:
+    b = study.balance
+    return pd.DataFrame({"Variable": b.variable,
+                         "Treated": [f"{v:.3g}" for v in b.treated_mean],
+                         "Control": [f"{v:.3g}" for v in b.control_mean],
+                         "SMD": [tables.signed(v) for v in b.smd], "Balance": b.flag,
+                         "n treated": b.n_treated, "n control": b.n_control})
+
+
+def balance(study) -> None:
+    nb.table(balance_table(study), "Baseline balance (unit-level pre-period means)")
+
+
+def _scale(m) -> tuple[str, float]:
+    """(axis label, factor) for a metric's analysis scale."""
+    if m.log:
+        return "log of " + plots.axis_label(m.unit), 1.0
+    if m.unit == "share":
+        return "percentage points", 100.0
+    return plots.axis_label(m.unit), 1.0
+
+
+def means_table(r) -> pd.DataFrame:
+    m, means = r.metric, r.means
+    value = (lambda v: tables.fmt(v, m.unit)) if m.unit in ("min", "h", "share", "score",
+                                                            "points") else (lambda v: f"{v:.3g}")
+    change = [f"× {v:.3f}" if m.log else fmt_value(m, v, "linear") for v in means.change]
+    return pd.DataFrame({"Arm": means.index, "Before": [value(v) for v in means.before],
+                         "After": [value(v) for v in means.after], "Change": change})
+
+
+def estimates_table(study, r) -> pd.DataFrame:
+    e, m, alpha = r.estimates, r.metric, study.params.alpha
+    return pd.DataFrame({
+        "Estimator": e.estimator,
+        "Effect (CI)": [fmt_effect(m, x.estimate, x.ci_low, x.ci_high, x.scale, alpha)
+                        for x in e.itertuples()],
+        "p": [tables.fmt_p(v) for v in e.p_value], "Clusters": e.clusters, "n": e.n})
+
+
+def _checks(study, r) -> None:
+    m, p = r.metric, study.params
+    label, factor = _scale(m)
+    if r.event is not None:
+        plots.event_study(r.event, m.label, f"effect ({label})", factor)
+        plots.show()
+        pt = r.pretrend
+        nb.md(f"Pre-period trend test (treated − control slope before the intervention): "
+              f"{tables.signed(pt['estimate'])} per period (CI {tables.signed(pt['ci_low'])} to "
+              f"{tables.signed(pt['ci_high'])}), {tables.fmt_p(pt['p_value'])}. A passed test "
+              "does not prove parallel trends.")
+    for note in r.notes:
+        nb.md(note)
+    if r.placebo:
+        pl = r.placebo
+        effect = fmt_effect(m, pl["estimate"], pl["ci_low"], pl["ci_high"],
+                            "log" if m.log else "linear", p.alpha)
+        nb.md(f"Placebo: pretending the intervention happened at {pl['date']} (pre-period data "
+              f"only) gives {effect}, {tables.fmt_p(pl['p_value'])} — an effect here would "
+              "point to something other than the intervention.")
+    loo = r.loo
+    if loo is not None and 0 < len(loo) <= 30:
+        plots.forest(loo.assign(segment=loo.left_out), f"{m.label}: leaving out one {p.unit} "
+                     "at a time", 0.0, f"effect ({label})", factor)
+        plots.show()
+    elif loo is not None and len(loo):
+        lo, hi = loo.estimate.idxmin(), loo.estimate.idxmax()
+        nb.md(f"Leaving out one of the {len(loo)} units at a time, the 2 × 2 estimate ranges "
+              f"from {fmt_value(m, loo.estimate[lo], r.primary.scale)} (without "
+              f"{loo.left_out[lo]}) to {fmt_value(m, loo.estimate[hi], r.primary.scale)} "
+              f"(without {loo.left_out[hi]}).")
+
+
+def mixed_table(r) -> pd.DataFrame:
+    mx = r.mixed
+    return pd.DataFrame({"Source": mx.Source, "df 1": mx.DF1, "df 2": mx.DF2,
+                         "F": [f"{v:.3f}" for v in mx.F],
+                         "p": [tables.fmt_p(v) for v in mx.p_unc],
+                         "partial η²": [f"{v:.3f}" for v in mx.np2]})
+
+
+def metric_effects(study) -> None:
+    """Per metric: the 2 × 2 table, the estimates, the arm trends, the event study with its
+    pre-trend test, the placebo, leave-one-cluster-out and (randomized) the mixed ANOVA."""
+    for m in study.metrics:
+        r = study.results_by_metric[m.name]
+        nb.md(f"### {m.label}")
+        nb.table(means_table(r), "2 × 2 table: " + ("geometric means" if m.log else "means")
+                 + " per arm and period")
+        nb.table(estimates_table(study, r), f"{m.label}: difference-in-differences estimates")
+        label, factor = _scale(m)
+        plots.arm_trends(r.panel, period_order(r.panel), m.label, label, factor)
+        plots.show()
+        _checks(study, r)
+        if r.mixed is not None:
+            nb.table(mixed_table(r), f"{m.label}: mixed ANOVA (arm × time), pingouin — the "
+                     "interaction is the effect")
+
+
+def segments(study) -> None:
+    if not study.params.segments:
+        nb.md("No segments were set for this study.")
+        return
+    nb.table(verdict_table(study, "exploratory"), "Exploratory effects by segment "
+             "(unadjusted α)")
+
+
+def goals_table(study) -> pd.DataFrame:
+    g = study.goals
+    show = [(lambda v: tables.signed(v, "%")) if u == "percent" else
+            (lambda v, m=m: fmt_value(study.metric(m), v, "linear"))
+            for u, m in zip(g.unit, g.metric, strict=True)]
+    return pd.DataFrame({
+        "Goal": g.goal,
+        "Achieved change (CI)": [f"{f(e)} ({f(lo)} to {f(hi)})" if not pd.isna(e) else
+                                 "not judged: the goal is on another scale than the effect"
+                                 for f, e, lo, hi in zip(show, g.estimate, g.ci_low, g.ci_high,
+                                                         strict=True)],
+        "Status": g.status})
+
+
+def targets_table(study) -> pd.DataFrame:
+    t = study.targets
+    return pd.DataFrame({
+        "Target": t.target, "Arm / period": t.group,
+        "Estimate (CI)": [tables.fmt_estimate(r.estimate, r.ci_low, r.ci_high, r.unit)
+                          for r in t.itertuples()],
+        "Status": t.status, "Certainty": t.certainty})
+
+
+def goals_and_targets(study) -> None:
+    if study.goals.empty:
+        nb.md("No improvement goals were set.")
+    else:
+        nb.table(goals_table(study), "Improvement goals (judged on the CI of the primary "
+                 "effect)")
+    if len(study.targets):
+        nb.table(targets_table(study), "Targets per arm and period")
+
+
+def caveats(study) -> None:
+    nb.md("\n\n".join(study.caveats()))
