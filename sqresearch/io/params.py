@@ -118,12 +118,41 @@ def from_namespace(namespace: dict[str, Any], study_type: str, injected: set[str
     return params
 
 
+PAPERMILL_HEADER = "# Parameters"  # the first line of the cell papermill injects
+
+
+def injected_names(history) -> set[str] | None:
+    """The names papermill's injected-parameters cell assigned, read from IPython's input
+    history (``In``), or None when no cell was injected (the template run as it is, e.g. "Run
+    all" in JupyterLab)."""
+    import ast
+
+    for source in reversed(list(history or [])):
+        if source.split("\n", 1)[0].strip() == PAPERMILL_HEADER:
+            tree = ast.parse(source)
+            return {t.id for node in tree.body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name)}
+    return None
+
+
 def from_notebook(namespace: dict[str, Any], study_type: str, names: set[str]) -> StudyBase:
     """``from_namespace`` for a template: ``names`` are those its parameters cell and papermill's
-    injected cell defined (IPython's own names are ignored)."""
+    injected cell defined (IPython's own names are ignored).
+
+    When papermill injected parameters (``sqr run``, or plain ``papermill -f params/x.yaml``), only
+    the injected names are the study's: a key the study leaves out takes the schema's default,
+    never the demo value the template's parameters cell holds. Without an injected cell the
+    parameters cell is the study (the template's demo)."""
     ipython = {"In", "Out", "exit", "quit", "get_ipython", "open"}
-    injected = {n for n in names if not n.startswith("_")} - ipython
-    return from_namespace(namespace, study_type, injected)
+    declared = {n for n in names if not n.startswith("_")} - ipython
+    given = injected_names(namespace.get("In"))
+    if given is None:
+        return from_namespace(namespace, study_type, declared)
+    model = STUDY_TYPES[study_type]
+    keep = {k: namespace[k] for k in given if k in namespace}
+    keep.setdefault("study_type", namespace.get("study_type", study_type))
+    unknown = given - set(model.model_fields)
+    return from_namespace(keep, study_type, unknown | (given & set(model.model_fields)))
 
 
 def validate(mapping: Any, source: str, lines: dict[tuple, int] | None = None) -> StudyBase:
