@@ -166,19 +166,21 @@ def _randomized(study, r: MetricResult) -> None:
     r.mixed = mixed_anova(long, "value", "time", "arm", "_unit")
 
 def balance(study) -> pd.DataFrame:
-    """Pre-period unit means by arm, with standardized mean differences: variable,
-    treated_mean, control_mean, smd, flag, n_treated, n_control."""
+    """Pre-period unit means by arm, with standardized mean differences: key (metric or
+    covariate name), variable (its label), treated_mean, control_mean, smd, flag, n_treated,
+    n_control."""
     rows = []
     units = study.units
     for m in study.metrics:
         pre = study.results_by_metric[m.name].panel
         pre = pre[pre["post"] == 0].groupby("_unit")["value"].mean()
         arm = units.loc[pre.index, "treated"]
-        rows.append(_balance_row(m.label + (" (log)" if m.log else ""), pre[arm == 1],
-                                 pre[arm == 0]))
+        rows.append({"key": m.name, **_balance_row(m.label + (" (log)" if m.log else ""),
+                                                   pre[arm == 1], pre[arm == 0])})
     for c in study.params.covariates:
         v = pd.to_numeric(units[c])
-        rows.append(_balance_row(c, v[units["treated"] == 1], v[units["treated"] == 0]))
+        rows.append({"key": c, **_balance_row(c, v[units["treated"] == 1],
+                                              v[units["treated"] == 0])})
     return pd.DataFrame(rows)
 
 

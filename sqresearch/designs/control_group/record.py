@@ -72,7 +72,7 @@ def results(study) -> Results:
     for e in study.effects[study.effects.segment != "all"].itertuples():
         _verdict(res, e, f"{e.metric}.{e.segment}", dict([e.segment.split("=", 1)]))
     for b in study.balance.itertuples():
-        res.add(f"balance.{b.variable}", f"SMD of {b.variable}", b.smd, verdict=b.flag,
+        res.add(f"balance.{b.key}", f"SMD of {b.variable}", b.smd, verdict=b.flag,
                 method=f"treated mean {b.treated_mean:.6g} (n = {b.n_treated}), control mean "
                        f"{b.control_mean:.6g} (n = {b.n_control})")
     for i, gl in enumerate(study.goals.itertuples()):
