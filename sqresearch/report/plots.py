@@ -31,6 +31,25 @@ def show() -> None:
     plt.show()
 
 
+def plain_log_axis(ax, which: str = "y") -> None:
+    """A log axis labelled with plain numbers (5, 6, 8, 10 — not 5 × 10⁰)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    fmt = FuncFormatter(lambda v, _: f"{v:g}")
+    axis.set_major_formatter(fmt)
+    axis.set_minor_locator(LogLocator(subs=(2, 3, 5)))
+    axis.set_minor_formatter(fmt)
+
+
+def pct_change(values):
+    """Log ratios as % changes: 100·(exp(x) − 1)."""
+    import numpy as np
+
+    return 100 * np.expm1(values)
+
+
 def axis_label(unit: str) -> str:
     return _UNIT_AXIS.get(unit, unit)
 
@@ -155,7 +174,7 @@ def period_ecdf(before, after, label: str, unit: str, log: bool = False, ax=None
         ax.step(v, np.arange(1, v.size + 1) / v.size, where="post", color=colour,
                 label=f"{name} (n = {v.size:,})")
     if log:
-        ax.set_xscale("log")
+        plain_log_axis(ax, "x")
     ax.set_xlabel(axis_label(unit) + (" (log scale)" if log else ""))
     ax.set_ylabel("share of cases ≤ x")
     ax.set_title(f"{label}: distribution before and after", loc="left", fontsize=10)
@@ -180,12 +199,15 @@ def km_curves(curves: dict, label: str, unit: str, ax=None):
 
 
 def forest(effects: pd.DataFrame, label: str, null: float, xlabel: str, scale: float = 1.0,
-           ax=None):
+           ax=None, transform=None):
     """Estimates with CIs per segment (rows of ``effects`` for one metric), a line at no change;
-    ``scale`` multiplies the values (100 turns share differences into percentage points)."""
+    ``scale`` multiplies the values (100 turns share differences into percentage points);
+    ``transform`` (a function of an array) replaces it, e.g. log ratios to % changes."""
     ax = _ax(ax, (8, 0.38 * len(effects) + 1.2))
     e = effects.iloc[::-1].copy()
-    e[["estimate", "ci_low", "ci_high"]] *= scale
+    f = transform or (lambda v: v * scale)
+    for c in ("estimate", "ci_low", "ci_high"):
+        e[c] = f(e[c].astype(float))
     y = range(len(e))
     ax.errorbar(e["estimate"], list(y), xerr=[(e["estimate"] - e["ci_low"]).clip(lower=0),
                                               (e["ci_high"] - e["estimate"]).clip(lower=0)],
@@ -232,11 +254,14 @@ def its_plot(result, label: str, unit: str, intervention, ax=None):
     return ax
 
 
-def event_study(event: pd.DataFrame, label: str, ylabel: str, scale: float = 1.0, ax=None):
+def event_study(event: pd.DataFrame, label: str, ylabel: str, scale: float = 1.0, ax=None,
+                transform=None):
     """Event-time coefficients with CIs; the last pre period (k = −1) is the reference (0).
-    ``scale`` multiplies the values (100 for share differences in percentage points)."""
+    ``scale`` multiplies the values (100 for share differences in percentage points);
+    ``transform`` (a function of an array) replaces it, e.g. log ratios to % changes."""
     ax = _ax(ax, (8, 3.4))
-    event = event.assign(**{c: event[c] * scale for c in ("estimate", "ci_low", "ci_high")})
+    f = transform or (lambda v: v * scale)
+    event = event.assign(**{c: f(event[c]) for c in ("estimate", "ci_low", "ci_high")})
     ax.errorbar(event["k"], event["estimate"], yerr=[(event["estimate"] - event["ci_low"]),
                                                      (event["ci_high"] - event["estimate"])],
                 fmt="o", capsize=3, color="#1f5f8b")
@@ -251,13 +276,17 @@ def event_study(event: pd.DataFrame, label: str, ylabel: str, scale: float = 1.0
 
 
 def arm_trends(panel: pd.DataFrame, order: list, label: str, ylabel: str, scale: float = 1.0,
-               ax=None):
+               ax=None, log: bool = False):
     """Mean outcome per period (in ``order``, earliest first) in each arm, on the analysis scale
-    times ``scale``."""
+    times ``scale``; with ``log`` the values are logs and the plot shows geometric means in the
+    original unit on a log axis."""
+    import numpy as np
+
     ax = _ax(ax, (8, 3.2))
     flags = panel.groupby("period")["post"].first()
-    means = (panel.groupby(["period", "treated"])["value"].mean().unstack("treated") *
-             scale).reindex(order)
+    means = (panel.groupby(["period", "treated"])["value"].mean().unstack("treated")
+             ).reindex(order)
+    means = np.exp(means) if log else means * scale
     x = range(len(means))
     for flag, name, colour in ((1.0, "treated", "#1f5f8b"), (0.0, "control", "#9aa5b1")):
         if flag in means:
@@ -268,8 +297,11 @@ def arm_trends(panel: pd.DataFrame, order: list, label: str, ylabel: str, scale:
                    label="intervention")
     step = max(1, len(means) // 10)
     ax.set_xticks(list(x)[::step], list(means.index)[::step], rotation=30, ha="right")
-    ax.set_ylabel(ylabel)
-    ax.set_title(f"{label}: mean per period by arm", loc="left", fontsize=10)
+    if log:
+        plain_log_axis(ax, "y")
+    ax.set_ylabel(ylabel + (" (log scale)" if log else ""))
+    what = "geometric mean" if log else "mean"
+    ax.set_title(f"{label}: {what} per period by arm", loc="left", fontsize=10)
     ax.legend(loc="best", fontsize=8, frameon=False)
     return ax
 

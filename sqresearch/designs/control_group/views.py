@@ -79,13 +79,14 @@ def balance(study) -> None:
     nb.table(balance_table(study), "Baseline balance (unit-level pre-period means)")
 
 
-def _scale(m) -> tuple[str, float]:
-    """(axis label, factor) for a metric's analysis scale."""
+def _effect_axis(m) -> tuple[str, object]:
+    """(axis label, transform) for a metric's effects: % change for log-scale metrics,
+    percentage points for shares, the unit otherwise."""
     if m.log:
-        return "log of " + plots.axis_label(m.unit), 1.0
+        return "% change", plots.pct_change
     if m.unit == "share":
-        return "percentage points", 100.0
-    return plots.axis_label(m.unit), 1.0
+        return "percentage points", lambda v: 100 * v
+    return plots.axis_label(m.unit), lambda v: v
 
 
 def means_table(r) -> pd.DataFrame:
@@ -108,9 +109,9 @@ def estimates_table(study, r) -> pd.DataFrame:
 
 def _checks(study, r) -> None:
     m, p = r.metric, study.params
-    label, factor = _scale(m)
+    label, transform = _effect_axis(m)
     if r.event is not None:
-        plots.event_study(r.event, m.label, f"effect ({label})", factor)
+        plots.event_study(r.event, m.label, f"effect ({label})", transform=transform)
         plots.show()
         pt = r.pretrend
         nb.md(f"Pre-period trend test (treated − control slope before the intervention): "
@@ -129,7 +130,7 @@ def _checks(study, r) -> None:
     loo = r.loo
     if loo is not None and 0 < len(loo) <= 30:
         plots.forest(loo.assign(segment=loo.left_out), f"{m.label}: leaving out one {p.unit} "
-                     "at a time", 0.0, f"effect ({label})", factor)
+                     "at a time", 0.0, f"effect ({label})", transform=transform)
         plots.show()
     elif loo is not None and len(loo):
         lo, hi = loo.estimate.idxmin(), loo.estimate.idxmax()
@@ -156,8 +157,8 @@ def metric_effects(study) -> None:
         nb.table(means_table(r), "2 × 2 table: " + ("geometric means" if m.log else "means")
                  + " per arm and period")
         nb.table(estimates_table(study, r), f"{m.label}: difference-in-differences estimates")
-        label, factor = _scale(m)
-        plots.arm_trends(r.panel, period_order(r.panel), m.label, label, factor)
+        plots.arm_trends(r.panel, period_order(r.panel), m.label, plots.axis_label(m.unit),
+                         100.0 if m.unit == "share" and not m.log else 1.0, log=m.log)
         plots.show()
         _checks(study, r)
         if r.mixed is not None:
