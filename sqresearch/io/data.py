@@ -141,6 +141,9 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     raw = read_raw(src, source)
     info = InputFile(paths.display(path), sha256(path), len(raw), src.file_format)
     label = _row_labeller(src.file_format)
+    n_read = len(raw)
+    if src.layout == "wide":
+        raw, label = _long_from_wide(raw, src, source, label)
     problems: list[Problem] = []
 
     # 1. columns
@@ -170,8 +173,11 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     frame = frame.rename(columns={c: r for r, c in present.items()}).copy()
 
     # 3. parse every role by its kind, collecting bad rows
-    quality: list[dict] = [{"check": "rows read", "column": "", "rows": len(raw),
+    quality: list[dict] = [{"check": "rows read", "column": "", "rows": n_read,
                             "action": "", "examples": ""}]
+    if src.layout == "wide":
+        quality.append({"check": "wide table: one row per unit and period", "column": "",
+                        "rows": len(raw), "action": "reshaped", "examples": ""})
     invalid = np.zeros(len(frame), dtype=bool)
     for role in present:
         spec = roles[role]
@@ -213,6 +219,40 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     frame = frame.loc[~invalid].reset_index(drop=True)
     table.loc[len(table)] = ["rows used", "", len(frame), "", ""]
     return LoadedTable(frame, info, table, notes)
+
+
+def _long_from_wide(raw: pd.DataFrame, src: DataSource, source: str, label):
+    """A wide table (one row per unit, each measure in a before and an after column) as a long
+    one: the rows twice, first with the before columns then with the after ones, under the
+    measure names, and a 'period' column saying which. Row labels still point at the file."""
+    from sqresearch.io.schemas import WIDE_PERIOD
+
+    pairs = src.wide
+    used = [c for pair in pairs.values() for c in pair]
+    problems = []
+    for measure, pair in pairs.items():
+        for col in pair:
+            if col not in raw.columns:
+                close = difflib.get_close_matches(col, list(map(str, raw.columns)), n=1)
+                problems.append(Problem(f"key 'data.wide.{measure}' (column {col!r})",
+                                        f"not found in {src.path}.",
+                                        f"did you mean {close[0]!r}?" if close else
+                                        f"the file has: {', '.join(map(str, raw.columns))}."))
+        if measure in raw.columns and measure not in used:
+            problems.append(Problem(f"key 'data.wide.{measure}'", f"the file already has a "
+                                    f"column {measure!r}.", "name the measure differently."))
+    if WIDE_PERIOD in raw.columns:
+        problems.append(Problem(f"column {WIDE_PERIOD!r}", "a wide table is read into a "
+                                f"'{WIDE_PERIOD}' column, but the file already has one.",
+                                "rename that column in the file, or use the long layout."))
+    if problems:
+        raise DataError(f"{source} ({src.path})", problems)
+    rest = raw.drop(columns=list(dict.fromkeys(used)))
+    parts = [rest.assign(**{m: raw[pair[i]] for m, pair in pairs.items()},
+                         **{WIDE_PERIOD: name}) for i, name in enumerate(("before", "after"))]
+    n = len(raw)
+    return (pd.concat(parts, ignore_index=True),
+            lambda i: f"{label(i % n)} ({'before' if i < n else 'after'} column)")
 
 
 def _action(src: DataSource) -> str:

@@ -36,6 +36,8 @@ def _label(value):
 
 #: A period or level label: numbers are accepted unquoted and compared as text ("2" == 2).
 Label = Annotated[str, BeforeValidator(_label)]
+#: the period column a wide table is read into (values "before" and "after")
+WIDE_PERIOD = "period"
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 #: Column roles a ticket/contact table can have. ``columns`` in params maps a role to the file's
@@ -81,6 +83,22 @@ class DataSource(Strict):
         None, description="strptime format for timestamps; ISO 8601 when omitted")
     on_invalid: Literal["error", "exclude"] = Field(
         "error", description="invalid rows stop the run (error) or are excluded and counted")
+    layout: Literal["long", "wide"] = Field(
+        "long", description="long: one row per unit and period; wide: one row per unit with "
+        "each measure in a before and an after column (see wide)")
+    wide: dict[str, tuple[str, str]] = Field(
+        default_factory=dict, description="layout wide: measure -> [column before, column "
+        "after], e.g. csat_mean: [csat_before, csat_after]; the table is read as one row per "
+        "unit and period, the period in column 'period' (values before, after)")
+
+    @model_validator(mode="after")
+    def _layout(self):
+        if self.layout == "wide" and not self.wide:
+            raise ValueError("a wide table needs its before/after columns | add wide: "
+                             "{measure: [column_before, column_after]}.")
+        if self.wide and self.layout != "wide":
+            raise ValueError("wide columns are given but layout is long | set layout: wide.")
+        return self
 
     @field_validator("format", mode="before")
     @classmethod
@@ -354,6 +372,8 @@ class BeforeAfterParams(VerdictSettings, TicketSettings, StudyBase):
 
     @model_validator(mode="after")
     def _design(self):
+        if self.data.layout == "wide" and self.intervention is None:
+            self.period_column = self.period_column or WIDE_PERIOD
         if (self.intervention is None) == (self.period_column is None):
             raise ValueError("give either intervention (a ticket table) or period_column (a unit "
                              "table) | e.g. intervention: 2026-04-01 or period_column: period.")
@@ -403,6 +423,9 @@ class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
         if (self.treatment_column is None) == (not self.treated_units):
             raise ValueError("name the treated units one way | give treatment_column (a 0/1 "
                              "column) or treated_units (a list), not both and not neither.")
+        if self.data.layout == "wide" and self.intervention is None:
+            self.period_column = self.period_column or WIDE_PERIOD
+            self.post_periods = self.post_periods or ["after"]
         if self.period_column is None and self.intervention is None:
             raise ValueError("no way to tell before from after | give intervention (a ticket "
                              "table) or period_column with post_periods (a unit × period table).")
