@@ -187,6 +187,42 @@ def test_yaml_that_is_not_a_mapping(tmp_path, run_cli):
     assert code == 2 and "must be a YAML mapping" in err
 
 
+HOSTILE_YAML = [
+    ("alias bomb", b"study_type: scorecard\nstudy_id: x\na: &a [x, x, x, x, x, x, x, x, x]\n"
+     b"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n",
+     ["line 3", "anchors and aliases", "write the values out in full"]),
+    ("a key given twice", b"study_type: scorecard\nstudy_id: a\ntitle: T\nstudy_id: b\n",
+     ["line 4", "'study_id' is given twice", "first on line 2", "keep one of them"]),
+    ("a nested key given twice", b"study_type: scorecard\nstudy_id: a\ndata:\n  path: x.csv\n"
+     b"  path: y.csv\n", ["line 5", "'path' is given twice"]),
+    ("Latin-1 bytes", b"study_type: scorecard\nstudy_id: a\ntitle: Caf\xe9 service\n",
+     ["line 3, column 11", "0xe9 is not UTF-8", "save the file as UTF-8"]),
+    ("UTF-16", "study_type: scorecard\n".encode("utf-16"), ["is not UTF-8"]),
+    ("a huge file", b"study_type: scorecard\n# " + b"x" * 300_000 + b"\n",
+     ["bytes; a study file is at most"]),
+]
+
+
+@pytest.mark.parametrize("content, expected", [c[1:] for c in HOSTILE_YAML],
+                         ids=[c[0] for c in HOSTILE_YAML])
+def test_hostile_params_files_are_refused_with_the_place(tmp_path, run_cli, content, expected):
+    path = tmp_path / "study.yaml"
+    path.write_bytes(content)
+    code, _, err = run_cli("validate", path)
+    assert code == 2 and "Traceback" not in err and "study.yaml" in err, err
+    for piece in expected:
+        assert piece in err, (piece, err)
+    assert path.read_bytes() == content
+
+
+def test_a_utf8_byte_order_mark_is_fine(tmp_path, small_csv):
+    from sqresearch.io import params
+
+    path = write_params(tmp_path, base(small_csv))
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert params.load(path).study_type == "scorecard"
+
+
 def test_missing_params_file(tmp_path, run_cli):
     code, _, err = run_cli("validate", tmp_path / "nope.yaml")
     assert code == 2 and "does not exist" in err
@@ -249,3 +285,14 @@ def test_baseline_with_one_point_is_a_clear_data_error(tmp_path, small_csv):
     study = scorecard.Scorecard(params.load(write_params(tmp_path, p)))
     with pytest.raises(DataError, match="control limits need at least two"):
         _ = study.control_charts
+
+
+def test_two_studies_with_one_study_id_are_both_refused(tmp_path, run_cli, small_csv):
+    a = write_params(tmp_path, base(small_csv), "a.yaml")
+    b = write_params(tmp_path, base(small_csv), "b.yaml")
+    code, _, err = run_cli("validate", a, b)
+    assert code == 2 and "is also the study_id of" in err and "give each study its own" in err
+    out = tmp_path / "outputs"
+    code, _, err = run_cli("run", a, b, "--outputs", out)
+    assert code == 2 and err.count("is also the study_id of") >= 2
+    assert not (out / base(small_csv)["study_id"]).exists()

@@ -26,7 +26,13 @@ def _files(args) -> list[Path]:
 
 def cmd_validate(args) -> int:
     code = 0
-    for f in _files(args):
+    files = _files(args)
+    shared = runner.shared_study_ids(files)
+    for f in files:
+        if paths.display(paths.resolve(f)) in shared:
+            print(f"invalid  {shared[paths.display(paths.resolve(f))]}", file=sys.stderr)
+            code = 2
+            continue
         try:
             p = runner.validate_study(f)
             print(f"ok       {paths.display(paths.resolve(f))} ({p.study_type}, {p.study_id})")
@@ -53,12 +59,15 @@ def cmd_run(args) -> int:
         print("no studies: add a YAML file to params/", file=sys.stderr)
         return 2
     out_root = runner.outputs_root(args.outputs)
-    jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(files)))
-    outcomes = []
+    shared = runner.shared_study_ids(files)
+    outcomes = [runner.Outcome(name, Path(name).stem, "invalid", message)
+                for name, message in shared.items()]
+    files = [f for f in files if paths.display(paths.resolve(f)) not in shared]
+    jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(files) or 1))
     if jobs == 1:
         for f in files:
             outcomes.append(runner.run_study(f, out_root))
-            _progress_line(outcomes[-1], len(outcomes), len(files))
+            _progress_line(outcomes[-1], len(outcomes), len(files) + len(shared))
     else:
         from tqdm import tqdm
 

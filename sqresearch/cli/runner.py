@@ -53,6 +53,27 @@ def study_module(study_type: str):
     return importlib.import_module(f"sqresearch.designs.{study_type}")
 
 
+def shared_study_ids(files) -> dict[str, str]:
+    """Params files whose study_id another of ``files`` also uses -> the message saying so
+    (both are refused: the study_id names the output folder, one would overwrite the other).
+    Files that do not load are left to their own message."""
+    by_id: dict[str, list[str]] = {}
+    for f in files:
+        try:
+            by_id.setdefault(params_mod.load(f).study_id, []).append(paths.display(
+                paths.resolve(f)))
+        except UserInputError:
+            continue
+    out = {}
+    for study_id, names in by_id.items():
+        for name in names if len(names) > 1 else []:
+            others = ", ".join(n for n in names if n != name)
+            out[name] = (f"{name}: key 'study_id' ({study_id}) is also the study_id of {others}; "
+                         "it names the output folder, so one study would overwrite the other. "
+                         "Fix: give each study its own study_id.")
+    return out
+
+
 def validate_study(path: str | Path):
     """Check a study's params and data without running anything; return the params."""
     p = params_mod.load(path)
