@@ -16,6 +16,22 @@ from sqresearch.io.params import read_yaml
 ROOT = paths.project_root()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tmp_data_dirs(tmp_path_factory):
+    """Tests write their own data files under pytest's temporary folder: allow it as a data
+    folder (as a project would list a shared export folder in sqresearch.toml)."""
+    import os
+
+    base = str(tmp_path_factory.getbasetemp())
+    old = os.environ.get("SQR_DATA_DIRS")
+    os.environ["SQR_DATA_DIRS"] = base
+    yield
+    if old is None:
+        os.environ.pop("SQR_DATA_DIRS", None)
+    else:
+        os.environ["SQR_DATA_DIRS"] = old
+
+
 def demo_params(name: str = "support_desk") -> dict:
     return read_yaml((ROOT / "params" / f"{name}.yaml").read_text(encoding="utf-8"))
 

@@ -296,3 +296,29 @@ def test_two_studies_with_one_study_id_are_both_refused(tmp_path, run_cli, small
     code, _, err = run_cli("run", a, b, "--outputs", out)
     assert code == 2 and err.count("is also the study_id of") >= 2
     assert not (out / base(small_csv)["study_id"]).exists()
+
+
+@pytest.mark.parametrize("where", ["../../etc/passwd", "/etc/hostname", "symlink"])
+def test_data_paths_outside_the_data_folders_are_refused_unread(tmp_path, run_cli, small_csv,
+                                                                where):
+    p = base(small_csv)
+    if where == "symlink":  # a link inside an allowed folder pointing out of it
+        link = small_csv.parent / "innocent.csv"
+        link.symlink_to("/etc/hostname")
+        where = str(link)
+    p["data"]["path"] = where
+    code, _, err = run_cli("validate", write_params(tmp_path, p))
+    assert code == 2 and "outside the data folders" in err and "sqresearch.toml" in err, err
+    assert "root:" not in err and "Traceback" not in err
+
+
+def test_a_project_lists_its_data_folders_in_sqresearch_toml(tmp_path, monkeypatch):
+    from sqresearch.io import paths
+
+    (tmp_path / "exports").mkdir()
+    (tmp_path / paths.CONFIG).write_text('data_dirs = ["data", "exports"]\n')
+    monkeypatch.setenv("SQR_PROJECT_ROOT", str(tmp_path))
+    monkeypatch.delenv("SQR_DATA_DIRS")
+    assert paths.data_dirs() == [(tmp_path / "data").resolve(), (tmp_path / "exports").resolve()]
+    assert paths.outside_data_dirs("exports/tickets.csv") == ""
+    assert "outside the data folders (data/, exports/)" in paths.outside_data_dirs("x/t.csv")

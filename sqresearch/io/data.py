@@ -104,6 +104,10 @@ def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataF
     """Read a file as it is (CSV as text, so that every value can be checked and located);
     ``limit`` rows at most (0 reads just the columns)."""
     path = paths.resolve(src.path)
+    why = paths.outside_data_dirs(path)
+    if why:
+        what, _, fix = why.partition(" Fix: ")
+        raise DataError(source, Problem(f"key 'data.path' ({src.path})", what + ".", fix + "."))
     if not path.is_file():
         raise DataError(source, Problem(f"key 'data.path' ({src.path})", "file does not exist.",
                                         "give a path relative to the project root."))

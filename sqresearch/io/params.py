@@ -241,7 +241,11 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
     data = getattr(params, "data", None)
     if data is not None:
         path = paths.resolve(data.path)
-        if not path.is_file():
+        why = paths.outside_data_dirs(path)
+        if why:
+            what, _, fix = why.partition(" Fix: ")
+            out.append((("data", "path"), f"{data.path!r} {what}.", fix + "."))
+        elif not path.is_file():
             out.append((("data", "path"), f"file {data.path!r} does not exist.",
                         "give a path relative to the project root, e.g. data/tickets.csv."))
         for i, seg in enumerate(getattr(params, "segments", [])):
