@@ -10,12 +10,16 @@ data-quality table says what happened. Files are only ever read.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import hmac
 import os
+import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -100,9 +104,44 @@ def sha256(path) -> str:
     return h.hexdigest()
 
 
+def detect_encoding(data: bytes) -> str:
+    """The text encoding of a file's bytes: UTF-8 (with or without byte-order mark), UTF-16 (by
+    its byte-order mark), GB18030 (the superset of GBK/GB2312: every byte above 0x7F pairs with
+    another one, as Chinese text does), else Windows-1252 / Latin-1 (Western European exports:
+    such bytes stand alone between ASCII letters)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    high = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) >= 0x80)
+    paired = (np.isin(high + 1, high) | np.isin(high - 1, high)).mean() if high.size else 0.0
+    if paired > 0.9:
+        try:
+            data.decode("gb18030")
+            return "gb18030"
+        except UnicodeDecodeError:
+            pass
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with byte-order mark",
+                  "utf-16": "UTF-16", "gb18030": "GB18030 (GBK)", "cp1252": "Windows-1252",
+                  "latin-1": "Latin-1"}
+
+
 def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataFrame:
     """Read a file as it is (CSV as text, so that every value can be checked and located);
-    ``limit`` rows at most (0 reads just the columns)."""
+    ``limit`` rows at most (0 reads just the columns). A CSV's encoding is detected
+    (:func:`detect_encoding`) and its delimiter sniffed; both are in ``attrs["read_notes"]``."""
     path = paths.resolve(src.path)
     why = paths.outside_data_dirs(path)
     if why:
@@ -112,19 +151,44 @@ def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataF
         raise DataError(source, Problem(f"key 'data.path' ({src.path})", "file does not exist.",
                                         "give a path relative to the project root."))
     fmt = src.file_format
+    notes: list[str] = []
     try:
         if fmt == "excel":
-            return pd.read_excel(path, sheet_name=src.sheet or 0, dtype=object, nrows=limit)
-        reader = ("read_parquet(?)" if fmt == "parquet" else
-                  "read_csv(?, header = true, all_varchar = true)")
-        tail = "" if limit is None else f" LIMIT {int(limit)}"
-        with duckdb.connect(":memory:") as con:
-            return con.execute(f"SELECT * FROM {reader}{tail}", [str(path)]).df()
-    except (duckdb.Error, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0]
+            out = pd.read_excel(path, sheet_name=src.sheet or 0, dtype=object, nrows=limit)
+        elif fmt == "parquet":
+            with duckdb.connect(":memory:") as con:
+                tail = "" if limit is None else f" LIMIT {int(limit)}"
+                out = con.execute(f"SELECT * FROM read_parquet(?){tail}", [str(path)]).df()
+        else:
+            out = _read_csv(path, limit, notes)
+    except (duckdb.Error, ValueError, OSError, UnicodeError) as exc:
+        first = str(exc).strip().splitlines()[0][:200]
         raise DataError(source, Problem(f"file {src.path}", f"cannot be read as {fmt}: {first}",
                                         "check the format key and that the file is not "
                                         "truncated.")) from None
+    out.attrs["read_notes"] = notes
+    return out
+
+
+def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
+    """A CSV as text columns: UTF-8 is read in place; other encodings are decoded here and read
+    from memory. DuckDB sniffs the delimiter (comma, semicolon, tab, pipe)."""
+    data = path.read_bytes()
+    enc = detect_encoding(data)
+    tail = "" if limit is None else f" LIMIT {int(limit)}"
+    with duckdb.connect(":memory:") as con, tempfile.TemporaryDirectory() as tmp:
+        target = path
+        if enc not in ("utf-8", "utf-8-sig"):
+            target = Path(tmp) / "utf8.csv"
+            target.write_text(data.decode(enc), encoding="utf-8")
+        sniff = con.execute("SELECT Delimiter FROM sniff_csv(?)", [str(target)]).fetchone()
+        out = con.execute(f"SELECT * FROM read_csv(?, header = true, all_varchar = true){tail}",
+                          [str(target)]).df()
+    if enc not in ("utf-8", "utf-8-sig"):
+        notes.append(f"encoding: {ENCODING_NAMES[enc]} (detected; read as such)")
+    if sniff and sniff[0] not in (",", None):
+        notes.append(f"delimiter: {'tab' if sniff[0] == chr(9) else repr(sniff[0])} (detected)")
+    return out
 
 
 def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...] = (),
@@ -179,6 +243,8 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     # 3. parse every role by its kind, collecting bad rows
     quality: list[dict] = [{"check": "rows read", "column": "", "rows": n_read,
                             "action": "", "examples": ""}]
+    quality += [{"check": note, "column": "", "rows": n_read, "action": "", "examples": ""}
+                for note in raw.attrs.get("read_notes", [])]
     if src.layout == "wide":
         quality.append({"check": "wide table: one row per unit and period", "column": "",
                         "rows": len(raw), "action": "reshaped", "examples": ""})
@@ -186,7 +252,8 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     for role in present:
         spec = roles[role]
         codes = src.missing_codes.get(role, [])
-        values, bad, coded = _parse(frame[role], spec, codes, src.timestamp_format)
+        values, bad, coded = _parse(frame[role], spec, codes, src.timestamp_format,
+                                    src.decimal)
         frame[role] = values
         if coded.any():
             shown = ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in codes)
@@ -197,7 +264,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
                               raw[mapping[role]]))
             invalid |= bad
     for col in dict.fromkeys(c for c in keep if c not in present):
-        values, bad, how = _typed(frame[col], src.types.get(col))
+        values, bad, how = _typed(frame[col], src.types.get(col), src.decimal)
         frame[col] = values
         quality.append({"check": f"type: {how}", "column": col,
                         "rows": int(values.notna().sum()), "action": "", "examples": ""})
@@ -217,7 +284,9 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         bad_rows = table[table["action"] == "error"]
         raise DataError(f"{source} ({src.path})", [
             Problem(f"column '{mapping.get(r.column, r.column)}', {r.rows} row(s) ({r.examples})",
-                    f"{r.check}.", "correct the file, or set data.on_invalid: exclude to "
+                    f"{r.check}.", "the numbers are written with a decimal comma: set "
+                    "data.decimal: ','." if src.decimal == "." and _DECIMAL_COMMA.search(
+                        r.examples) else "correct the file, or set data.on_invalid: exclude to "
                     "drop such rows (they are counted in the report).")
             for r in bad_rows.itertuples()])
     frame = frame.loc[~invalid].reset_index(drop=True)
@@ -280,7 +349,8 @@ def _show(value) -> str:
     return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
-def _typed(col: pd.Series, declared: str | None) -> tuple[pd.Series, np.ndarray, str]:
+def _typed(col: pd.Series, declared: str | None, decimal: str = "."
+           ) -> tuple[pd.Series, np.ndarray, str]:
     """A non-role column with its type: (values, bad-row mask, how the type was chosen).
 
     Declared ``number``/``integer`` columns must parse (bad values are reported); ``category``
@@ -300,7 +370,8 @@ def _typed(col: pd.Series, declared: str | None) -> tuple[pd.Series, np.ndarray,
     text = text.mask(text == "")
     if declared in ("category", "text"):
         return text, np.zeros(len(col), dtype=bool), f"{declared} (declared)"
-    num = pd.to_numeric(text.str.replace(r"^\+", "", regex=True), errors="coerce")
+    num = pd.to_numeric(_decimal(text, decimal).str.replace(r"^\+", "", regex=True),
+                        errors="coerce")
     filled = text.notna().to_numpy()
     bad = filled & num.isna().to_numpy()
     if declared is None:
@@ -336,7 +407,16 @@ def _bad_message(spec: Role) -> str:
                                                                              "invalid value")
 
 
-def _parse(col: pd.Series, spec: Role, codes, fmt) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+_DECIMAL_COMMA = re.compile(r"(?<![\d,])\d+,\d+(?![\d,])")
+
+
+def _decimal(text: pd.Series, decimal: str) -> pd.Series:
+    """Numbers written with a decimal comma (3,5) as Python reads them (3.5)."""
+    return text.str.replace(",", ".", regex=False) if decimal == "," else text
+
+
+def _parse(col: pd.Series, spec: Role, codes, fmt, decimal: str = "."
+           ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Parse one column: (values, bad-row mask, sentinel-code mask)."""
     text = col.astype("string").str.strip()
     empty = (text.isna() | (text == "")).to_numpy()
@@ -348,7 +428,7 @@ def _parse(col: pd.Series, spec: Role, codes, fmt) -> tuple[pd.Series, np.ndarra
             values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
         return values, (values.isna().to_numpy() & ~empty), coded
     if spec.kind in {"score", "count"}:
-        num = pd.to_numeric(text, errors="coerce").astype(float)
+        num = pd.to_numeric(_decimal(text, decimal), errors="coerce").astype(float)
         if codes:
             coded = num.isin([float(c) for c in codes]).to_numpy()
             num[coded] = np.nan

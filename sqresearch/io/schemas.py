@@ -83,6 +83,9 @@ class DataSource(Strict):
         None, description="strptime format for timestamps; ISO 8601 when omitted")
     on_invalid: Literal["error", "exclude"] = Field(
         "error", description="invalid rows stop the run (error) or are excluded and counted")
+    decimal: Literal[".", ","] = Field(
+        ".", description="decimal separator of numbers in a CSV: '.' or ',' (3,5 — usually "
+        "with ; as the delimiter)")
     layout: Literal["long", "wide"] = Field(
         "long", description="long: one row per unit and period; wide: one row per unit with "
         "each measure in a before and an after column (see wide)")
