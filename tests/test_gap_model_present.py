@@ -7,8 +7,8 @@ import re
 
 import pytest
 from conftest import ROOT
-
 from sqresearch.designs.gap_model.present import Note, Table, gap_ci, p_text, sg
+
 from sqresearch.designs.gap_model.study import GapModel
 from sqresearch.io import params
 

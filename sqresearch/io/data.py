@@ -175,6 +175,8 @@ def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
     from memory. DuckDB sniffs the delimiter (comma, semicolon, tab, pipe)."""
     data = path.read_bytes()
     enc = detect_encoding(data)
+    if enc != "utf-16" and b"\x00" in data[:65536]:
+        raise ValueError("it holds binary data (NUL bytes), not text")
     tail = "" if limit is None else f" LIMIT {int(limit)}"
     with duckdb.connect(":memory:") as con, tempfile.TemporaryDirectory() as tmp:
         target = path
