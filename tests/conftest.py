@@ -70,3 +70,13 @@ def run_cli(capsys):
         return code, out.out, out.err
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def run_all(tmp_path_factory):
+    """`sqr run --all` on the demo studies, once per test session (e2e, report lint, browser):
+    (exit code, outputs folder, snapshot of the inputs taken before the run)."""
+    out = tmp_path_factory.mktemp("outputs")
+    inputs = snapshot(ROOT / "data", ROOT / "params", ROOT / "notebooks")
+    code = cli.main(["run", "--all", "--outputs", str(out)])
+    return code, out, inputs

@@ -22,14 +22,6 @@ STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch
            "email_triage", "branch_pilot"}
 
 
-@pytest.fixture(scope="module")
-def run_all(tmp_path_factory):
-    out = tmp_path_factory.mktemp("outputs")
-    inputs = snapshot(ROOT / "data", ROOT / "params", ROOT / "notebooks")
-    code = cli.main(["run", "--all", "--outputs", str(out)])
-    return code, out, inputs
-
-
 def test_run_all_writes_every_output(run_all):
     code, out, _ = run_all
     assert code == 0
