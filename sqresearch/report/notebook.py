@@ -158,19 +158,35 @@ def reproduce_box(params, commit: str) -> str:
 
 
 def flatten_params(mapping, prefix: str = "") -> list[tuple[str, str]]:
-    """Nested params as (dotted key, readable value) rows: lists of plain values joined with
-    commas, lists of mappings numbered from 1, no Python reprs."""
+    """Nested params as compact (key, readable value) rows: nested keys dotted, a mapping of
+    plain values on one row ('created: opened_ts · resolved: solved_ts'), each item of a list of
+    mappings on its own numbered row, lists of plain values joined with commas, unset values
+    left out (the YAML keeps them), no Python reprs."""
     rows: list[tuple[str, str]] = []
     items = mapping.items() if isinstance(mapping, dict) else enumerate(mapping, start=1)
     for key, value in items:
         name = f"{prefix}.{key}" if prefix else str(key)
-        nested = (isinstance(value, dict) and value) or \
-            (isinstance(value, list) and any(isinstance(v, dict | list) for v in value))
-        if nested:
+        if _unset(value):
+            continue
+        if isinstance(value, dict) and _flat(value):
+            rows.append((name, " · ".join(f"{k}: {param_value(v)}" for k, v in value.items()
+                                          if not _unset(v))))
+        elif isinstance(value, dict) or (
+                isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
             rows += flatten_params(value, name)
         else:
             rows.append((name, param_value(value)))
     return rows
+
+
+def _unset(value) -> bool:
+    return value is None or value == {} or value == []
+
+
+def _flat(mapping: dict) -> bool:
+    return all(not isinstance(v, dict | list) or
+               (isinstance(v, list) and not any(isinstance(x, dict | list) for x in v))
+               for v in mapping.values())
 
 
 def param_value(value) -> str:
@@ -189,7 +205,8 @@ def param_value(value) -> str:
 def params_html(mapping: dict) -> str:
     """The params as a key → value table, and the full YAML in a collapsed <details>."""
     rows = pd.DataFrame(flatten_params(mapping), columns=["Parameter", "Value"])
+    caption = "Parameters of this run (unset ones left out; all of them in the YAML below)"
     text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=96)
-    return (tables.html(rows, "Parameters of this run", classes="sqr-params")
+    return (tables.html(rows, caption, classes="sqr-params")
             + '<details class="sqr-params-yaml"><summary>Parameters as YAML</summary>'
             f"<pre><code>{escape(text)}</code></pre></details>")

@@ -109,25 +109,28 @@ def html(df: pd.DataFrame, caption: str = "", classes: str = "") -> str:
             for col in df.columns]
     cells = [_column_text(df.iloc[:, j]) for j in range(df.shape[1])]
     numeric = [_numeric_column(c) for c in cells]
+    # short number columns never break inside a value ('−32.9 %', '95 %: −41.6 to −22.9 %')
+    numeric = [(' class="sqr-num sqr-nowrap"' if max(map(len, c), default=0) <= _NOWRAP else
+                ' class="sqr-num"') if num else "" for c, num in zip(cells, numeric, strict=True)]
     cls = " ".join(["sqr-table", *([classes] if classes else [])])
     out = [f'<table class="{_escape(cls)}">']
     if caption:
         out.append(f"<caption>{_escape(caption)}</caption>")
     out.append("<thead><tr>" + "".join(
-        f"<th{_NUM if num else ''}>{_escape(c)}</th>" for c, num in zip(cols, numeric,
+        f"<th{num}>{_escape(c)}</th>" for c, num in zip(cols, numeric,
                                                                          strict=True))
         + "</tr></thead><tbody>")
     for i in range(df.shape[0]):
-        out.append("<tr>" + "".join(f"<td{_NUM if num else ''}>{_escape(col[i])}</td>"
+        out.append("<tr>" + "".join(f"<td{num}>{_escape(col[i])}</td>"
                                     for col, num in zip(cells, numeric, strict=True)) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
 
-_NUM = ' class="sqr-num"'
+_NOWRAP = 30  # characters
 _EMPTY = {"", _DASH, "—", "-", "n/a", "not available"}
 _NUMBER = re.compile(
-    r"^(p\s*[=<>]\s*)?[<>≤≥~≈×+\-−±]?\s*\d[\d,.\u202f ]*(e[+\-−]?\d+)?"
+    r"^(p\s*[=<>]\s*)?([<>≤≥~≈×±]\s*)?[+\-−]?\s*\d[\d,.\u202f ]*(e[+\-−]?\d+)?"
     r"\s*(%|[a-z]{1,8}( [a-z]{1,6})?)?\s*(\(.*\))?$", re.I)
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?([ T].*)?$|^\d{4}-W\d{2}$")
 
