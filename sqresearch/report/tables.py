@@ -109,29 +109,33 @@ def html(df: pd.DataFrame, caption: str = "", classes: str = "") -> str:
             for col in df.columns]
     cells = [_column_text(df.iloc[:, j]) for j in range(df.shape[1])]
     numeric = [_numeric_column(c) for c in cells]
-    # short number columns never break inside a value ('−32.9 %', '95 %: −41.6 to −22.9 %')
-    numeric = [(' class="sqr-num sqr-nowrap"' if max(map(len, c), default=0) <= _NOWRAP else
-                ' class="sqr-num"') if num else "" for c, num in zip(cells, numeric, strict=True)]
+    head = [' class="sqr-num"' if num else "" for num in numeric]
     cls = " ".join(["sqr-table", *([classes] if classes else [])])
     out = [f'<table class="{_escape(cls)}">']
     if caption:
         out.append(f"<caption>{_escape(caption)}</caption>")
     out.append("<thead><tr>" + "".join(
-        f"<th{num}>{_escape(c)}</th>" for c, num in zip(cols, numeric,
+        f"<th{num}>{_escape(c)}</th>" for c, num in zip(cols, head,
                                                                          strict=True))
         + "</tr></thead><tbody>")
     for i in range(df.shape[0]):
-        out.append("<tr>" + "".join(f"<td{num}>{_escape(col[i])}</td>"
+        out.append("<tr>" + "".join(f"<td{_td_class(col[i], num)}>{_escape(col[i])}</td>"
                                     for col, num in zip(cells, numeric, strict=True)) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
 
-_NOWRAP = 30  # characters
+_NOWRAP = 16  # characters: a short number never breaks inside ('−32.9 %', 'p = 0.002')
+
+
+def _td_class(text: str, numeric: bool) -> str:
+    if not numeric:
+        return ""
+    return ' class="sqr-num sqr-nowrap"' if len(text) <= _NOWRAP else ' class="sqr-num"'
 _EMPTY = {"", _DASH, "—", "-", "n/a", "not available"}
 _NUMBER = re.compile(
-    r"^(p\s*[=<>]\s*)?([<>≤≥~≈×±]\s*)?[+\-−]?\s*\d[\d,.\u202f ]*(e[+\-−]?\d+)?"
-    r"\s*(%|[a-z]{1,8}( [a-z]{1,6})?)?\s*(\(.*\))?$", re.I)
+    r"^(p\s*[=<>]\s*|\d+(\.\d+)?\s*%:\s*)?([<>≤≥~≈×±]\s*)?[+\-−]?\s*\d[\d,.\u202f ]*(e[+\-−]?\d+)?"
+    r"\s*(%|[a-z]{1,8}( [a-z]{1,6})?)?\s*(\(.*\)|to\s+[+\-−]?\d.*)?$", re.I)
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?([ T].*)?$|^\d{4}-W\d{2}$")
 
 
