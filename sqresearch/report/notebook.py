@@ -122,7 +122,9 @@ def reproducibility(params, inputs) -> None:
     _html(reproduce_box(params, commit + dirty))
     md(f"Produced {dt.date.today():%d %b %Y} with sqresearch {env['packages']['sqresearch']}, "
        f"Python {env['python']}, git commit `{commit}`{dirty}.")
-    table(pd.DataFrame([i.as_dict() for i in inputs]).rename(columns=str.capitalize),
+    names = {"sha256": "SHA-256"}
+    table(pd.DataFrame([i.as_dict() for i in inputs]).rename(
+        columns=lambda c: names.get(c, c.replace("_", " ").capitalize())),
           "Input files (SHA-256 of the bytes read)")
     pk = pd.DataFrame(sorted(env["packages"].items()), columns=["Package", "Version"])
     table(pk, "Package versions")
@@ -147,13 +149,13 @@ def reproduce_box(params, commit: str) -> str:
     yml = params_file(params.study_id)
     sqr = f"sqr run {yml}"
     pm = (f"papermill notebooks/{params.study_type}.ipynb "
-          f"outputs/{params.study_id}/notebook.ipynb -f {yml} -k sqresearch")
+          f"{params.study_id}.ipynb -f {yml} -k sqresearch")
     return (
         '<div class="sqr-reproduce"><strong>How to reproduce</strong>'
         "<p>From the project folder, at git commit "
         f"<code>{escape(commit)}</code>, with the input files whose SHA-256 is listed below:</p>"
         f"<pre><code>{escape(sqr)}</code></pre>"
-        "<p>or, with plain papermill (the report is then exported by <code>sqr</code> only):</p>"
+        "<p>or, with plain papermill (the executed notebook, without the HTML export):</p>"
         f"<pre><code>{escape(pm)}</code></pre></div>")
 
 
