@@ -3,6 +3,7 @@
 
     python3 tasks.py report   # create .venv, install, register the kernel, run every study
     python3 tasks.py test     # create .venv, install (with test tools), run the tests
+                              # (and, as root, apt-get install chromium for the browser test)
     python3 tasks.py lab      # start JupyterLab in the project's environment
     python3 tasks.py setup    # only create/refresh .venv
     python3 tasks.py demo-data  # regenerate data/ from the simulator (overwrites the demo files)
@@ -49,6 +50,26 @@ def setup() -> None:
     print(f"environment ready in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def ensure_chromium() -> None:
+    """The browser test drives Debian's Chromium through Playwright (Playwright's own browser
+    download is not used). Install it with apt-get when running as root; else say how."""
+    if CHROMIUM.exists():
+        return
+    apt = Path("/usr/bin/apt-get")
+    if os.name == "posix" and os.geteuid() == 0 and apt.exists():
+        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        for cmd in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "chromium"]):
+            print("+", " ".join(str(c) for c in cmd), flush=True)
+            if subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env).returncode != 0:
+                break
+    if not CHROMIUM.exists():
+        print(f"note: no Chromium at {CHROMIUM}; the browser test (tests/test_report_browser.py) "
+              "will skip. Install it with: sudo apt-get install -y chromium", flush=True)
+
+
 def main(argv: list[str]) -> int:
     task = argv[1] if len(argv) > 1 else "help"
     rest = argv[2:]
@@ -67,6 +88,8 @@ def main(argv: list[str]) -> int:
         "demo-data": [PY, "-m", "sqresearch.simulate", "--out", ROOT / "data", *rest],
     }
     cmd = commands[task]
+    if task == "test":
+        ensure_chromium()
     if cmd is None:
         return 0
     print("+", " ".join(str(c) for c in cmd), flush=True)

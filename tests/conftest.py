@@ -90,8 +90,8 @@ def run_cli(capsys):
 
 @pytest.fixture(scope="session")
 def run_all(tmp_path_factory):
-    """`sqr run --all` on the demo studies, once per test session: (exit code, outputs folder,
-    snapshot of the inputs taken before)."""
+    """`sqr run --all` on the demo studies, once per test session (e2e, report lint, browser):
+    (exit code, outputs folder, snapshot of the inputs taken before the run)."""
     out = tmp_path_factory.mktemp("outputs")
     inputs = snapshot(ROOT / "data", ROOT / "params", ROOT / "notebooks")
     code = cli.main(["run", "--all", "--outputs", str(out)])

@@ -49,7 +49,7 @@ def to_html(nb, title: str, show_code: bool = False) -> str:
 
 
 def add_toc(html: str) -> str:
-    """Give every h2/h3 an id and put a linked table of contents at the top of <main>."""
+    """Give every h2/h3 an id and put a linked table of contents after the title block."""
     entries: list[tuple[str, str, str]] = []
     used: set[str] = set()
 
@@ -83,9 +83,23 @@ def add_toc(html: str) -> str:
     items += "</ol></li>" if open_sub else "</li>"
     nav = (f'<nav class="sqr-toc" aria-label="Contents"><strong>Contents</strong>'
            f"<ol>{items}</ol></nav>")
+    return _after_title(html, nav)
+
+
+_CELL = re.compile(r'<div\s[^>]*class="(?:[^"]*\s)?jp-Cell(?=[\s"])')
+
+
+def _after_title(html: str, nav: str) -> str:
+    """Put ``nav`` right after the cell holding the report's title (its first h1), so the title
+    block comes first; without a title, at the top of <main> (or <body>)."""
+    title = re.search(r"<h1[\s>]", html)
+    if title:
+        nxt = _CELL.search(html, title.end())
+        if nxt:
+            return html[:nxt.start()] + nav + html[nxt.start():]
     if "<main>" in html:
         return html.replace("<main>", "<main>" + nav, 1)
-    return re.sub(r"(<body[^>]*>)", r"\1" + nav, html, count=1)
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, html, count=1)
 
 
 def write_index(out_root: Path, rows: list[dict]) -> Path:

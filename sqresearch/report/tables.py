@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -99,16 +100,94 @@ def kpi_wide(tidy: pd.DataFrame, labels: dict[str, str] | None = None,
     return wide.droplevel(0).rename_axis(None, axis=1).reset_index()
 
 
-def html(df: pd.DataFrame, caption: str = "") -> str:
-    """A plain, escaped HTML table with an optional caption."""
-    body = df.to_html(index=False, na_rep=_DASH, escape=True, border=0,
-                      classes="sqr-table")
+def html(df: pd.DataFrame, caption: str = "", classes: str = "") -> str:
+    """A plain, escaped HTML table with an optional caption. Columns whose cells are numbers
+    (plain or formatted: '87.3 %', '+2.1 min (0.4 to 3.9)', 'p < 0.001') are right-aligned
+    (class ``sqr-num``), text columns left-aligned; raw floats get one number of decimals per
+    column, integers thousands separators."""
+    cols = [" · ".join(str(c) for c in col) if isinstance(col, tuple) else str(col)
+            for col in df.columns]
+    cells = [_column_text(df.iloc[:, j]) for j in range(df.shape[1])]
+    numeric = [_numeric_column(c) for c in cells]
+    head = [' class="sqr-num"' if num else "" for num in numeric]
+    cls = " ".join(["sqr-table", *([classes] if classes else [])])
+    out = [f'<table class="{_escape(cls)}">']
     if caption:
-        body = body.replace("<thead>", f"<caption>{_escape(caption)}</caption><thead>", 1)
-    return body
+        out.append(f"<caption>{_escape(caption)}</caption>")
+    out.append("<thead><tr>" + "".join(
+        f"<th{num}>{_escape(c)}</th>" for c, num in zip(cols, head,
+                                                                         strict=True))
+        + "</tr></thead><tbody>")
+    for i in range(df.shape[0]):
+        out.append("<tr>" + "".join(f"<td{_td_class(col[i], num)}>{_escape(col[i])}</td>"
+                                    for col, num in zip(cells, numeric, strict=True)) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+_NOWRAP = 16  # characters: a short number never breaks inside ('−32.9 %', 'p = 0.002')
+
+
+def _td_class(text: str, numeric: bool) -> str:
+    if not numeric:
+        return ""
+    return ' class="sqr-num sqr-nowrap"' if len(text) <= _NOWRAP else ' class="sqr-num"'
+_EMPTY = {"", _DASH, "—", "-", "n/a", "not available"}
+_NUMBER = re.compile(
+    r"^(p\s*[=<>]\s*|\d+(\.\d+)?\s*%:\s*)?([<>≤≥~≈×±]\s*)?[+\-−]?\s*\d[\d,.\u202f ]*(e[+\-−]?\d+)?"
+    r"\s*(%|[a-z]{1,8}( [a-z]{1,6})?)?\s*(\(.*\)|to\s+[+\-−]?\d.*)?$", re.I)
+_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?([ T].*)?$|^\d{4}-W\d{2}$")
+
+
+def _numeric_column(cells: list[str]) -> bool:
+    """True when every non-empty cell reads as a number (dates and periods are text)."""
+    filled = [c.strip() for c in cells if c.strip() not in _EMPTY]
+    return bool(filled) and all(_NUMBER.match(c) and not _DATE.match(c) for c in filled)
+
+
+def _column_text(col: pd.Series) -> list[str]:
+    """Every cell of a column as text; floats share one number of decimals per column."""
+    values = [v.item() if hasattr(v, "item") and not isinstance(v, pd.Timestamp) else v
+              for v in col.tolist()]
+    floats = [v for v in values if isinstance(v, float) and math.isfinite(v)]
+    decimals = None
+    if floats and all(isinstance(v, float) or _missing(v) for v in values):
+        if all(v == int(v) for v in floats):
+            decimals = 0
+        else:
+            top = max(abs(v) for v in floats) or 1.0
+            decimals = min(4, max(0, 2 - math.floor(math.log10(top))))
+    return [_cell(v, decimals) for v in values]
+
+
+def _missing(v) -> bool:
+    try:
+        return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _cell(v, decimals: int | None) -> str:
+    if hasattr(v, "item") and not isinstance(v, pd.Timestamp):  # a numpy scalar
+        v = v.item()
+    if isinstance(v, list | tuple | set):
+        return ", ".join(_cell(x, None) for x in v)
+    if _missing(v):
+        return _DASH
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        return f"{v:,.{decimals}f}" if decimals is not None else f"{v:.3g}"
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d") if v == v.normalize() else v.strftime("%Y-%m-%d %H:%M")
+    return str(v)
 
 
 def _escape(text: str) -> str:
     from html import escape
 
-    return escape(text, quote=True)
+    return escape(str(text), quote=True)
