@@ -22,7 +22,9 @@ def summary(study) -> None:
 
 def verdicts(study) -> None:
     nb.table(verdict_table(study, "confirmatory"),
-             "Verdicts on the primary metrics (confirmatory family)")
+             "Verdicts on the primary metrics (confirmatory family); each CI at the level of "
+             "its Holm step")
+    nb.table(method_table(study, "confirmatory"), "Methods behind the verdicts")
 
 
 def _plural(n: float, noun: str) -> str:
@@ -81,25 +83,33 @@ def design(study) -> None:
 
 
 def verdict_table(study, family: str | None = None) -> pd.DataFrame:
-    """The verdicts as a reviewer reads them: effect, CI at the level that decided, p-values,
-    SESOI, verdict word and method."""
+    """The verdicts as a reviewer reads them: effect, CI at the level that decided (the level in
+    its own column), p-values, SESOI and the verdict word; the method is in ``method_table``."""
     v = study.verdicts if family is None else study.verdicts[study.verdicts.family == family]
     rows = []
     for r in v.itertuples():
         rows.append({
             "Metric": r.label, "Segment": "all" if r.segment == "all" else
-            r.segment.replace("=", ": "), "Family": r.family,
+            r.segment.replace("=", ": "),
             "Effect": words.fmt_effect(r, r.estimate),
-            "CI": f"{100 * r.ci_level:.3g} %: {words.fmt_effect(r, r.ci_low)} to "
-                  f"{words.fmt_effect(r, r.ci_high)}",
+            "CI": f"{words.fmt_effect(r, r.ci_low)} to {words.fmt_effect(r, r.ci_high)}",
+            "CI level": f"{100 * r.ci_level:.3g} %",
             "p": tables.fmt_p(r.p_value), "p (Holm)": tables.fmt_p(r.p_adjusted)
             if r.family == "confirmatory" else "–",
             "SESOI": fmt_sesoi(r.sesoi, r.sesoi_unit)
             + (" (guardrail)" if r.guardrail else ""),
-            "Verdict": r.verdict + (f" — {r.note}" if r.note else ""),
-            "Method": r.method_text})
-    return pd.DataFrame(rows, columns=["Metric", "Segment", "Family", "Effect", "CI", "p",
-                                       "p (Holm)", "SESOI", "Verdict", "Method"])
+            "Verdict": r.verdict + (f" — {r.note}" if r.note else "")})
+    out = pd.DataFrame(rows, columns=["Metric", "Segment", "Effect", "CI", "CI level", "p",
+                                      "p (Holm)", "SESOI", "Verdict"])
+    return out.drop(columns=["Segment"] if family == "confirmatory" else ["p (Holm)"])
+
+
+def method_table(study, family: str | None = None) -> pd.DataFrame:
+    """How each verdict's p-value and CI were computed (one row per distinct method)."""
+    v = study.verdicts if family is None else study.verdicts[study.verdicts.family == family]
+    out = v.groupby("method_text", sort=False)["label"].agg(lambda s: ", ".join(dict.fromkeys(s)))
+    return pd.DataFrame({"Metrics": out.to_numpy(), "How the p-value and CI were computed":
+                         out.index})
 
 
 def descriptives_table(c) -> pd.DataFrame:
@@ -187,6 +197,7 @@ def segments(study) -> None:
             plots.show()
     nb.table(verdict_table(study, "exploratory"),
              "Exploratory effects: segments and secondary metrics (unadjusted α)")
+    nb.table(method_table(study, "exploratory"), "Methods behind the exploratory effects")
 
 
 def goals_table(study) -> pd.DataFrame:

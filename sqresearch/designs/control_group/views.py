@@ -40,30 +40,40 @@ def design(study) -> None:
 
 
 def verdict_table(study, family: str | None = None) -> pd.DataFrame:
-    """The verdicts as a reviewer reads them."""
+    """The verdicts as a reviewer reads them: effect, CI at the level that decided (the level in
+    its own column), p-values, SESOI and the verdict word; the method is in ``method_table``."""
     v = study.effects if family is None else study.effects[study.effects.family == family]
     rows = []
     for r in v.itertuples():
         m = study.metric(r.metric)
         rows.append({
             "Metric": r.label, "Segment": "all" if r.segment == "all" else
-            r.segment.replace("=", ": "), "Family": r.family,
-            "Units": f"{r.clusters} ({r.treated_clusters} treated)",
+            r.segment.replace("=", ": "), "Units": f"{r.clusters} ({r.treated_clusters} treated)",
             "Effect": fmt_value(m, r.estimate, r.scale),
-            "CI": f"{100 * r.ci_level:.3g} %: {fmt_value(m, r.ci_low, r.scale)} to "
-                  f"{fmt_value(m, r.ci_high, r.scale)}",
+            "CI": f"{fmt_value(m, r.ci_low, r.scale)} to {fmt_value(m, r.ci_high, r.scale)}",
+            "CI level": f"{100 * r.ci_level:.3g} %",
             "p": tables.fmt_p(r.p_value), "p (Holm)": tables.fmt_p(r.p_adjusted)
             if r.family == "confirmatory" else "–",
             "SESOI": fmt_sesoi(r.sesoi, r.sesoi_unit) + (" (guardrail)" if r.guardrail else ""),
-            "Verdict": r.verdict + (f" — {r.note}" if r.note else ""),
-            "Method": r.method_text})
-    return pd.DataFrame(rows, columns=["Metric", "Segment", "Family", "Units", "Effect", "CI",
-                                       "p", "p (Holm)", "SESOI", "Verdict", "Method"])
+            "Verdict": r.verdict + (f" — {r.note}" if r.note else "")})
+    out = pd.DataFrame(rows, columns=["Metric", "Segment", "Units", "Effect", "CI", "CI level",
+                                      "p", "p (Holm)", "SESOI", "Verdict"])
+    return out.drop(columns=["Segment"] if family == "confirmatory" else ["p (Holm)"])
+
+
+def method_table(study, family: str | None = None) -> pd.DataFrame:
+    """How each verdict's p-value and CI were computed (one row per distinct method)."""
+    v = study.effects if family is None else study.effects[study.effects.family == family]
+    out = v.groupby("method_text", sort=False)["label"].agg(lambda s: ", ".join(dict.fromkeys(s)))
+    return pd.DataFrame({"Metrics": out.to_numpy(), "How the p-value and CI were computed":
+                         out.index})
 
 
 def verdicts(study) -> None:
     nb.table(verdict_table(study, "confirmatory"),
-             "Verdicts on the primary metrics (confirmatory family)")
+             "Verdicts on the primary metrics (confirmatory family); each CI at the level of "
+             "its Holm step")
+    nb.table(method_table(study, "confirmatory"), "Methods behind the verdicts")
 
 
 def balance_table(study) -> pd.DataFrame:
@@ -172,6 +182,7 @@ def segments(study) -> None:
         return
     nb.table(verdict_table(study, "exploratory"), "Exploratory effects by segment "
              "(unadjusted α)")
+    nb.table(method_table(study, "exploratory"), "Methods behind the exploratory effects")
 
 
 def goals_table(study) -> pd.DataFrame:
