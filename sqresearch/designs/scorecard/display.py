@@ -26,17 +26,14 @@ class Table:
 
 @dataclass
 class Text:
-    """A paragraph of Markdown-like text (``**bold**`` only), rendered as escaped HTML."""
+    """A paragraph (or list) of Markdown, rendered to escaped HTML (raw HTML is shown as text)."""
 
     text: str
 
-    def _repr_markdown_(self) -> str:
-        return self.text
-
     def _repr_html_(self) -> str:
-        parts = escape(self.text).split("**")
-        body = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
-        return "<p>" + body.replace("\n", "<br>") + "</p>"
+        import mistune
+
+        return mistune.create_markdown(escape=True)(self.text)
 
 
 @dataclass

@@ -121,6 +121,10 @@ def rank_statement(study) -> Text:
             "multiplicity).")
     if close.empty:
         return Text(head + f" Every neighbouring pair of {unit}s is told apart.")
+    if len(close) == len(nb):
+        return Text(head + f" None of the {len(nb)} neighbouring pairs is told apart: the data "
+                    "do not support the order of any two adjacent units; read the rank "
+                    "intervals in the table instead.")
     pairs = "; ".join(f"{r.higher} and {r.lower} (difference {_score(r.difference)}, "
                       f"{_score(r.diff_low)} to {_score(r.diff_high)})"
                       for r in close.itertuples())

@@ -11,8 +11,7 @@ _SIGNAL = "beyond 3-sigma limits or a run of 8 on one side, after the baseline"
 
 def results(study) -> Results:
     p = study.params
-    more = [study.index.table_file] if study.index and study.index.table_file else []
-    res = Results.for_study(p, study.table, study.summary_lines(), more)
+    res = Results.for_study(p, study.table, study.summary_lines(), study.inputs[1:])
     res.add_kpis(study.overall)
     res.add_kpis(study.by_period)
     for t in study.by_segment.values():

@@ -133,6 +133,12 @@ class Scorecard:
                                csat_top=self.ctx.csat_scale[1])
 
     @property
+    def inputs(self) -> list:
+        """The files read: the ticket table and, with ``index.table``, the indicator table."""
+        extra = [self.index.table_file] if self.index and self.index.table_file else []
+        return [self.table.source, *extra]
+
+    @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
         return self.frame["created"].min(), self.frame["created"].max()
 
