@@ -48,6 +48,6 @@ def test_business_time_is_additive_and_never_exceeds_calendar_time():
 
 
 def test_describe_names_the_schedule():
-    assert S.describe() == "Mon, Tue, Wed, Thu, Fri 09:00–17:00, excluding 1 holiday(s)"
+    assert S.describe() == "Mon, Tue, Wed, Thu, Fri 09:00–17:00, excluding 1 holiday"
     with pytest.raises(ValueError):
         Schedule(["mon"], dt.time(18), dt.time(9))

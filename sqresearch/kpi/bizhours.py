@@ -48,7 +48,8 @@ class Schedule:
         return cls(bh.days, bh.start, bh.end, bh.holidays)
 
     def describe(self) -> str:
-        hol = f", excluding {len(self.holidays)} holiday(s)" if len(self.holidays) else ""
+        k = len(self.holidays)
+        hol = f", excluding {k} holiday{'' if k == 1 else 's'}" if k else ""
         days = ", ".join(d.capitalize() for d in self.days)
         return f"{days} {self.start:%H:%M}–{self.end:%H:%M}{hol}"
 

@@ -12,6 +12,7 @@ import pandas as pd
 from sqresearch.io.data import InputFile
 from sqresearch.io.errors import DataError, ParamsError, Problem
 from sqresearch.io.schemas import CompositeIndexSpec
+from sqresearch.report import tables
 from sqresearch.stats.weights import (
     Aggregate,
     CompositeIndex,
@@ -84,7 +85,7 @@ def ticket_values(kpis: pd.DataFrame, spec: CompositeIndexSpec, source: str) -> 
     gaps = [f"{u}/{k}" for u in values.index for k in names if pd.isna(values.loc[u, k])]
     if gaps or len(values) < 2:
         what = (f"has no value for {', '.join(gaps[:6])}" if gaps else
-                f"has {len(values)} unit(s); an index compares at least two")
+                f"has {tables.count(len(values), 'unit')}; an index compares at least two")
         raise DataError(source, Problem(
             "key 'index'", f"the index by {spec.by!r} {what}.",
             "choose indicators every unit has data for, or another 'by'."))

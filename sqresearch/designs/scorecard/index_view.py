@@ -122,7 +122,7 @@ def rank_statement(study) -> Text:
     if close.empty:
         return Text(head + f" Every neighbouring pair of {unit}s is told apart.")
     if len(close) == len(nb):
-        return Text(head + f" None of the {len(nb)} neighbouring pairs is told apart: the data "
+        return Text(head + f" Not one of the {len(nb)} neighbouring pairs is told apart: the data "
                     "do not support the order of any two adjacent units; read the rank "
                     "intervals in the table instead.")
     pairs = "; ".join(f"{r.higher} and {r.lower} (difference {_score(r.difference)}, "

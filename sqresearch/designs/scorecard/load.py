@@ -12,6 +12,7 @@ from sqresearch.io import paths
 from sqresearch.io.data import InputFile, LoadedTable, load_table, sha256
 from sqresearch.io.errors import DataError, ParamsError, Problem
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, CompositeIndexSpec, ScorecardParams
+from sqresearch.report import tables
 
 
 def _referenced_kpis(p: ScorecardParams) -> list[tuple[str, str]]:
@@ -116,7 +117,8 @@ def indicator_table(spec: CompositeIndexSpec, source: str) -> tuple[pd.DataFrame
                                     "give a number for every unit (no blanks, no text)."))
         values[c] = num.to_numpy()
     if len(raw) < 2:
-        problems.append(Problem(where, f"has {len(raw)} unit(s); an index compares at least two.",
+        problems.append(Problem(where, f"has {tables.count(len(raw), 'unit')}; an index "
+                                "compares at least two.",
                                 "add the other units."))
     if problems:
         raise DataError(source, problems)
