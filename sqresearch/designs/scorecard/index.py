@@ -76,6 +76,18 @@ class IndexReport:
     def unit_name(self) -> str:
         return self.spec.unit_name
 
+    def summary(self) -> pd.DataFrame:
+        """Tidy, best first: unit, index, index_low, index_high, rank, rank_low, rank_high
+        (the intervals NaN without a bootstrap), then the raw indicator values."""
+        if self.uncertainty is not None:
+            s = self.uncertainty.intervals()
+        else:
+            s = self.index.scores[["unit", "index", "rank"]].assign(
+                index_low=np.nan, index_high=np.nan, rank_low=np.nan, rank_high=np.nan)
+            s = s[["unit", "index", "index_low", "index_high", "rank", "rank_low", "rank_high"]]
+        values = self.values.reindex(s["unit"]).reset_index(drop=True)
+        return s.reset_index(drop=True).join(values)
+
 
 def ticket_values(kpis: pd.DataFrame, spec: CompositeIndexSpec, source: str) -> pd.DataFrame:
     """Units × indicators from a tidy KPI table (``kpi_table(by=spec.by)``)."""

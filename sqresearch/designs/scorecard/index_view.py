@@ -46,12 +46,7 @@ def ahp_text(study) -> Text:
 
 def _table_rows(study) -> pd.DataFrame:
     """Scores (with intervals when there are any), ranks and the raw indicator values."""
-    rep = study.index
-    s = rep.index.scores[["unit", "index", "rank"]]
-    if rep.uncertainty is not None:
-        s = rep.uncertainty.intervals()
-    values = rep.values.reindex(s["unit"])
-    return s.reset_index(drop=True).join(values.reset_index(drop=True))
+    return study.index.summary()
 
 
 def index_table(study) -> Table | Text:
