@@ -265,8 +265,9 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
     if isinstance(params, ScorecardParams):
         refs += [(("labels", k), k) for k in params.labels]
         if params.index is not None:
-            refs += [(("index", "indicators", i, "kpi"), ind.kpi)
-                     for i, ind in enumerate(params.index.indicators)]
+            if params.index.table is None:  # with a table, indicators name its columns
+                refs += [(("index", "indicators", i, "kpi"), ind.kpi)
+                         for i, ind in enumerate(params.index.indicators)]
             out += _weights_checks(params.index)
         if charts and params.baseline is None:
             out.append((("baseline",), "control charts need a baseline window for their "

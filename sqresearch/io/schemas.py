@@ -167,10 +167,49 @@ class Weights(Strict):
         None, description="ahp: pairwise comparisons, rows/columns in indicator order")
 
 
+class IndexBootstrap(Strict):
+    resamples: int = Field(1000, description="bootstrap resamples of the tickets within each "
+                           "unit for the index and rank intervals; 0 = no intervals")
+
+    @field_validator("resamples")
+    @classmethod
+    def _range(cls, v: int):
+        if v != 0 and not 200 <= v <= 100_000:
+            raise ValueError(f"{v} resamples | use 0 (no intervals) or 200 to 100000.")
+        return v
+
+
 class CompositeIndexSpec(Strict):
-    by: str = Field(description="'period' or a segment column: the units that get an index")
+    """The composite index: from the study's ticket KPIs per ``by`` unit, or from a ready
+    indicator table (``table`` + ``unit``).
+
+    The indicator table is a CSV with one row per unit: the ``unit`` column names the unit (text,
+    unique, no blanks) and each indicator's ``kpi`` names a numeric column (no blanks). Its
+    indices carry no bootstrap intervals (there are no tickets to resample).
+    """
+
+    by: str | None = Field(None, description="'period' or a segment column: the units that get "
+                           "an index (ticket KPIs)")
+    table: str | None = Field(None, description="CSV of units × indicators, path relative to "
+                              "the project root; replaces the ticket KPIs")
+    unit: str | None = Field(None, description="with table: the column naming the units")
     indicators: list[Indicator] = Field(min_length=2)
     weights: Weights
+    bootstrap: IndexBootstrap = Field(default_factory=IndexBootstrap)
+
+    @model_validator(mode="after")
+    def _source(self):
+        if self.table is None and self.by is None:
+            raise ValueError("no units | give by (a segment or 'period') or table and unit.")
+        if self.table is not None and (self.by is not None or self.unit is None):
+            raise ValueError("a table index needs unit and no by | e.g. table: "
+                             "data/indicators.csv, unit: branch.")
+        return self
+
+    @property
+    def unit_name(self) -> str:
+        """What the units are called: the segment, 'period' or the table's unit column."""
+        return self.unit if self.table is not None else self.by
 
 
 class Window(Strict):

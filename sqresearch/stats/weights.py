@@ -156,3 +156,125 @@ def composite_index(values: pd.DataFrame, directions: dict[str, str], method: st
     weights = pd.DataFrame({"indicator": names, "direction": [directions[n] for n in names],
                             "weight": w})
     return CompositeIndex(scores.reset_index(drop=True), weights, method, result)
+
+
+# --- uncertainty of the index ----------------------------------------------------------------
+#: How a bootstrap resample turns one per-ticket column into an indicator value.
+#: ("mean", scale) or ("quantile", q); R type-7 quantiles are numpy's "linear".
+Aggregate = tuple[str, float]
+
+
+def batch_scores(x: np.ndarray, higher_is_better, weights) -> np.ndarray:
+    """100 × Σ_j w_j z_ij for a stack of indicator tables ``x`` (…, units, indicators).
+
+    Each table is min-max normalised on its own, as :func:`minmax` does for one table.
+    """
+    x = np.asarray(x, dtype=float)
+    hib = np.asarray(higher_is_better, dtype=bool)
+    lo, hi = np.nanmin(x, axis=-2, keepdims=True), np.nanmax(x, axis=-2, keepdims=True)
+    varies = hi > lo
+    z = (x - lo) / np.where(varies, hi - lo, 1.0)
+    z = np.where(hib, z, 1 - z)
+    z = np.where(varies, z, 0.0)
+    return 100 * z @ np.asarray(weights, dtype=float)
+
+
+def _aggregate(v: np.ndarray, how: Aggregate) -> np.ndarray:
+    kind, arg = how
+    import warnings
+
+    with warnings.catch_warnings():  # an all-missing resample gives NaN, counted by the caller
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if kind == "mean":
+            return arg * np.nanmean(v, axis=-1)
+        return np.nanquantile(v, arg, axis=-1, method="linear")
+
+
+def resample_indicators(columns: dict[str, list[np.ndarray]], how: dict[str, Aggregate],
+                        resamples: int, seed: int, chunk: int = 250) -> np.ndarray:
+    """Indicator values of every unit in ``resamples`` bootstrap resamples.
+
+    ``columns[name][u]`` holds unit u's per-ticket values of indicator ``name`` (NaN where the
+    ticket does not count). Tickets are resampled with replacement within each unit, the same
+    draw for every indicator of that unit, so indicators keep their correlation.
+
+    Returns an array (resamples, units, indicators).
+    """
+    names = list(columns)
+    units = len(columns[names[0]])
+    rng = np.random.default_rng(seed)
+    out = np.empty((resamples, units, len(names)))
+    for u in range(units):
+        n = len(columns[names[0]][u])
+        for start in range(0, resamples, chunk):
+            stop = min(start + chunk, resamples)
+            idx = rng.integers(0, n, size=(stop - start, n))
+            for j, name in enumerate(names):
+                out[start:stop, u, j] = _aggregate(columns[name][u][idx], how[name])
+    return out
+
+
+@dataclass
+class IndexUncertainty:
+    """Bootstrap distribution of every unit's index score and rank (weights held fixed)."""
+
+    units: list[str]
+    point: np.ndarray  # index score per unit on the full data
+    draws: np.ndarray  # (resamples, units) index scores; rows with a missing value dropped
+    resamples: int
+    alpha: float
+
+    @property
+    def ranks(self) -> np.ndarray:
+        from scipy.stats import rankdata
+
+        return rankdata(-self.draws, method="min", axis=1).astype(int)
+
+    def intervals(self) -> pd.DataFrame:
+        """unit, index, index_low, index_high (percentile), rank, rank_low, rank_high."""
+        q = [self.alpha / 2, 1 - self.alpha / 2]
+        s = np.quantile(self.draws, q, axis=0)
+        r = np.quantile(self.ranks, q, axis=0, method="inverted_cdf").astype(int)
+        rank = pd.Series(self.point).rank(ascending=False, method="min").astype(int)
+        out = pd.DataFrame({"unit": self.units, "index": self.point, "index_low": s[0],
+                            "index_high": s[1], "rank": rank.to_numpy(), "rank_low": r[0],
+                            "rank_high": r[1]})
+        return out.sort_values(["rank", "unit"]).reset_index(drop=True)
+
+    def neighbours(self) -> pd.DataFrame:
+        """Each unit against the next-ranked one: the index difference with its percentile
+        interval and whether the two are told apart (the interval excludes 0)."""
+        order = self.intervals()
+        pos = {u: i for i, u in enumerate(self.units)}
+        q = [self.alpha / 2, 1 - self.alpha / 2]
+        rows = []
+        for a, b in zip(order["unit"].iloc[:-1], order["unit"].iloc[1:], strict=True):
+            d = self.draws[:, pos[a]] - self.draws[:, pos[b]]
+            lo, hi = np.quantile(d, q)
+            rows.append({"higher": a, "lower": b,
+                         "difference": self.point[pos[a]] - self.point[pos[b]],
+                         "diff_low": lo, "diff_high": hi,
+                         "share_higher": float(np.mean(d > 0)),
+                         "distinguishable": bool(lo > 0 or hi < 0)})
+        return pd.DataFrame(rows, columns=["higher", "lower", "difference", "diff_low",
+                                           "diff_high", "share_higher", "distinguishable"])
+
+
+def index_uncertainty(columns: dict[str, list[np.ndarray]], how: dict[str, Aggregate],
+                      units: list[str], higher_is_better, weights, resamples: int, seed: int,
+                      alpha: float = 0.05) -> IndexUncertainty:
+    """Percentile-bootstrap intervals for the composite index of each unit and its rank.
+
+    Tickets are resampled within each unit (:func:`resample_indicators`); in every resample the
+    indicators are min-max normalised again and combined with the *fixed* weights (entropy or
+    AHP weights are not re-estimated), so the intervals reflect sampling noise in the indicator
+    values, not uncertainty in the weights. Resamples in which a unit has no value for an
+    indicator (too few tickets) are dropped.
+    """
+    x = resample_indicators(columns, how, resamples, seed)
+    keep = ~np.isnan(x).any(axis=(1, 2))
+    draws = batch_scores(x[keep], higher_is_better, weights)
+    full = np.array([[_aggregate(columns[n][u], how[n]) for n in columns]
+                     for u in range(len(units))])
+    point = batch_scores(full, higher_is_better, weights)
+    return IndexUncertainty(list(units), point, draws, int(keep.sum()), alpha)

@@ -1,0 +1,125 @@
+"""Reading the scorecard's inputs: the ticket table (checked against every KPI the params use)
+and, optionally, a ready indicator table for the composite index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sqresearch import kpi
+from sqresearch.designs.scorecard.index import bootstrap_problem
+from sqresearch.io import paths
+from sqresearch.io.data import InputFile, LoadedTable, load_table, sha256
+from sqresearch.io.errors import DataError, ParamsError, Problem
+from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, CompositeIndexSpec, ScorecardParams
+from sqresearch.report import tables
+
+
+def _referenced_kpis(p: ScorecardParams) -> list[tuple[str, str]]:
+    refs = [(f"targets[{i}].kpi", t.kpi) for i, t in enumerate(p.targets)]
+    refs += [(f"control_charts[{i}]", k) for i, k in enumerate(p.control_charts)]
+    if p.index and p.index.table is None:
+        refs += [(f"index.indicators[{i}].kpi", x.kpi) for i, x in enumerate(p.index.indicators)]
+    return refs
+
+
+def load(p: ScorecardParams, source: str) -> LoadedTable:
+    """Read and validate the ticket table; check every KPI the params use can be computed."""
+    pareto_col = p.pareto if p.pareto and p.pareto not in kpi.ROLE_NAMES else None
+    keep = tuple(dict.fromkeys([*p.segments, *([pareto_col] if pareto_col else [])]))
+    table = load_table(p.data, kpi.ticket_roles(p), REQUIRED_TICKET_ROLES, keep,
+                       (kpi.ticket_checks,), source)
+    frame = table.frame
+    problems = []
+    ctx = kpi.context_for(p, frame)
+    available = {k.name for k in ctx.available(frame)}
+    for where, name in _referenced_kpis(p):
+        if name not in available:
+            k = kpi.CATALOGUE.get(name) or next(kpi.sla_kpi(s) for s in p.sla
+                                                if f"sla_{s.name}" == name)
+            needs = kpi.fcr_needs(p.fcr.method) if name == "fcr" else k.needs
+            missing = [r for r in needs if r not in frame]
+            problems.append(Problem(f"key '{where}'", f"KPI {name!r} needs column role(s) "
+                                    f"{missing}, not found in {p.data.path}.",
+                                    "map them in data.columns (role: column in your file), or "
+                                    "drop the KPI."))
+    if p.pareto and p.pareto in kpi.ROLE_NAMES and p.pareto not in frame:
+        problems.append(Problem("key 'pareto'", f"role {p.pareto!r} has no column.",
+                                "map it in data.columns."))
+    if p.index and p.index.table is None and p.index.by != "period" and \
+            p.index.by not in p.segments:
+        problems.append(Problem("key 'index.by'", f"{p.index.by!r} is not 'period' or a segment.",
+                                f"use 'period' or one of the segments {p.segments}."))
+    if p.index is not None and (bad := bootstrap_problem(p.index)) is not None:
+        raise ParamsError(source, bad)
+    if p.index is not None and p.index.table is not None:
+        indicator_table(p.index, source)  # fail before any kernel starts
+    if p.baseline is not None:
+        days = frame["created"].dt.date
+        inside = days.between(p.baseline.start, p.baseline.end).sum()
+        if inside == 0:
+            problems.append(Problem("key 'baseline'", f"no tickets were created between "
+                                    f"{p.baseline.start} and {p.baseline.end}.",
+                                    "choose a window inside the data."))
+    if len(frame) == 0:
+        problems.append(Problem(p.data.path, "no rows are left to analyse.",
+                                "check the file and the exclusions listed in the data-quality "
+                                "table."))
+    if problems:
+        raise DataError(source, problems)
+    return table
+
+
+def indicator_table(spec: CompositeIndexSpec, source: str) -> tuple[pd.DataFrame, InputFile]:
+    """The units × indicators CSV of ``index.table``: one row per unit, numeric indicators.
+
+    Returns the values (index = unit, one column per indicator in params order) and the file's
+    provenance. Every problem found is reported at once, naming the file, column and rows.
+    """
+    path = paths.resolve(spec.table)
+    where = f"index.table ({spec.table})"
+    if not path.is_file():
+        raise DataError(source, Problem(f"key 'index.table' ({spec.table})",
+                                        "file does not exist.",
+                                        "give a CSV path relative to the project root."))
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise DataError(source, Problem(where, f"cannot be read as CSV: {exc}",
+                                        "save it as a comma-separated UTF-8 file.")) from None
+    names = [i.kpi for i in spec.indicators]
+    missing = [c for c in [spec.unit, *names] if c not in raw]
+    if missing:
+        raise DataError(source, Problem(where, f"has no column(s) {missing}; it has "
+                                        f"{list(raw.columns)}.",
+                                        "name the unit column in index.unit and each "
+                                        "indicator column in index.indicators[].kpi."))
+    problems = []
+    units = raw[spec.unit].str.strip()
+    if (units == "").any():
+        rows = (np.flatnonzero(units == "") + 2).tolist()
+        problems.append(Problem(f"{where}, column {spec.unit!r}", f"blank unit in rows "
+                                f"{rows[:10]}.", "name every unit."))
+    dup = units[units.duplicated() & (units != "")].unique().tolist()
+    if dup:
+        problems.append(Problem(f"{where}, column {spec.unit!r}", f"units {dup[:10]} appear "
+                                "more than once.", "give one row per unit."))
+    values = pd.DataFrame(index=units.rename("unit"))
+    for c in names:
+        num = pd.to_numeric(raw[c].str.strip().str.replace(",", "", regex=False),
+                            errors="coerce")
+        bad = num.isna() | ~np.isfinite(num)
+        if bad.any():
+            rows = (np.flatnonzero(bad) + 2).tolist()
+            shown = raw[c][bad].head(5).tolist()
+            problems.append(Problem(f"{where}, column {c!r}", f"non-numeric or blank values "
+                                    f"{shown} in rows {rows[:10]}.",
+                                    "give a number for every unit (no blanks, no text)."))
+        values[c] = num.to_numpy()
+    if len(raw) < 2:
+        problems.append(Problem(where, f"has {tables.count(len(raw), 'unit')}; an index "
+                                "compares at least two.",
+                                "add the other units."))
+    if problems:
+        raise DataError(source, problems)
+    return values, InputFile(paths.display(path), sha256(path), len(raw), "csv")
