@@ -22,6 +22,9 @@ class Table:
     def _repr_html_(self) -> str:
         return tables.html(self.frame, self.caption)
 
+    def __repr__(self) -> str:
+        return f"{self.caption}\n{self.frame.to_string(index=False)}"
+
 
 class Note:
     """A sentence in the report (Markdown)."""
@@ -32,7 +35,7 @@ class Note:
     def _repr_markdown_(self) -> str:
         return self.text
 
-    def __str__(self) -> str:
+    def __repr__(self) -> str:
         return self.text
 
 

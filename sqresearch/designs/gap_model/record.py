@@ -89,6 +89,14 @@ def _customer(res: Results, s) -> None:
         for m in ("E", "P"):
             res.add(f"mean.{m}.item.{r.item}", f"{r.item}: mean {m}", getattr(r, m), n=r.n,
                     unit="score", method="mean of the item's answers")
+    for dim in s.dims:
+        e, perf = s.E_dim[dim], s.P_dim[dim]
+        res.add(f"expectation.{dim}", f"{s.label(dim)}: customers' mean E", e.mean(),
+                n=int(e.notna().sum()), unit="score",
+                method="mean over the respondents with an E score (gaps 1 and 2)")
+        res.add(f"performance.{dim}", f"{s.label(dim)}: mean P", perf.mean(),
+                n=int(perf.notna().sum()), unit="score",
+                method="mean over the respondents with a P score (importance–performance)")
     for r in s.scores.itertuples():
         res.add(f"score.{r.key}", r.score, r.mean, ci=(r.ci_low, r.ci_high), n=r.n,
                 unit="score", method="mean over respondents, t interval")
