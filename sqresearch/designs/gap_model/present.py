@@ -112,7 +112,9 @@ class Presentation:
         d = self.dimension_gaps
         shown = d.assign(ci_low=d["holm_ci_low"], ci_high=d["holm_ci_high"])
         ax = plots.gap_profile(shown, {x: self.label(x) for x in self.dims})
-        ax.get_legend().get_texts()[0].set_text("gap P − E (CI at its Holm level)")
+        ax.get_legend().remove()  # the title says what the bars are: no legend over the data
+        ax.set_title("The customer gap P − E by dimension, with each CI at its Holm level",
+                     loc="left", fontsize=10)
         return _figure(ax)
 
     def dimension_table(self) -> Table:
@@ -120,9 +122,10 @@ class Presentation:
         frame = pd.DataFrame({
             "Dimension": self._names(d["dimension"]), "E (mean)": d["E"].map(mean_text),
             "P (mean)": d["P"].map(mean_text),
-            "Gap P − E (CI at its Holm level)": [
-                f"{gap_ci(r.gap, r.holm_ci_low, r.holm_ci_high)} at {100 * r.ci_level:.3g} %"
-                for r in d.itertuples()],
+            "Gap P − E": d["gap"].map(sg),
+            "CI (at its Holm level)": [f"{sg(r.holm_ci_low)} to {sg(r.holm_ci_high)}"
+                                       for r in d.itertuples()],
+            "CI level": d["ci_level"].map(lambda v: f"{100 * v:.3g} %"),
             "t": d["t"].map(num), "p (Holm)": d["p_holm"].map(p_text),
             "Wilcoxon p": d["wilcoxon_p"].map(p_text), "n": d["n"].map("{:,}".format),
             "Verdict": d["verdict"]})
@@ -142,7 +145,8 @@ class Presentation:
         frame = pd.DataFrame({
             "Item": i["item"], "Dimension": self._names(i["dimension"]), "Wording": i["wording"],
             "E (mean)": i["E"].map(mean_text), "P (mean)": i["P"].map(mean_text),
-            "Gap P − E (95 % CI)": [gap_ci(r.gap, r.ci_low, r.ci_high) for r in i.itertuples()],
+            "Gap P − E": i["gap"].map(sg),
+            "95 % CI": [f"{sg(r.ci_low)} to {sg(r.ci_high)}" for r in i.itertuples()],
             "p (Holm over items)": i["p_holm"].map(p_text),
             "Wilcoxon p": i["wilcoxon_p"].map(p_text), "n": i["n"].map("{:,}".format)})
         return Table(frame, "Item gaps in scale points (exploratory)")
