@@ -172,5 +172,9 @@ class GapModel(present.Presentation, present_context.ContextPresentation):
     def to_frame(self) -> pd.DataFrame:
         return self.summary()
 
+    def plot(self):
+        """The headline figure: the dimension gaps with their CIs."""
+        return self.plot_gaps()
+
     def _repr_html_(self) -> str:
         return self.dimension_table()._repr_html_()
