@@ -55,6 +55,7 @@ class ContextPresentation:
         for ax, col in zip(axes[0], cols, strict=True):
             plots.ipa_grid(imp, col, {x: self.label(x) for x in self.dims},
                            f"{col.capitalize()} importance vs performance", ax=ax)
+            ax.margins(x=0.2, y=0.2)  # the point labels and corner notes stay apart
         return _figure(fig)
 
     def importance_table(self) -> Table:
