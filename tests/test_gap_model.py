@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT, assert_user_error, params_with
 
 from sqresearch import simulate
+from sqresearch.designs.gap_model import customer
 from sqresearch.designs.gap_model.study import GapModel
 from sqresearch.io import params
 
@@ -133,9 +134,7 @@ def test_dimension_gap_se_is_the_paired_se_even_for_a_zero_gap():
 
     e = pd.DataFrame({"x": [3.0, 4.0, 5.0, 4.0]})
     p = pd.DataFrame({"x": [4.0, 3.0, 5.0, 4.0]})  # differences 1, −1, 0, 0: gap 0
-    study = GapModel.__new__(GapModel)
-    study.params = type("P", (), {"alpha": 0.05})()
-    row = study._paired(e, p, ["x"], None).iloc[0]
+    row = customer.paired(e, p, ["x"], 0.05).iloc[0]
     assert row.gap == 0 and math.isclose(row.se, np.std([1, -1, 0, 0], ddof=1) / 2)
     q = st.t.ppf(0.975, 3)
     assert math.isclose(row.ci_high, q * row.se, rel_tol=1e-9)

@@ -18,10 +18,10 @@ def documented() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     section = None
     for line in DOC.read_text(encoding="utf-8").splitlines():
-        if line.startswith("### ") or line.startswith("## Scorecard keys"):
+        if line.startswith("### ") or line.startswith(("## Scorecard keys", "## gap_model keys")):
             name = line.lstrip("#").strip()
-            section = ("scorecard" if name == "Scorecard keys" else
-                       name.removesuffix(" study types").strip())
+            section = {"Scorecard keys": "scorecard", "gap_model keys": "gap_model"}.get(
+                name, name.removesuffix(" study types").strip())
             out.setdefault(section, [])
         elif line.startswith("## "):
             section = None

@@ -503,6 +503,11 @@ class GapModelParams(TicketSettings, StudyBase):
     overall: str | None = Field(None, description="overall satisfaction column")
     min_item_share: float = Field(0.5, gt=0, le=1, description="share of a dimension's items "
                                   "a respondent must answer for a dimension score")
+    missing: Literal["complete_case", "available_case"] = Field(
+        "complete_case", description="respondents with unanswered E/P items: complete_case "
+        "(default) analyses only those who answered every E and P item, so every gap, score, α "
+        "and the CFA rest on the same respondents; available_case keeps everyone whose dimension "
+        "score exists (min_item_share), so each dimension has its own n")
     segments: list[str] = Field(default_factory=list)
     management: DataSource | None = Field(None, description="gap 1: managers' E answers")
     standards: TableSource | None = Field(None, description="gaps 2-3: the service standards")

@@ -131,3 +131,25 @@ def straight_liners(answers: pd.DataFrame) -> pd.Series:
     """Respondents who gave the same answer to every item they answered (at least 5)."""
     answered = answers.notna().sum(axis=1)
     return (answers.nunique(axis=1) == 1) & (answered >= 5)
+
+
+#: How respondents with unanswered E or P items enter the analysis (``missing`` param).
+MISSING_RULES = ("complete_case", "available_case")
+
+
+def complete_cases(expectations: pd.DataFrame, perceptions: pd.DataFrame) -> pd.Series:
+    """True for respondents who answered every E and every P item (listwise deletion)."""
+    return expectations.notna().all(axis=1) & perceptions.notna().all(axis=1)
+
+
+def respondents_used(e_dim: pd.DataFrame, p_dim: pd.DataFrame, total: int) -> pd.DataFrame:
+    """Per dimension: respondents in the survey, respondents with both an E and a P dimension
+    score (the n of that dimension's gap), and those left out; a last row ``all`` counts the
+    respondents with a gap on every dimension (the n of the SERVQUAL score)."""
+    both = e_dim.notna() & p_dim.notna()
+    rows = [{"dimension": d, "respondents": total, "used": int(both[d].sum())}
+            for d in e_dim.columns]
+    rows.append({"dimension": "all", "respondents": total, "used": int(both.all(axis=1).sum())})
+    out = pd.DataFrame(rows)
+    out["left_out"] = out["respondents"] - out["used"]
+    return out
