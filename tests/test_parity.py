@@ -5,6 +5,7 @@ the template as it is (what JupyterLab's "Run all" executes)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -27,7 +28,8 @@ def _papermill(template: str, out, yaml_file=None) -> dict:
            str(out), "--log-level", "ERROR", "--no-progress-bar"]
     if yaml_file is not None:
         cmd += ["-f", str(yaml_file)]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}  # as a user has it
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(results.to_json(results.extract(nbformat.read(out, as_version=4))))
 

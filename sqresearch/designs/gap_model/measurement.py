@@ -3,7 +3,11 @@ dimension and measure (E, P, gap), and the confirmatory factor analysis of the P
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -38,10 +42,42 @@ def item_reliability(instrument: pd.DataFrame, measures: dict[str, pd.DataFrame]
     return pd.concat(frames, ignore_index=True)
 
 
+#: semopy orders variables through sets, so its fit differs in the last digits with Python's
+#: hash seed; the CFA runs where that seed is fixed, so every run gives the same bytes
+CFA_HASH_SEED = "0"
+
+
 def cfa(perceptions: pd.DataFrame, instrument: pd.DataFrame) -> dict:
     """Confirmatory factor analysis of the perception items (semopy, ML with the Wishart
     likelihood, as R ``lavaan::cfa(likelihood = "wishart")``) on complete rows: χ², df, CFI,
-    RMSEA (N − 1), SRMR and the standardized loadings."""
+    RMSEA (N − 1), SRMR and the standardized loadings.
+
+    Deterministic whatever the caller's hash seed: when PYTHONHASHSEED is not CFA_HASH_SEED
+    (plain papermill, JupyterLab) the fit runs in a child Python with it fixed, as ``sqr run``'s
+    kernels have it, so every way of running a study gives the same numbers."""
+    if os.environ.get("PYTHONHASHSEED") == CFA_HASH_SEED:
+        return _cfa(perceptions, instrument)
+    payload = json.dumps({"p": perceptions.to_dict(orient="split"),
+                          "i": instrument.to_dict(orient="split")})
+    done = subprocess.run([sys.executable, "-m", __name__], input=payload, text=True,
+                          capture_output=True, check=True,
+                          env={**os.environ, "PYTHONHASHSEED": CFA_HASH_SEED})
+    out = json.loads(done.stdout)  # floats round-trip exactly through json
+    out["loadings"] = pd.DataFrame(out["loadings"])
+    return out
+
+
+def _cfa_main() -> None:
+    """``python -m sqresearch.designs.gap_model.measurement``: the CFA of JSON on stdin."""
+    args = json.loads(sys.stdin.read())
+    frames = [pd.DataFrame(args[k]["data"], index=args[k]["index"], columns=args[k]["columns"])
+              for k in ("p", "i")]
+    res = _cfa(*frames)
+    res["loadings"] = res["loadings"].to_dict(orient="list")
+    sys.stdout.write(json.dumps(res))
+
+
+def _cfa(perceptions: pd.DataFrame, instrument: pd.DataFrame) -> dict:
     import semopy
 
     data = perceptions.dropna()
@@ -72,3 +108,7 @@ def cfa(perceptions: pd.DataFrame, instrument: pd.DataFrame) -> dict:
 def fits(c: dict) -> bool:
     """The usual guides: CFI ≥ 0.90, RMSEA ≤ 0.08, SRMR ≤ 0.08."""
     return c["cfi"] >= 0.9 and c["rmsea"] <= 0.08 and c["srmr"] <= 0.08
+
+
+if __name__ == "__main__":
+    _cfa_main()
