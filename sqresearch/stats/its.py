@@ -83,7 +83,7 @@ from sqresearch.stats.its_calendar import (
     _season_design,
     _starts,
 )
-from sqresearch.stats.its_result import ItsResult, ljung_box
+from sqresearch.stats.its_result import ItsResult, _fading, _signed, ljung_box
 from sqresearch.stats.its_structural import _structural
 
 __all__ = ["AUTO_RULE", "FREQS", "LAG_RULE", "MONTHS", "WEEKDAYS", "YEAR", "ItsResult",
@@ -183,29 +183,6 @@ def _lincomb(c: np.ndarray, b: np.ndarray, v: np.ndarray, df: float, q: float, l
 
 def _n(count: int, unit: str) -> str:
     return f"no {unit}s" if count == 0 else f"{count} {unit}" + ("s" if count > 1 else "")
-
-
-def _signed(v: float) -> str:
-    return f"{v:+.3g}"
-
-
-def _fading(b2: float, b3: float, s_last: float, unit: str, t0_date, freq: str,
-            end: dict, show=_signed) -> tuple[bool, str]:
-    if not (b2 * b3 < 0 and s_last > 0):
-        return False, ""
-    cross = -b2 / b3  # periods after T0 where the implied effect reaches zero
-    if s_last < cross / 2:
-        return False, ""
-    if s_last >= cross:
-        where = (f"crosses zero about {cross:.0f} {unit}s after the intervention "
-                 f"(around {_date_of(round(cross), t0_date, freq):%Y-%m-%d})")
-    else:
-        where = f"has shrunk to {show(end['estimate'])} by the last period"
-    return True, (f"The slope change ({show(b3)} per {unit}) runs against the level change "
-                  f"({show(b2)}): on the point estimates the implied effect {where}, so the jump "
-                  f"may be fading. Judge the lasting effect by the effect at the end "
-                  f"({show(end['estimate'])}, CI {show(end['ci_low'])} to "
-                  f"{show(end['ci_high'])}), not by the level change.")
 
 
 # --- the public function --------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What an interrupted time series returns (``ItsResult``: coefficients, the series with its
-counterfactual and band, the cumulative and end effects, notes) and the Ljung–Box check of the
-residuals that both models report.
+counterfactual and band, the cumulative and end effects, notes), the Ljung–Box check of the
+residuals that both models report, and the note on an effect that fades (``_fading``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from sqresearch.stats.its_calendar import _date_of
 
 
 @dataclass
@@ -88,3 +90,26 @@ def ljung_box(resid: np.ndarray, lag: int | None = None) -> dict:
         text = (f"Ljung–Box Q = {q:.2f} on {lag} lags (p = {p:.2g}): no residual "
                 "autocorrelation detected at 5 % (the test has little power on short series).")
     return {"statistic": q, "lag": lag, "p_value": p, "text": text}
+
+
+def _signed(v: float) -> str:
+    return f"{v:+.3g}"
+
+
+def _fading(b2: float, b3: float, s_last: float, unit: str, t0_date, freq: str,
+            end: dict, show=_signed) -> tuple[bool, str]:
+    if not (b2 * b3 < 0 and s_last > 0):
+        return False, ""
+    cross = -b2 / b3  # periods after T0 where the implied effect reaches zero
+    if s_last < cross / 2:
+        return False, ""
+    if s_last >= cross:
+        where = (f"crosses zero about {cross:.0f} {unit}s after the intervention "
+                 f"(around {_date_of(round(cross), t0_date, freq):%Y-%m-%d})")
+    else:
+        where = f"has shrunk to {show(end['estimate'])} by the last period"
+    return True, (f"The slope change ({show(b3)} per {unit}) runs against the level change "
+                  f"({show(b2)}): on the point estimates the implied effect {where}, so the jump "
+                  f"may be fading. Judge the lasting effect by the effect at the end "
+                  f"({show(end['estimate'])}, CI {show(end['ci_low'])} to "
+                  f"{show(end['ci_high'])}), not by the level change.")
