@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sqresearch.stats.bell_mccaffrey import _BellMcCaffrey
+from sqresearch.stats.bell_mccaffrey import EIGEN_TOL, _BellMcCaffrey
 from sqresearch.stats.clustering import cluster_summary, design_effect
 from sqresearch.stats.robust_checks import (
+    COLLINEAR_TOL,
     ClusterDesignError,
     _cluster_codes,
     _design,
@@ -42,7 +43,9 @@ from sqresearch.stats.robust_checks import (
 from sqresearch.stats.wald import wald_test
 
 __all__ = ["ClusterDesignError", "ClusterFit", "cluster_fit", "cluster_summary",
-           "design_effect", "wald_test"]
+           "design_effect", "wald_test",
+           # tolerances, kept importable from here
+           "COLLINEAR_TOL", "EIGEN_TOL", "VCOV_TYPES"]
 
 
 VCOV_TYPES = ("CR1", "CR2")
