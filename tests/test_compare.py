@@ -364,7 +364,7 @@ def test_leave_one_out_medians_and_bounded_batches(monkeypatch):
         assert_allclose(compare._loo_medians(x), brute)
     # batches of 7 resamples: the same draws as scipy with batch = 7
     b, a = rng.normal(10, 2, 40), rng.normal(9, 2, 30)
-    monkeypatch.setattr(compare, "_BOOT_CELLS", 7 * 70)
+    monkeypatch.setattr("sqresearch.stats.bootstrap._BOOT_CELLS", 7 * 70)  # its module
     r = compare.bootstrap(b, a, "median_difference", 199, "BCa", seed=3).iloc[0]
     s = stats.bootstrap((b, a), lambda x, y, axis=-1: np.median(y, axis=axis) -
                         np.median(x, axis=axis), n_resamples=199, method="bca",

@@ -81,7 +81,7 @@ def test_wcr_webb_draws_equal_brute_force_and_do_not_depend_on_batching(monkeypa
     draws, t = brute_force(d["value"], x, d["unit"], "treated:post", 0.0, v)
     assert_allclose(r.t_draws(), draws, rtol=1e-10, atol=1e-10)
     assert r.p_value == np.mean(np.abs(draws) >= abs(t) * (1 - fc.TIE_RTOL))
-    monkeypatch.setattr(fc, "_BATCH_ELEMENTS", 50)  # 16 draws per batch
+    monkeypatch.setattr("sqresearch.stats.wildboot._BATCH_ELEMENTS", 50)  # 16 draws a batch
     again = fc.wild_cluster_restricted(d["value"], x, d["unit"], resamples=499, seed=11)
     assert_allclose(again.t_draws(), r.t_draws(), rtol=1e-12)
     assert (again.p_value, again.ci_low, again.ci_high) == (r.p_value, r.ci_low, r.ci_high)

@@ -55,36 +55,39 @@ Notes on the choices
       the implied effect b2 + b3·(t − T0) has lost more than half of b2 (or crossed zero) by the
       last post period.
 
-Structural model (``model="structural"``)
-    statsmodels ``UnobservedComponents`` with a local linear trend (plus the season terms as
-    regressors held in the state vector, so their uncertainty is carried into the band) on the
-    calendar grid, with gaps, the washout and every post period missing: the variances are fitted
-    by maximum likelihood on the pre period only and the post periods are the forecast. Effect =
-    observed − forecast; the cumulative and average effects get their intervals from the joint
-    forecast covariance (normal quantile). Deterministic (no random numbers). The band ignores the
-    uncertainty of the estimated variances (plug-in). The residual check is Ljung–Box on the
-    standardized one-step forecast errors of the pre period (gaps skipped).
+The structural model (``model="structural"``) is in ``its_structural``; the calendar and season
+terms in ``its_calendar``; the result object and the Ljung–Box check in ``its_result``. Every
+public name stays importable from here.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-FREQS = ("day", "week", "month")
-#: length of the yearly cycle in periods
-YEAR = {"day": 365.25, "week": 52.18, "month": 12.0}
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-AUTO_RULE = ("auto: day-of-week dummies for daily series whose pre period spans at least 3 weeks; "
-             "two yearly harmonic pairs (fourier:2) when the series spans at least 2 years and the "
-             "pre period at least half a year; otherwise none")
+from sqresearch.stats.its_calendar import (
+    AUTO_RULE,
+    FREQS,
+    MONTHS,
+    WEEKDAYS,
+    YEAR,
+    _auto_seasonal,
+    _date_of,
+    _index,
+    _infer_freq,
+    _keep_season_columns,
+    _label,
+    _season_design,
+    _starts,
+)
+from sqresearch.stats.its_result import ItsResult, _fading, _signed, ljung_box
+from sqresearch.stats.its_structural import _structural
+
+__all__ = ["AUTO_RULE", "FREQS", "LAG_RULE", "MONTHS", "WEEKDAYS", "YEAR", "ItsResult",
+           "default_lags", "interrupted_time_series", "ljung_box"]
 
 
 def default_lags(n: int) -> int:
@@ -94,167 +97,6 @@ def default_lags(n: int) -> int:
 
 LAG_RULE = "floor(4 (n/100)^(2/9)) on n observed periods, Newey & West (1994)"
 
-
-@dataclass
-class ItsResult:
-    """What ``interrupted_time_series`` returns.
-
-    coefficients: term, label, estimate, se, t, df, p_value, ci_low, ci_high, z (= t, old name)
-    series: date, t, observed, fitted, counterfactual, pi_low, pi_high, post, washout
-    ljung_box: statistic, lag, p_value, text; cumulative / end: estimate, se, ci_low, ci_high, ...
-    """
-
-    coefficients: pd.DataFrame
-    series: pd.DataFrame
-    lags: int | None
-    lag_rule: str
-    seasonal: str
-    n: int
-    freq: str = "week"
-    df: float = math.inf
-    ljung_box: dict = field(default_factory=dict)
-    cumulative: dict = field(default_factory=dict)
-    end: dict = field(default_factory=dict)
-    fading: bool = False
-    fading_text: str = ""
-    model: str = "segmented"
-    t0: int = 0
-    t0_date: pd.Timestamp | None = None
-    alpha: float = 0.05
-    notes: list[str] = field(default_factory=list)
-    errors: str = "ar1"
-    phi: float | None = None
-
-    def term(self, name: str) -> pd.Series:
-        return self.coefficients.set_index("term").loc[name]
-
-    def summary(self) -> pd.DataFrame:
-        """The coefficient table (tidy)."""
-        return self.coefficients
-
-    def effects(self) -> pd.DataFrame:
-        """Level change, slope change (segmented model), cumulative effect and the effect at the
-        last post period, one row each, with CI and p-value."""
-        rows = []
-        if self.model == "segmented":
-            for term in ("post", "since"):
-                r = self.term(term)
-                rows.append({"effect": "level change" if term == "post" else "slope change",
-                             "label": r.label, "estimate": r.estimate, "se": r.se,
-                             "statistic": r.t, "df": r.df, "p_value": r.p_value,
-                             "ci_low": r.ci_low, "ci_high": r.ci_high, "periods": np.nan})
-        for name, d in (("average effect", self.cumulative.get("average")),
-                        ("cumulative effect", self.cumulative), ("effect at the end", self.end)):
-            if not d:
-                continue
-            rows.append({"effect": name, "label": d["label"], "estimate": d["estimate"],
-                         "se": d["se"], "statistic": d["statistic"], "df": self.df,
-                         "p_value": d["p_value"], "ci_low": d["ci_low"], "ci_high": d["ci_high"],
-                         "periods": d.get("periods", 1)})
-        return pd.DataFrame(rows)
-
-
-# --- the calendar ---------------------------------------------------------------------------
-
-def _starts(dates: pd.Series, freq: str) -> pd.Series:
-    d = pd.to_datetime(dates).dt.normalize()
-    if freq == "week":
-        return d - pd.to_timedelta(d.dt.weekday, unit="D")
-    if freq == "month":
-        return d.dt.to_period("M").dt.to_timestamp()
-    return d
-
-
-def _index(starts: pd.Series, origin: pd.Timestamp, freq: str) -> np.ndarray:
-    if freq == "month":
-        return ((starts.dt.year - origin.year) * 12 + starts.dt.month - origin.month).to_numpy()
-    days = (starts - origin).dt.days.to_numpy()
-    return days // 7 if freq == "week" else days
-
-
-def _date_of(t: int, origin: pd.Timestamp, freq: str) -> pd.Timestamp:
-    if freq == "month":
-        return origin + pd.DateOffset(months=int(t))
-    return origin + pd.Timedelta(days=int(t) * (7 if freq == "week" else 1))
-
-
-def _infer_freq(dates: pd.Series) -> str:
-    """The coarsest of month, week, day that gives every date a period of its own."""
-    for freq in ("month", "week", "day"):
-        if not _starts(dates, freq).duplicated().any():
-            return freq
-    raise ValueError("two values share a day: aggregate to one value per period first")
-
-
-# --- season terms ---------------------------------------------------------------------------
-
-def _auto_seasonal(freq: str, pre_span: int, span: int) -> str:
-    parts = []
-    if freq == "day" and pre_span >= 21:
-        parts.append("weekday")
-    if span >= 2 * YEAR[freq] - 0.5 and pre_span >= YEAR[freq] / 2:
-        parts.append("fourier:2")
-    return "+".join(parts) or "none"
-
-
-def _season_design(spec: str, starts: pd.Series, t: np.ndarray, freq: str) -> pd.DataFrame:
-    cols: dict[str, np.ndarray] = {}
-    for part in spec.split("+"):
-        part = part.strip()
-        if part == "none":
-            continue
-        if part == "weekday":
-            if freq != "day":
-                raise ValueError("seasonal='weekday' needs a daily series (freq='day')")
-            key = starts.dt.weekday.to_numpy()
-            cols.update({f"weekday_{d}": (key == d).astype(float) for d in range(7)})
-        elif part == "month":
-            key = starts.dt.month.to_numpy()
-            cols.update({f"month_{m}": (key == m).astype(float) for m in range(1, 13)})
-        elif m := re.fullmatch(r"fourier:(\d+)", part):
-            k = int(m.group(1))
-            if not 1 <= k <= YEAR[freq] / 2:
-                raise ValueError(f"seasonal='{part}': the number of harmonic pairs must be "
-                                 f"between 1 and {int(YEAR[freq] // 2)}")
-            for h in range(1, k + 1):
-                angle = 2 * np.pi * h * t / YEAR[freq]
-                cols[f"sin{h}"] = np.sin(angle)
-                cols[f"cos{h}"] = np.cos(angle)
-        else:
-            raise ValueError(f"seasonal='{part}' is not one of none, weekday, month, fourier:K, "
-                             "auto (or a combination with '+')")
-    return pd.DataFrame(cols, index=starts.index)
-
-
-def _keep_season_columns(season: pd.DataFrame, fit: np.ndarray) -> list[str]:
-    """Drop dummies that never vary in the fitted rows and the first present level of each set."""
-    keep = []
-    for prefix in ("weekday_", "month_"):
-        group = [c for c in season if c.startswith(prefix)]
-        present = [c for c in group if season.loc[fit, c].any()]
-        keep += present[1:]
-    keep += [c for c in season if not c.startswith(("weekday_", "month_"))
-             and np.ptp(season.loc[fit, c].to_numpy()) > 1e-12]
-    return [c for c in season if c in keep]
-
-
-def _label(term: str, unit: str) -> str:
-    fixed = {"const": "level before (intercept)", "t": f"trend before (per {unit})",
-             "post": "level change at the intervention",
-             "since": f"slope change (per {unit})"}
-    if term in fixed:
-        return fixed[term]
-    if term.startswith("weekday_"):
-        return f"day of week: {WEEKDAYS[int(term[8:])]}"
-    if term.startswith("month_"):
-        return f"month: {MONTHS[int(term[6:]) - 1]}"
-    if m := re.fullmatch(r"(sin|cos)(\d+)", term):
-        kind = "sine" if m.group(1) == "sin" else "cosine"
-        return f"yearly cycle, harmonic {m.group(2)} ({kind})"
-    return term
-
-
-# --- the segmented fit ----------------------------------------------------------------------
 
 def _newey_west_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, lags: int):
     """WLS with the Newey–West covariance (Bartlett, no prewhitening, factor n/(n − k))."""
@@ -339,50 +181,8 @@ def _lincomb(c: np.ndarray, b: np.ndarray, v: np.ndarray, df: float, q: float, l
             "ci_low": est - q * se, "ci_high": est + q * se, **extra}
 
 
-def ljung_box(resid: np.ndarray, lag: int | None = None) -> dict:
-    """Ljung–Box test on residuals in time order; lag = min(10, floor(n/5)) unless given."""
-    from statsmodels.stats.diagnostic import acorr_ljungbox
-
-    resid = np.asarray(resid, float)
-    resid = resid[np.isfinite(resid)]
-    lag = max(1, min(10, len(resid) // 5)) if lag is None else lag
-    out = acorr_ljungbox(resid, lags=[lag], return_df=True)
-    q, p = float(out["lb_stat"].iloc[0]), float(out["lb_pvalue"].iloc[0])
-    if p < 0.05:
-        text = (f"Ljung–Box Q = {q:.2f} on {lag} lags (p = {p:.2g}): the residuals are "
-                "autocorrelated; the Newey–West errors allow for it, but with strong "
-                "autocorrelation in a short series the intervals may still be too narrow.")
-    else:
-        text = (f"Ljung–Box Q = {q:.2f} on {lag} lags (p = {p:.2g}): no residual "
-                "autocorrelation detected at 5 % (the test has little power on short series).")
-    return {"statistic": q, "lag": lag, "p_value": p, "text": text}
-
-
 def _n(count: int, unit: str) -> str:
     return f"no {unit}s" if count == 0 else f"{count} {unit}" + ("s" if count > 1 else "")
-
-
-def _signed(v: float) -> str:
-    return f"{v:+.3g}"
-
-
-def _fading(b2: float, b3: float, s_last: float, unit: str, t0_date, freq: str,
-            end: dict, show=_signed) -> tuple[bool, str]:
-    if not (b2 * b3 < 0 and s_last > 0):
-        return False, ""
-    cross = -b2 / b3  # periods after T0 where the implied effect reaches zero
-    if s_last < cross / 2:
-        return False, ""
-    if s_last >= cross:
-        where = (f"crosses zero about {cross:.0f} {unit}s after the intervention "
-                 f"(around {_date_of(round(cross), t0_date, freq):%Y-%m-%d})")
-    else:
-        where = f"has shrunk to {show(end['estimate'])} by the last period"
-    return True, (f"The slope change ({show(b3)} per {unit}) runs against the level change "
-                  f"({show(b2)}): on the point estimates the implied effect {where}, so the jump "
-                  f"may be fading. Judge the lasting effect by the effect at the end "
-                  f"({show(end['estimate'])}, CI {show(end['ci_low'])} to "
-                  f"{show(end['ci_high'])}), not by the level change.")
 
 
 # --- the public function --------------------------------------------------------------------
@@ -584,120 +384,3 @@ def interrupted_time_series(dates, values, intervention, seasonal: str = "auto",
 
 
 # --- the structural model -------------------------------------------------------------------
-
-def _forecast_cov(res, t0: int) -> np.ndarray:
-    """Joint covariance of the observations from period t0 on, given the data before t0 (the
-    model is filtered on the whole grid with those periods missing; plug-in parameters)."""
-    fr = res.filter_results
-    design = fr.design
-    tr = fr.transition[:, :, 0]
-    h = float(fr.obs_cov[0, 0, 0])
-    steps = fr.nobs - t0
-
-    def z(t):
-        return design[:, :, t if design.shape[2] > 1 else 0]
-
-    cov = np.zeros((steps, steps))
-    for i in range(steps):
-        c = fr.predicted_state_cov[:, :, t0 + i]
-        zi = z(t0 + i)
-        for j in range(i, steps):
-            cov[i, j] = cov[j, i] = (zi @ c @ z(t0 + j).T)[0, 0]
-            c = c @ tr.T
-    return cov + h * np.eye(steps)
-
-
-def _structural(df, season_all, keep, seasonal, t0, t0_date, freq, alpha, notes, last_t):
-    from statsmodels.tsa.statespace.structural import UnobservedComponents
-
-    unit = freq
-    fit = ~df["washout"].to_numpy()
-    grid = np.full(last_t + 1, np.nan)  # the post periods stay missing: a forecast
-    pre_rows = fit & ~df["post"].to_numpy()
-    grid[df["t"].to_numpy()[pre_rows]] = df["y"].to_numpy()[pre_rows]
-    exog = season_all[keep].to_numpy() if keep else None
-    if exog is not None and np.linalg.matrix_rank(exog[:t0][np.isfinite(grid[:t0])]) < len(keep):
-        raise ValueError(f"seasonal='{seasonal}': the pre period does not cover every season "
-                         "term, so the structural model cannot project it; use fourier:K or none")
-    n_pre = int(np.isfinite(grid).sum())
-    need = 10 + len(keep)
-    if n_pre < need:
-        raise ValueError(f"the structural model needs at least {need} observed periods before "
-                         f"the intervention (10 plus one per season term); it has {n_pre}")
-    # season coefficients as states (mle_regression=False), so their uncertainty is in the band
-    mod = UnobservedComponents(grid, level="local linear trend", exog=exog,
-                               mle_regression=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = mod.fit(disp=False, maxiter=500)
-        bse = np.asarray(res.bse)
-    fr = res.smoother_results
-    design = fr.design
-    zt = (design[0, :, :].T if design.shape[2] > 1
-          else np.repeat(design[0, :, 0][None, :], last_t + 1, axis=0))
-    grid_cf = np.einsum("tk,kt->t", zt, res.smoothed_state)  # = the forecast from t0 on
-    cov = _forecast_cov(res, t0)
-    steps = last_t + 1 - t0
-    mean = grid_cf[t0:]
-    z = float(stats.norm.ppf(1 - alpha / 2))
-    grid_sd = np.concatenate([np.full(t0, np.nan), np.sqrt(np.diag(cov))])
-    tt = df["t"].to_numpy()
-    post = df["post"].to_numpy()
-    cf = grid_cf[tt]
-    sd = grid_sd[tt]
-    series = pd.DataFrame({"date": df["date"], "t": df["t"], "observed": df["y"],
-                           "fitted": np.where(post, np.nan, cf), "counterfactual": cf,
-                           "pi_low": cf - z * sd, "pi_high": cf + z * sd, "post": post,
-                           "washout": df["washout"].to_numpy()})
-
-    post_rows = fit & post
-    idx = tt[post_rows] - t0
-    effect = df["y"].to_numpy()[post_rows] - mean[idx]
-    m = len(idx)
-    sub = cov[np.ix_(idx, idx)]
-
-    def summ(vec, label, **extra):
-        est = float(vec @ effect)
-        se = float(np.sqrt(vec @ sub @ vec))
-        stat = est / se
-        return {"label": label, "estimate": est, "se": se, "statistic": stat,
-                "p_value": float(2 * stats.norm.sf(abs(stat))), "ci_low": est - z * se,
-                "ci_high": est + z * se, **extra}
-
-    cumulative = summ(np.ones(m), f"cumulative effect over {m} post {unit}s", periods=m)
-    cumulative["average"] = summ(np.ones(m) / m, f"average effect over {m} post {unit}s",
-                                 periods=m)
-    last = np.zeros(m)
-    last[-1] = 1.0
-    last_date = pd.Timestamp(df["date"].to_numpy()[post_rows][-1])
-    end = summ(last, f"effect at the last period ({last_date:%Y-%m-%d})", periods=1,
-               date=last_date)
-
-    names = list(res.model.param_names)
-    est = list(np.asarray(res.params))
-    ses = list(bse)
-    for i, name in enumerate(keep):  # the regression states, last in the state vector
-        row = res.smoothed_state.shape[0] - len(keep) + i
-        names.append(name)
-        est.append(float(res.smoothed_state[row, t0 - 1]))
-        ses.append(float(np.sqrt(res.smoothed_state_cov[row, row, t0 - 1])))
-    est, ses = np.array(est), np.array(ses)
-    coef = pd.DataFrame({"term": names, "label": [_label(nm, unit) for nm in names],
-                         "estimate": est, "se": ses, "t": est / ses, "df": np.inf})
-    coef["p_value"] = 2 * stats.norm.sf(np.abs(coef["t"]))
-    coef["ci_low"] = coef["estimate"] - z * coef["se"]
-    coef["ci_high"] = coef["estimate"] + z * coef["se"]
-    coef["z"] = coef["t"]
-    d = int(res.loglikelihood_burn)
-    std_err = np.asarray(res.filter_results.standardized_forecasts_error)[0][d:t0]
-    lb = ljung_box(std_err)
-    lb["text"] = lb["text"].replace("the Newey–West errors allow for it, but with",
-                                    "the state-space model leaves some of it unexplained; with")
-    notes += ["Structural model: local linear trend (+ season terms as regressors) fitted by "
-              f"maximum likelihood on {n_pre} pre periods and forecast over {steps} periods; the "
-              "band is the forecast's (plug-in variances, normal quantile).",
-              "Residual check on the standardized one-step forecast errors: " + lb["text"]]
-    return ItsResult(coef, series, None, "not used (state-space model)", seasonal, n_pre + m,
-                     freq=freq, df=math.inf, ljung_box=lb, cumulative=cumulative, end=end,
-                     fading=False, fading_text="", model="structural", t0=t0,
-                     t0_date=t0_date, alpha=alpha, notes=notes)

@@ -16,6 +16,11 @@ fits OLS and estimates the covariance of the coefficients from cluster sums:
 Nothing here builds an n_g × n_g matrix: the CR2 adjustment matrices are applied through the thin
 SVD of each cluster's rows of Q (X = QR), so a cluster of 100,000 tickets costs O(n_g·k²) time
 and O(n_g·k) memory.
+
+This module holds the fit (``cluster_fit`` → ``ClusterFit``); the CR2 machinery is in
+``bell_mccaffrey``, the input checks and ``ClusterDesignError`` in ``robust_checks``, the joint
+tests (``wald_test``) in ``wald``, and ``cluster_summary`` / ``design_effect`` in
+``clustering``. Every public name stays importable from here.
 """
 
 from __future__ import annotations
@@ -26,209 +31,24 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sqresearch.io.errors import DataError, Problem
+from sqresearch.stats.bell_mccaffrey import EIGEN_TOL, _BellMcCaffrey
+from sqresearch.stats.clustering import cluster_summary, design_effect
+from sqresearch.stats.robust_checks import (
+    COLLINEAR_TOL,
+    ClusterDesignError,
+    _cluster_codes,
+    _design,
+    _qr_checked,
+)
+from sqresearch.stats.wald import wald_test
 
-#: Eigenvalues of I − H_gg at or below this are treated as zero (their inverse square root is
-#: set to 0), as in clubSandwich's ``matrix_power(x, -1/2)`` (``tol = -12``, i.e. 1e-12).
-EIGEN_TOL = 1e-12
-#: A column whose part orthogonal to the columns before it has a norm below this fraction of its
-#: own norm is collinear with them (R's ``lm`` uses the same relative tolerance, 1e-7).
-COLLINEAR_TOL = 1e-7
+__all__ = ["ClusterDesignError", "ClusterFit", "cluster_fit", "cluster_summary",
+           "design_effect", "wald_test",
+           # tolerances, kept importable from here
+           "COLLINEAR_TOL", "EIGEN_TOL", "VCOV_TYPES"]
+
 
 VCOV_TYPES = ("CR1", "CR2")
-
-
-class ClusterDesignError(DataError):
-    """A design matrix, response or clustering that cluster-robust OLS cannot use."""
-
-
-def _fail(what: str, fix: str = "", where: str = "") -> ClusterDesignError:
-    return ClusterDesignError("cluster-robust regression", Problem(where, what, fix))
-
-
-# --------------------------------------------------------------------------------------------
-# input handling
-
-
-def _cluster_codes(clusters, n: int) -> tuple[list[np.ndarray], list[str]]:
-    """Integer codes 0..G−1 for each clustering column (one or two columns)."""
-    if isinstance(clusters, pd.DataFrame):
-        cols = [clusters.iloc[:, j] for j in range(clusters.shape[1])]
-        labels = [str(c) for c in clusters.columns]
-    else:
-        arr = np.asarray(clusters, dtype=object) if not isinstance(clusters, pd.Series) \
-            else clusters.to_numpy(dtype=object)
-        if arr.ndim == 1:
-            cols, labels = [arr], ["cluster"]
-        elif arr.ndim == 2:
-            cols = [arr[:, j] for j in range(arr.shape[1])]
-            labels = [f"cluster {j + 1}" for j in range(arr.shape[1])]
-        else:
-            raise _fail(f"clusters has {arr.ndim} dimensions.", "pass one or two columns.")
-    if len(cols) not in (1, 2):
-        raise _fail(f"clusters has {len(cols)} columns; one-way or two-way clustering only.",
-                    "pass one column, or two for two-way clustering.")
-    out = []
-    for col, label in zip(cols, labels, strict=True):
-        codes, uniques = pd.factorize(np.asarray(col, dtype=object), use_na_sentinel=True)
-        if len(codes) != n:
-            raise _fail(f"{label} has {len(codes)} values but the data have {n} rows.",
-                        "pass one cluster label per row.")
-        if (codes < 0).any():
-            raise _fail(f"{label} is missing for {int((codes < 0).sum())} rows.",
-                        "drop those rows or give them a cluster.")
-        if len(uniques) < 2:
-            raise _fail(f"{label} has {len(uniques)} cluster; cluster-robust errors need at "
-                        "least 2 (and many more to be trustworthy).",
-                        "cluster on a unit with more levels.")
-        out.append(codes.astype(np.int64))
-    return out, labels
-
-
-def _design(y, X) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    if not isinstance(X, pd.DataFrame):
-        raise _fail("X must be a pandas DataFrame (its column names name the coefficients).",
-                    "wrap the design in pd.DataFrame(..., columns=names); add a 'const' "
-                    "column of ones for an intercept.")
-    names = [str(c) for c in X.columns]
-    if len(set(names)) != len(names):
-        raise _fail("X has duplicated column names.", "give every column its own name.")
-    problems = []
-    for c in X.columns:
-        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])):
-            problems.append(Problem(f"column '{c}'", f"is not numeric ({X[c].dtype}).",
-                                    "code categories as 0/1 dummy columns."))
-    if problems:
-        raise ClusterDesignError("cluster-robust regression", problems)
-    xm = X.to_numpy(dtype=float)
-    yv = np.asarray(y, dtype=float).reshape(-1)
-    n, k = xm.shape
-    if yv.shape[0] != n:
-        raise _fail(f"y has {yv.shape[0]} values but X has {n} rows.", "align y and X.")
-    bad = [Problem(f"column '{names[j]}'", f"{int((~np.isfinite(xm[:, j])).sum())} rows are "
-                   "missing or infinite.", "drop or fill those rows first.")
-           for j in range(k) if not np.isfinite(xm[:, j]).all()]
-    if not np.isfinite(yv).all():
-        bad.append(Problem("y", f"{int((~np.isfinite(yv)).sum())} values are missing or "
-                           "infinite.", "drop those rows first."))
-    if bad:
-        raise ClusterDesignError("cluster-robust regression", bad)
-    if k == 0:
-        raise _fail("X has no columns.", "add at least an intercept ('const' = 1).")
-    if n <= k:
-        raise _fail(f"{n} rows for {k} coefficients.", "use fewer columns or more data.")
-    return yv, xm, names
-
-
-def _qr_checked(xm: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Thin QR of X; name the first column that the columns before it already determine."""
-    q, r = np.linalg.qr(xm)
-    norms = np.linalg.norm(xm, axis=0)
-    for j, name in enumerate(names):
-        if norms[j] == 0 or abs(r[j, j]) <= COLLINEAR_TOL * norms[j]:
-            before = ", ".join(f"'{c}'" for c in names[:j]) or "nothing"
-            what = ("is all zeros." if norms[j] == 0 else
-                    f"is a linear combination of the columns before it ({before}): the "
-                    "design is rank-deficient.")
-            raise _fail(what, "drop the column or one of those it duplicates (e.g. one dummy "
-                        "per categorical variable, or a cluster-level dummy that fixed effects "
-                        "already absorb).", where=f"column '{name}'")
-    return q, r
-
-
-# --------------------------------------------------------------------------------------------
-# CR2 machinery: adjustment matrices from per-cluster thin SVDs, moments for the BM df
-
-
-@dataclass
-class _BellMcCaffrey:
-    """What CR2 and its degrees of freedom need, rows sorted by cluster.
-
-    ``groups`` holds, for each distinct cluster size n, the row indices (c × n), the left
-    singular vectors U (c × n × r) of the clusters' rows of Q and δ = (1 − σ²)^{-1/2} − 1
-    (c × r), so that A_g = I + U diag(δ) U'.
-    """
-
-    x: np.ndarray  # N × k, sorted by cluster
-    m: np.ndarray  # (X'X)^{-1}
-    starts: np.ndarray  # first row of each cluster
-    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
-
-    @classmethod
-    def build(cls, xs: np.ndarray, qs: np.ndarray, m: np.ndarray,
-              starts: np.ndarray) -> _BellMcCaffrey:
-        n = xs.shape[0]
-        sizes = np.diff(np.append(starts, n))
-        groups = []
-        for size in np.unique(sizes):
-            idx = starts[sizes == size][:, None] + np.arange(size)
-            u, s, _ = np.linalg.svd(qs[idx], full_matrices=False)
-            lam = (1.0 - s) * (1.0 + s)  # eigenvalues of I − H_gg besides the 1s
-            with np.errstate(divide="ignore", invalid="ignore"):
-                a_eig = np.where(lam > EIGEN_TOL, 1.0 / np.sqrt(np.where(lam > 0, lam, 1.0)),
-                                 0.0)
-            groups.append((idx, u, a_eig - 1.0))
-        return cls(xs, m, starts, groups)
-
-    def apply_a(self, v: np.ndarray) -> np.ndarray:
-        """Block-diagonal A = diag(A_g) times v (N × m), in O(N·k·m)."""
-        out = v.copy()
-        for idx, u, delta in self.groups:
-            vg = v[idx]
-            out[idx] += u @ (delta[:, :, None] * (np.swapaxes(u, 1, 2) @ vg))
-        return out
-
-    def sums(self, v: np.ndarray) -> np.ndarray:
-        """Per-cluster column sums of v (N × m) → J × m."""
-        return np.add.reduceat(v, self.starts, axis=0)
-
-    def moments(self, c: np.ndarray) -> _Moments:
-        """Pieces of P_st = G_s'G_t (J × J, never formed) for the contrast columns of c (k × q).
-
-        With w_s = A X M c_s, D_st,j = w_sj'w_tj and y_sj = X_j'w_sj:
-        P_st = diag(D_st) − Y_s' M Y_t.
-        """
-        w = self.apply_a(self.x @ (self.m @ c))
-        q = c.shape[1]
-        d = np.empty((q, q, len(self.starts)))
-        for a in range(q):
-            for b in range(a, q):
-                d[a, b] = d[b, a] = self.sums(w[:, a] * w[:, b])
-        y = np.stack([self.sums(self.x * w[:, [a]]) for a in range(q)])  # q × J × k
-        my = y @ self.m
-        mm = np.einsum("ajk,bjk->abj", my, y)  # y_aj' M y_bj
-        kk = np.einsum("ajk,bjl->abkl", y, y)  # Σ_j y_aj y_bj'
-        return _Moments(d, mm, kk, self.m)
-
-
-@dataclass
-class _Moments:
-    d: np.ndarray  # q × q × J
-    mm: np.ndarray  # q × q × J
-    kk: np.ndarray  # q × q × k × k
-    m: np.ndarray
-
-    def omega(self) -> np.ndarray:
-        """Ω_ab = tr P_ab (q × q)."""
-        return (self.d - self.mm).sum(axis=2)
-
-    def tr2(self, a: int, b: int, c: int, e: int) -> float:
-        """tr(P_ab P_ce) in O(J + k³)."""
-        d, mm, m = self.d, self.mm, self.m
-        return float(d[a, b] @ d[c, e] - d[a, b] @ mm[c, e] - d[c, e] @ mm[a, b]
-                     + np.sum((m @ self.kk[b, c]) * (m @ self.kk[e, a]).T))
-
-
-def _power_sym(x: np.ndarray, p: float) -> np.ndarray:
-    """Symmetric matrix power, eigenvalues ≤ 1e-12 sent to 0 (clubSandwich matrix_power)."""
-    val, vec = np.linalg.eigh(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        vp = np.where(val > EIGEN_TOL, np.abs(val) ** p, 0.0)
-    return (vec * vp) @ vec.T
-
-
-# --------------------------------------------------------------------------------------------
-# the fit
 
 
 @dataclass
@@ -459,141 +279,3 @@ def cluster_fit(y, X: pd.DataFrame, clusters, vcov: str = "CR1") -> ClusterFit:
         v = m @ (s.T @ s) @ m
     v = (v + v.T) / 2
     return ClusterFit(names, beta, v, n, min(counts), residuals, vcov, counts, bm)
-
-
-# --------------------------------------------------------------------------------------------
-# joint tests
-
-
-def wald_test(fit: ClusterFit, names: list[str], test: str | None = None) -> dict:
-    """Joint test that several coefficients are all zero, with the cluster-robust covariance.
-
-    Parameters
-    ----------
-    fit : ClusterFit
-    names : list of str
-        The q coefficients tested.
-    test : {"HTZ", "F"}, optional
-        ``"HTZ"`` (default for CR2): clubSandwich's Hotelling-T² approximation; ``"F"`` (default
-        for CR1, allowed for both): W/q against F(q, G − 1).
-
-    Returns
-    -------
-    dict
-        test, names, q, wald (W), statistic (the F statistic), df_num, df_denom, p_value.
-
-    Notes
-    -----
-    W = (Cβ̂)'(C V C')^{-1}(Cβ̂) with C selecting the q coefficients.
-
-    ``"F"``: F = W/q ~ F(q, G − 1) — R ``clubSandwich::Wald_test(fit, constraints, vcov =
-    "CR1S", test = "Naive-F")`` for a CR1 fit (CR1S is sandwich's HC1 factor).
-
-    ``"HTZ"`` (Pustejovsky & Tipton 2018; ``Wald_test(..., vcov = "CR2", test = "HTZ")``):
-    with P_st = G_s'G_t built as in :meth:`ClusterFit.df_bm` for the rows c_s of C,
-    Ω = [tr P_st], B_st the P's of the rows of Ω^{-1/2}C, and
-    ν = q(q + 1) / Σ_{s,t} [tr(B_st B_st) + tr(B_ss B_tt)],
-    F = (ν − q + 1)/(ν q)·W ~ F(q, ν − q + 1). For q = 1 ν is the BM df and F = t².
-    """
-    idx = [fit._index(n) for n in names]
-    if len(set(idx)) != len(idx) or not idx:
-        raise ValueError("name each coefficient once, at least one")
-    q = len(idx)
-    test = test or ("HTZ" if fit.vcov_type == "CR2" else "F")
-    if test not in ("HTZ", "F"):
-        raise ValueError(f"test must be 'HTZ' or 'F', not {test!r}")
-    b = fit.beta[idx]
-    v = fit.vcov[np.ix_(idx, idx)]
-    try:
-        wald = float(np.sum(np.linalg.solve(np.linalg.cholesky(v), b) ** 2))
-    except np.linalg.LinAlgError as exc:
-        raise ValueError("the covariance of these coefficients is not positive definite; "
-                         "a Wald test is not possible") from exc
-    if test == "F":
-        df2 = float(fit.clusters - 1)
-        f = wald / q
-        return {"test": "F", "names": list(names), "q": q, "wald": wald, "statistic": f,
-                "df_num": q, "df_denom": df2, "p_value": float(stats.f.sf(f, q, df2))}
-    if fit._bm is None:
-        raise ValueError("the HTZ test needs a CR2 fit (cluster_fit(..., vcov='CR2'))")
-    c = np.eye(len(fit.names))[:, idx]
-    omega_nsqrt = _power_sym(fit._bm.moments(c).omega(), -0.5)
-    mo = fit._bm.moments(c @ omega_nsqrt)
-    total = sum(mo.tr2(s, t, s, t) + mo.tr2(s, s, t, t) for s in range(q) for t in range(q))
-    nu = q * (q + 1) / total
-    df2 = nu - q + 1
-    f = max(df2 / nu, 0.0) * wald / q
-    p = float(stats.f.sf(f, q, df2)) if df2 > 0 else float("nan")
-    return {"test": "HTZ", "names": list(names), "q": q, "wald": wald, "statistic": f,
-            "df_num": q, "df_denom": df2, "p_value": p}
-
-
-# --------------------------------------------------------------------------------------------
-# describing the clustering
-
-
-def cluster_summary(clusters) -> dict:
-    """Number of clusters and their sizes.
-
-    Returns
-    -------
-    dict
-        clusters (G), n, min, median, max and mean cluster size.
-    """
-    codes = pd.factorize(np.asarray(clusters, dtype=object))[0]
-    if (codes < 0).any():
-        raise _fail(f"{int((codes < 0).sum())} cluster labels are missing.",
-                    "drop those rows or give them a cluster.")
-    sizes = np.bincount(codes)
-    return {"clusters": int(len(sizes)), "n": int(sizes.sum()), "min": int(sizes.min()),
-            "median": float(np.median(sizes)), "max": int(sizes.max()),
-            "mean": float(sizes.mean())}
-
-
-def design_effect(y, clusters) -> dict:
-    """Intraclass correlation (one-way ANOVA estimator) and the design effect of cluster means.
-
-    Parameters
-    ----------
-    y : array_like
-        Outcome, one value per row.
-    clusters : array_like
-        Cluster label per row.
-
-    Returns
-    -------
-    dict
-        icc, design_effect, n0 (the cluster size used), clusters (G), n, msb, msw.
-
-    Notes
-    -----
-    MSB = Σ_g n_g (ȳ_g − ȳ)² / (G − 1), MSW = Σ_g Σ_i (y_gi − ȳ_g)² / (N − G),
-    n0 = (N − Σ_g n_g² / N) / (G − 1) (Donner's adjusted average size; the plain mean N/G when
-    clusters are equal, smaller when they are unequal),
-    ICC = (MSB − MSW) / (MSB + (n0 − 1)·MSW) and design effect = 1 + (n0 − 1)·ICC: the factor by
-    which clustering inflates the variance of a mean over the naive one. The ICC is returned as
-    estimated; it can be negative by sampling error (then the design effect is below 1).
-    """
-    yv = np.asarray(y, dtype=float).reshape(-1)
-    codes, _ = _cluster_codes(clusters, len(yv))
-    code = codes[0]
-    if not np.isfinite(yv).all():
-        raise _fail(f"y has {int((~np.isfinite(yv)).sum())} missing or infinite values.",
-                    "drop those rows first.")
-    n = len(yv)
-    sizes = np.bincount(code).astype(float)
-    g = len(sizes)
-    if n <= g:
-        raise _fail("every cluster has a single row; the ICC is not estimable.")
-    means = np.bincount(code, weights=yv) / sizes
-    msb = float(np.sum(sizes * (means - yv.mean()) ** 2) / (g - 1))
-    msw = float(np.sum((yv - means[code]) ** 2) / (n - g))
-    n0 = float((n - np.sum(sizes ** 2) / n) / (g - 1))
-    denom = msb + (n0 - 1) * msw
-    icc = (msb - msw) / denom if denom > 0 else float("nan")
-    return {"icc": icc, "design_effect": 1 + (n0 - 1) * icc, "n0": n0, "clusters": g, "n": n,
-            "msb": msb, "msw": msw}
-
-
-__all__ = ["ClusterDesignError", "ClusterFit", "cluster_fit", "cluster_summary",
-           "design_effect", "wald_test"]

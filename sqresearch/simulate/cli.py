@@ -1,0 +1,57 @@
+"""Deterministic simulator of service data with known true effects.
+
+``python -m sqresearch.simulate --out data`` writes the demo files (``write_demo``), with fixed
+CSV formatting so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from sqresearch.simulate.demo import (
+    agent_coaching,
+    branch_pilot,
+    branch_visits,
+    coaching_trial,
+    support_tickets,
+)
+from sqresearch.simulate.surveys import management_survey, servqual_survey
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """CSV with fixed formatting, so the same frame always gives the same bytes."""
+    df.to_csv(path, index=False, date_format="%Y-%m-%d %H:%M:%S", lineterminator="\n")
+
+
+def write_demo(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    tickets, visits = out / "support_tickets.csv", out / "branch_visits.parquet"
+    coaching = out / "agent_coaching.csv"
+    write_csv(support_tickets(), tickets)
+    branch_visits().to_parquet(visits, index=False, compression="zstd")
+    trial = out / "coaching_trial.csv"
+    survey, managers = out / "servqual_survey.csv", out / "management_survey.csv"
+    write_csv(agent_coaching(), coaching)
+    write_csv(coaching_trial(), trial)
+    write_csv(servqual_survey(), survey)
+    write_csv(management_survey(), managers)
+    pilot = out / "branch_pilot.csv"
+    write_csv(branch_pilot(), pilot)
+    return [tickets, visits, coaching, trial, survey, managers, pilot]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sqresearch.simulate",
+                                 description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, required=True, help="folder to write the demo files to")
+    args = ap.parse_args(argv)
+    for p in write_demo(args.out):
+        print(f"wrote {p} ({p.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
