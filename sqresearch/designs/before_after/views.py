@@ -12,8 +12,8 @@ from sqresearch import kpi
 from sqresearch.designs.before_after import words
 from sqresearch.report import notebook as nb
 from sqresearch.report import plots, tables
+from sqresearch.report import verdict_tables as vt
 from sqresearch.stats.survival import kaplan_meier
-from sqresearch.stats.verdicts import fmt_sesoi
 
 
 def summary(study) -> None:
@@ -83,33 +83,11 @@ def design(study) -> None:
 
 
 def verdict_table(study, family: str | None = None) -> pd.DataFrame:
-    """The verdicts as a reviewer reads them: effect, CI at the level that decided (the level in
-    its own column), p-values, SESOI and the verdict word; the method is in ``method_table``."""
-    v = study.verdicts if family is None else study.verdicts[study.verdicts.family == family]
-    rows = []
-    for r in v.itertuples():
-        rows.append({
-            "Metric": r.label, "Segment": "all" if r.segment == "all" else
-            r.segment.replace("=", ": "),
-            "Effect": words.fmt_effect(r, r.estimate),
-            "CI": f"{words.fmt_effect(r, r.ci_low)} to {words.fmt_effect(r, r.ci_high)}",
-            "CI level": f"{100 * r.ci_level:.3g} %",
-            "p": tables.fmt_p(r.p_value), "p (Holm)": tables.fmt_p(r.p_adjusted)
-            if r.family == "confirmatory" else "–",
-            "SESOI": fmt_sesoi(r.sesoi, r.sesoi_unit)
-            + (" (guardrail)" if r.guardrail else ""),
-            "Verdict": r.verdict + (f" — {r.note}" if r.note else "")})
-    out = pd.DataFrame(rows, columns=["Metric", "Segment", "Effect", "CI", "CI level", "p",
-                                      "p (Holm)", "SESOI", "Verdict"])
-    return out.drop(columns=["Segment"] if family == "confirmatory" else ["p (Holm)"])
+    return vt.verdict_table(study.verdicts, words.fmt_effect, family)
 
 
 def method_table(study, family: str | None = None) -> pd.DataFrame:
-    """How each verdict's p-value and CI were computed (one row per distinct method)."""
-    v = study.verdicts if family is None else study.verdicts[study.verdicts.family == family]
-    out = v.groupby("method_text", sort=False)["label"].agg(lambda s: ", ".join(dict.fromkeys(s)))
-    return pd.DataFrame({"Metrics": out.to_numpy(), "How the p-value and CI were computed":
-                         out.index})
+    return vt.method_table(study.verdicts, family)
 
 
 def descriptives_table(c) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from sqresearch.designs.control_group.load import period_order
 from sqresearch.designs.control_group.words import fmt_effect, fmt_value
 from sqresearch.report import notebook as nb
 from sqresearch.report import plots, tables
-from sqresearch.stats.verdicts import fmt_sesoi
+from sqresearch.report import verdict_tables as vt
 
 
 def summary(study) -> None:
@@ -40,33 +40,17 @@ def design(study) -> None:
 
 
 def verdict_table(study, family: str | None = None) -> pd.DataFrame:
-    """The verdicts as a reviewer reads them: effect, CI at the level that decided (the level in
-    its own column), p-values, SESOI and the verdict word; the method is in ``method_table``."""
-    v = study.effects if family is None else study.effects[study.effects.family == family]
-    rows = []
-    for r in v.itertuples():
-        m = study.metric(r.metric)
-        rows.append({
-            "Metric": r.label, "Segment": "all" if r.segment == "all" else
-            r.segment.replace("=", ": "), "Units": f"{r.clusters} ({r.treated_clusters} treated)",
-            "Effect": fmt_value(m, r.estimate, r.scale),
-            "CI": f"{fmt_value(m, r.ci_low, r.scale)} to {fmt_value(m, r.ci_high, r.scale)}",
-            "CI level": f"{100 * r.ci_level:.3g} %",
-            "p": tables.fmt_p(r.p_value), "p (Holm)": tables.fmt_p(r.p_adjusted)
-            if r.family == "confirmatory" else "–",
-            "SESOI": fmt_sesoi(r.sesoi, r.sesoi_unit) + (" (guardrail)" if r.guardrail else ""),
-            "Verdict": r.verdict + (f" — {r.note}" if r.note else "")})
-    out = pd.DataFrame(rows, columns=["Metric", "Segment", "Units", "Effect", "CI", "CI level",
-                                      "p", "p (Holm)", "SESOI", "Verdict"])
-    return out.drop(columns=["Segment"] if family == "confirmatory" else ["p (Holm)"])
+    def show(r, x):
+        return fmt_value(study.metric(r.metric), x, r.scale)
+
+    def units(r):
+        return f"{r.clusters} ({r.treated_clusters} treated)"
+
+    return vt.verdict_table(study.effects, show, family, units)
 
 
 def method_table(study, family: str | None = None) -> pd.DataFrame:
-    """How each verdict's p-value and CI were computed (one row per distinct method)."""
-    v = study.effects if family is None else study.effects[study.effects.family == family]
-    out = v.groupby("method_text", sort=False)["label"].agg(lambda s: ", ".join(dict.fromkeys(s)))
-    return pd.DataFrame({"Metrics": out.to_numpy(), "How the p-value and CI were computed":
-                         out.index})
+    return vt.method_table(study.effects, family)
 
 
 def verdicts(study) -> None:
