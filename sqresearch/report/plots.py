@@ -297,6 +297,7 @@ def arm_trends(panel: pd.DataFrame, order: list, label: str, ylabel: str, scale:
                    label="intervention")
     step = max(1, len(means) // 10)
     ax.set_xticks(list(x)[::step], list(means.index)[::step], rotation=30, ha="right")
+    ax.set_xlabel("period")
     if log:
         plain_log_axis(ax, "y")
     ax.set_ylabel(ylabel + (" (log scale)" if log else ""))

@@ -126,6 +126,11 @@ def _checks(study, r) -> None:
         plots.forest(loo.assign(segment=loo.left_out), f"{m.label}: leaving out one {p.unit} "
                      "at a time", 0.0, f"effect ({label})", transform=transform)
         plots.show()
+        if study.verdict(m.name).method in ("wild_cluster_bootstrap_wcr",
+                                            "randomization_inference"):
+            nb.md("The intervals above are the analytic cluster-robust ones, which are too "
+                  "narrow with this few treated units; read the plot for how much the estimate "
+                  "moves, and the verdict table for its uncertainty.")
     elif loo is not None and len(loo):
         lo, hi = loo.estimate.idxmin(), loo.estimate.idxmax()
         nb.md(f"Leaving out one of the {len(loo)} units at a time, the 2 × 2 estimate ranges "
