@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT, assert_user_error, params_with
 
 from sqresearch import simulate
+from sqresearch.designs.control_group.analysis import DID_2X2
 from sqresearch.designs.control_group.study import ControlGroup
 from sqresearch.io import params
 
@@ -31,7 +32,7 @@ def test_branch_panel_recovers_the_queueing_effect(branches):
     twfe = e.loc["two-way fixed effects (unit and period)"]
     assert twfe.ci_low <= truth <= twfe.ci_high and twfe.scale == "log"
     # balanced panel: two-way fixed effects and the 2 x 2 DiD give the same estimate
-    assert twfe.estimate == pytest.approx(e.loc["2×2 DiD: treated + post + treated:post"].estimate)
+    assert twfe.estimate == pytest.approx(e.loc[DID_2X2].estimate)
     v = branches.effects.set_index(["metric", "segment"]).loc[("frt_median", "all")]
     # 4 treated of 12 branches: the verdict rests on randomization inference, exact over all
     # C(12, 4) = 495 assignments, so its p-value is a multiple of 1/495

@@ -94,8 +94,9 @@ def control_chart(chart, label: str, unit: str, ax=None):
         ax.axvspan(base["date"].min(), base["date"].max(), color="#d6eaf8", alpha=0.5,
                    label="baseline window")
     ax.set_ylabel(axis_label(unit))
+    ax.set_xlabel("date (period start)")
     ax.set_title(f"{label} — {chart.kind} chart", loc="left", fontsize=10)
-    ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
     ax.figure.autofmt_xdate()
     return ax
 

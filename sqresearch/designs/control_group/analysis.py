@@ -15,6 +15,8 @@ from sqresearch.designs.control_group.load import Metric, period_order, post_fla
 from sqresearch.stats import did, robust
 from sqresearch.stats.ancova import ancova, mixed_anova
 
+DID_2X2 = "2 × 2 difference-in-differences (arm, period and their interaction)"
+
 
 @dataclass
 class MetricResult:
@@ -51,11 +53,11 @@ def analyse(study, m: Metric, frame: pd.DataFrame | None = None,
     if twfe:
         fit = did.cluster_ols(panel["value"], did.design_twfe(panel, "_unit", "period"), g)
         rows.append(_row(p.alpha, "two-way fixed effects (unit and period)", fit, panel))
-    rows.append(_row(p.alpha, "2×2 DiD: treated + post + treated:post", fit2, panel))
+    rows.append(_row(p.alpha, DID_2X2, fit2, panel))
     if p.covariates:
         fit_c = did.cluster_ols(panel["value"], did.design_2x2(panel, p.covariates), g)
-        rows.append(_row(p.alpha, f"2×2 DiD adjusted for {', '.join(p.covariates)}", fit_c,
-                              panel))
+        rows.append(_row(p.alpha, f"{DID_2X2} adjusted for {', '.join(p.covariates)}", fit_c,
+                         panel))
     if m.ticket_column and study.tickets:
         f = study.frame if frame is None else frame
         t = f.dropna(subset=[m.ticket_column])
@@ -155,8 +157,8 @@ def _randomized(study, r: MetricResult) -> None:
     a = ancova(wide.reset_index(), "post", "pre", "arm", "treated", p.covariates,
                p.alpha)
     r.estimates = pd.concat([pd.DataFrame([{
-        "estimator": "ANCOVA: post ~ arm + pre" + "".join(f" + {c}" for c in
-                                                         p.covariates),
+        "estimator": "ANCOVA: after-period value on arm and before-period value"
+                     + "".join(f", {c}" for c in p.covariates),
         "estimate": a["estimate"], "se": a["se"], "ci_low": a["ci_low"],
         "ci_high": a["ci_high"], "p_value": a["p_value"], "df": a["df"], "n": a["n"],
         "clusters": a["n"], "scale": "log" if r.metric.log else "linear"}]),
