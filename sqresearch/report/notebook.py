@@ -29,8 +29,16 @@ def table(df: pd.DataFrame, caption: str = "") -> None:
     _html(tables.html(df, caption))
 
 
+#: the report's figure style: screen resolution, text a little smaller than matplotlib's 10 pt
+FIGURE_STYLE = {"figure.dpi": 96, "savefig.dpi": 96, "font.size": 9}
+
+
 def header(params) -> None:
-    """Title, description and the study's identity line; turns on figure alt text."""
+    """Title, description and the study's identity line; sets the figure style and turns on
+    figure alt text."""
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update(FIGURE_STYLE)
     enable_figure_alt()
     lines = [f"# {escape(params.title)}"]
     if params.description:
