@@ -75,6 +75,9 @@ def test_index_follows_the_params_that_exist(tmp_path):
     assert kept[5] == "2026-11-30 10:00 UTC"
     assert broken[3] == "failed | KeyError: 'frt' <script>"
     assert "<script>" not in page and "<b>headline</b>" not in page  # escaped
+    from sqresearch.report.export import CSP_META
+
+    assert page.count(CSP_META) == 1  # no script may run, nothing may be fetched
     assert {"kept_study/report.html", "broken_study/report.html",
             "broken_study/FAILED.html"} <= set(parsed.links)
     # every demo study in params/ is listed, not run yet in this folder

@@ -122,8 +122,18 @@ def self_contained(soup, text, params) -> list[str]:
     return found
 
 
+def content_security_policy(soup, text, params) -> list[str]:
+    """A strict Content-Security-Policy: no script may run, nothing may be fetched."""
+    from sqresearch.report.export import CSP
+
+    metas = soup.find_all("meta", attrs={"http-equiv": "Content-Security-Policy"})
+    if [m.get("content") for m in metas] != [CSP]:
+        return [f"CSP meta tags: {[m.get('content') for m in metas]}"]
+    return []
+
+
 CHECKS = [python_lists, missing_words, kpi_codes, figure_alt_text, plural_s, first_n_of_m,
-          self_contained]
+          self_contained, content_security_policy]
 
 
 @pytest.mark.e2e

@@ -14,6 +14,11 @@ from pathlib import Path
 import nbformat
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: what a report may load: nothing but its own inline styles and embedded (data:) images and
+#: fonts — no script of any kind runs, nothing is fetched, forms and <base> are inert
+CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+       "base-uri 'none'; form-action 'none'")
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 HIDDEN_TAGS = {"parameters", "injected-parameters", "sqr-setup", "sqr-results"}
 _HEADING = re.compile(r"<h([23])([^>]*)>(.*?)</h\1>", re.S)
 
@@ -44,7 +49,7 @@ def to_html(nb, title: str, show_code: bool = False) -> str:
                                 if not (o.get("output_type") == "stream" and o.get("name") ==
                                         "stderr")]
     nb.metadata["title"] = title
-    body, _ = _exporter(show_code).from_notebook_node(nb)
+    body, _ = _exporter(show_code).from_notebook_node(nb, resources={"sqr_csp": CSP})
     return add_toc(body)
 
 
@@ -123,7 +128,7 @@ def write_index(out_root: Path, rows: list[dict]) -> Path:
             f"<td>{' · '.join(links)}</td></tr>")
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>sqresearch studies</title>
+<html lang="en"><head><meta charset="utf-8">{CSP_META}<title>sqresearch studies</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 75rem; margin: 2rem auto; padding: 0 1rem;
        color: #1f2328; }}
