@@ -13,7 +13,7 @@ from conftest import ROOT, snapshot
 
 from sqresearch.cli import main as cli
 from sqresearch.cli import runner
-from sqresearch.io import data
+from sqresearch.io import files
 from sqresearch.io.schemas import STUDY_TYPES
 
 pytestmark = pytest.mark.e2e
@@ -149,7 +149,7 @@ def test_manifest_records_what_produced_the_report(run_all):
     _, out, _ = run_all
     man = json.loads((out / "branch_network_scorecard" / "manifest.json").read_text())
     path = ROOT / "data" / "branch_visits.parquet"
-    assert man["inputs"][0] == {"path": "data/branch_visits.parquet", "sha256": data.sha256(path),
+    assert man["inputs"][0] == {"path": "data/branch_visits.parquet", "sha256": files.sha256(path),
                                 "rows": 13651, "format": "parquet"}
     assert man["params"]["study_id"] == "branch_network_scorecard" and man["seed"] == 20260102
     env = man["environment"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import write_params
 
-from sqresearch.io import data, params
+from sqresearch.io import data, files, params
 from sqresearch.io.schemas import DataSource
 
 TEXT = ("ticket_id,created,category,csat\n"
@@ -36,9 +36,9 @@ def test_encodings_are_detected_and_reported(tmp_path, encoding, name, text):
 
 
 def test_the_encoding_rule_tells_chinese_from_western_bytes():
-    assert data.detect_encoding("退款申请 投诉".encode("gb18030")) == "gb18030"
-    assert data.detect_encoding("Müller, café, naïve".encode("latin-1")) == "cp1252"
-    assert data.detect_encoding(b"plain ascii") == "utf-8"
+    assert files.detect_encoding("退款申请 投诉".encode("gb18030")) == "gb18030"
+    assert files.detect_encoding("Müller, café, naïve".encode("latin-1")) == "cp1252"
+    assert files.detect_encoding(b"plain ascii") == "utf-8"
 
 
 @pytest.mark.parametrize("sep", [";", "\t", "|"])

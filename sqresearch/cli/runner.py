@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sqresearch.io import params as params_mod
 from sqresearch.io import paths, provenance
-from sqresearch.io.data import sha256
 from sqresearch.io.errors import UserInputError
+from sqresearch.io.files import sha256
 from sqresearch.report import export as report
 from sqresearch.report import results
 

@@ -10,15 +10,9 @@ import pandas as pd
 from sqresearch import kpi
 from sqresearch.io import params as params_mod
 from sqresearch.io import paths
-from sqresearch.io.data import (
-    InputFile,
-    LoadedTable,
-    Role,
-    load_table,
-    read_raw,
-    sha256,
-)
+from sqresearch.io.data import InputFile, LoadedTable, Role, load_table
 from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.files import read_raw, sha256
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, GapModelParams
 from sqresearch.stats import servqual
 

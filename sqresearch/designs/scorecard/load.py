@@ -9,8 +9,9 @@ import pandas as pd
 from sqresearch import kpi
 from sqresearch.designs.scorecard.index import bootstrap_problem
 from sqresearch.io import paths
-from sqresearch.io.data import InputFile, LoadedTable, load_table, sha256
+from sqresearch.io.data import InputFile, LoadedTable, load_table
 from sqresearch.io.errors import DataError, ParamsError, Problem
+from sqresearch.io.files import sha256
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, CompositeIndexSpec, ScorecardParams
 from sqresearch.report import tables
 

@@ -1,0 +1,150 @@
+"""Reading input files as they are: the bytes' hash, the text encoding (detected), CSV delimiter
+(sniffed), Parquet and Excel, the data-folder check before anything is read, and a wide table
+read as a long one. Everything comes back as text columns, to be typed and checked by ``data``."""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import hashlib
+import tempfile
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from sqresearch.io import paths
+from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.schemas import DataSource
+
+
+def sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def detect_encoding(data: bytes) -> str:
+    """The text encoding of a file's bytes: UTF-8 (with or without byte-order mark), UTF-16 (by
+    its byte-order mark), GB18030 (the superset of GBK/GB2312: every byte above 0x7F pairs with
+    another one, as Chinese text does), else Windows-1252 / Latin-1 (Western European exports:
+    such bytes stand alone between ASCII letters)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    high = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) >= 0x80)
+    paired = (np.isin(high + 1, high) | np.isin(high - 1, high)).mean() if high.size else 0.0
+    if paired > 0.9:
+        try:
+            data.decode("gb18030")
+            return "gb18030"
+        except UnicodeDecodeError:
+            pass
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with byte-order mark",
+                  "utf-16": "UTF-16", "gb18030": "GB18030 (GBK)", "cp1252": "Windows-1252",
+                  "latin-1": "Latin-1"}
+
+
+def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataFrame:
+    """Read a file as it is (CSV as text, so that every value can be checked and located);
+    ``limit`` rows at most (0 reads just the columns). A CSV's encoding is detected
+    (:func:`detect_encoding`) and its delimiter sniffed; both are in ``attrs["read_notes"]``."""
+    path = paths.resolve(src.path)
+    why = paths.outside_data_dirs(path)
+    if why:
+        what, _, fix = why.partition(" Fix: ")
+        raise DataError(source, Problem(f"key 'data.path' ({src.path})", what + ".", fix + "."))
+    if not path.is_file():
+        raise DataError(source, Problem(f"key 'data.path' ({src.path})", "file does not exist.",
+                                        "give a path relative to the project root."))
+    fmt = src.file_format
+    notes: list[str] = []
+    try:
+        if fmt == "excel":
+            out = pd.read_excel(path, sheet_name=src.sheet or 0, dtype=object, nrows=limit)
+        elif fmt == "parquet":
+            with duckdb.connect(":memory:") as con:
+                tail = "" if limit is None else f" LIMIT {int(limit)}"
+                out = con.execute(f"SELECT * FROM read_parquet(?){tail}", [str(path)]).df()
+        else:
+            out = _read_csv(path, limit, notes)
+    except (duckdb.Error, ValueError, OSError, UnicodeError) as exc:
+        first = str(exc).strip().splitlines()[0][:200]
+        raise DataError(source, Problem(f"file {src.path}", f"cannot be read as {fmt}: {first}",
+                                        "check the format key and that the file is not "
+                                        "truncated.")) from None
+    out.attrs["read_notes"] = notes
+    return out
+
+
+def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
+    """A CSV as text columns: UTF-8 is read in place; other encodings are decoded here and read
+    from memory. DuckDB sniffs the delimiter (comma, semicolon, tab, pipe)."""
+    data = path.read_bytes()
+    enc = detect_encoding(data)
+    if enc != "utf-16" and b"\x00" in data[:65536]:
+        raise ValueError("it holds binary data (NUL bytes), not text")
+    tail = "" if limit is None else f" LIMIT {int(limit)}"
+    with duckdb.connect(":memory:") as con, tempfile.TemporaryDirectory() as tmp:
+        target = path
+        if enc not in ("utf-8", "utf-8-sig"):
+            target = Path(tmp) / "utf8.csv"
+            target.write_text(data.decode(enc), encoding="utf-8")
+        sniff = con.execute("SELECT Delimiter FROM sniff_csv(?)", [str(target)]).fetchone()
+        out = con.execute(f"SELECT * FROM read_csv(?, header = true, all_varchar = true){tail}",
+                          [str(target)]).df()
+    if enc not in ("utf-8", "utf-8-sig"):
+        notes.append(f"encoding: {ENCODING_NAMES[enc]} (detected; read as such)")
+    if sniff and sniff[0] not in (",", None):
+        notes.append(f"delimiter: {'tab' if sniff[0] == chr(9) else repr(sniff[0])} (detected)")
+    return out
+
+
+def _long_from_wide(raw: pd.DataFrame, src: DataSource, source: str, label):
+    """A wide table (one row per unit, each measure in a before and an after column) as a long
+    one: the rows twice, first with the before columns then with the after ones, under the
+    measure names, and a 'period' column saying which. Row labels still point at the file."""
+    from sqresearch.io.schemas import WIDE_PERIOD
+
+    pairs = src.wide
+    used = [c for pair in pairs.values() for c in pair]
+    problems = []
+    for measure, pair in pairs.items():
+        for col in pair:
+            if col not in raw.columns:
+                close = difflib.get_close_matches(col, list(map(str, raw.columns)), n=1)
+                problems.append(Problem(f"key 'data.wide.{measure}' (column {col!r})",
+                                        f"not found in {src.path}.",
+                                        f"did you mean {close[0]!r}?" if close else
+                                        f"the file has: {', '.join(map(str, raw.columns))}."))
+        if measure in raw.columns and measure not in used:
+            problems.append(Problem(f"key 'data.wide.{measure}'", f"the file already has a "
+                                    f"column {measure!r}.", "name the measure differently."))
+    if WIDE_PERIOD in raw.columns:
+        problems.append(Problem(f"column {WIDE_PERIOD!r}", "a wide table is read into a "
+                                f"'{WIDE_PERIOD}' column, but the file already has one.",
+                                "rename that column in the file, or use the long layout."))
+    if problems:
+        raise DataError(f"{source} ({src.path})", problems)
+    rest = raw.drop(columns=list(dict.fromkeys(used)))
+    parts = [rest.assign(**{m: raw[pair[i]] for m, pair in pairs.items()},
+                         **{WIDE_PERIOD: name}) for i, name in enumerate(("before", "after"))]
+    n = len(raw)
+    return (pd.concat(parts, ignore_index=True),
+            lambda i: f"{label(i % n)} ({'before' if i < n else 'after'} column)")

@@ -1,0 +1,307 @@
+"""The pieces every study's parameters share: labels and identifiers, the data source, business
+hours, SLAs, targets, goals, custom metrics, the composite index, the verdict settings.
+
+Every model forbids unknown keys, so a misspelt key is an error (with a "did you mean") rather
+than a silently ignored setting.
+"""
+
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Fraction = Annotated[float, Field(gt=0, lt=1)]
+
+
+def _label(value):
+    """A value written in YAML as a number (2, 2.0) names the same period or level as "2"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float) and float(value).is_integer():
+        return str(int(value))
+    return str(value) if isinstance(value, int | float) else value
+
+
+#: A period or level label: numbers are accepted unquoted and compared as text ("2" == 2).
+Label = Annotated[str, BeforeValidator(_label)]
+#: the period column a wide table is read into (values "before" and "after")
+WIDE_PERIOD = "period"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+#: Column roles a ticket/contact table can have. ``columns`` in params maps a role to the file's
+#: column name; a role left out is looked up under its own name.
+TICKET_ROLES: dict[str, str] = {
+    "ticket_id": "unique id of the ticket or contact",
+    "created": "timestamp the ticket was opened (contact arrived)",
+    "first_response": "timestamp of the first agent reply (service start)",
+    "resolved": "timestamp of the last solve (service end); empty while open",
+    "reopened": "number of times the ticket was reopened (or true/false)",
+    "fcr_flag": "agent flag: resolved in the first contact (true/false)",
+    "fcr_survey": "customer survey answer: resolved in the first contact (true/false)",
+    "customer_id": "customer key, for the repeat-contact FCR rule",
+    "csat": "satisfaction score (scale from params, default 1-5)",
+    "nps": "likelihood to recommend, 0-10",
+    "ces": "customer effort score (scale from params, default 1-7)",
+    "complaint": "the contact is a complaint (true/false)",
+    "category": "contact or complaint category (for the Pareto chart)",
+}
+REQUIRED_TICKET_ROLES = ("ticket_id", "created")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class DataSource(Strict):
+    """One input table."""
+
+    path: str = Field(description="file path, relative to the project root")
+    format: Literal["csv", "parquet", "excel"] | None = Field(
+        None, description="inferred from the file suffix when omitted")
+    sheet: str | int | None = Field(None, description="Excel sheet name or index")
+    columns: dict[str, str] = Field(default_factory=dict, description="role -> column in file")
+    personal: dict[str, Literal["drop", "pseudonymise"]] = Field(
+        default_factory=dict, description="personal-data column -> drop | pseudonymise")
+    missing_codes: dict[str, list[float]] = Field(
+        default_factory=dict, description="role -> sentinel codes meaning 'no answer'")
+    types: dict[str, Literal["number", "integer", "category", "text"]] = Field(
+        default_factory=dict, description="column -> type for columns that are not roles "
+        "(segments, covariates, units, periods); inferred from the values when omitted")
+    timestamp_format: str | None = Field(
+        None, description="strptime format for timestamps; ISO 8601 when omitted")
+    on_invalid: Literal["error", "exclude"] = Field(
+        "error", description="invalid rows stop the run (error) or are excluded and counted")
+    decimal: Literal[".", ","] = Field(
+        ".", description="decimal separator of numbers in a CSV: '.' or ',' (3,5 — usually "
+        "with ; as the delimiter)")
+    layout: Literal["long", "wide"] = Field(
+        "long", description="long: one row per unit and period; wide: one row per unit with "
+        "each measure in a before and an after column (see wide)")
+    wide: dict[str, tuple[str, str]] = Field(
+        default_factory=dict, description="layout wide: measure -> [column before, column "
+        "after], e.g. csat_mean: [csat_before, csat_after]; the table is read as one row per "
+        "unit and period, the period in column 'period' (values before, after)")
+
+    @model_validator(mode="after")
+    def _layout(self):
+        if self.layout == "wide" and not self.wide:
+            raise ValueError("a wide table needs its before/after columns | add wide: "
+                             "{measure: [column_before, column_after]}.")
+        if self.wide and self.layout != "wide":
+            raise ValueError("wide columns are given but layout is long | set layout: wide.")
+        return self
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _lower(cls, v):
+        return v.lower() if isinstance(v, str) else v
+
+    @property
+    def file_format(self) -> str:
+        if self.format:
+            return self.format
+        suffix = self.path.lower().rsplit(".", 1)[-1]
+        return {"csv": "csv", "txt": "csv", "parquet": "parquet", "pq": "parquet",
+                "xlsx": "excel", "xls": "excel"}.get(suffix, "csv")
+
+
+class BusinessHours(Strict):
+    """The working schedule used for business-hours clocks (local, naive timestamps)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
+    start: dt.time = dt.time(9, 0)
+    end: dt.time = dt.time(18, 0)
+    holidays: list[dt.date] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end <= self.start:
+            raise ValueError("business_hours.end must be after business_hours.start | set e.g. "
+                             "start: '09:00' and end: '18:00'.")
+        if not self.days:
+            raise ValueError("business_hours.days must name at least one weekday | e.g. "
+                             "days: [mon, tue, wed, thu, fri].")
+        return self
+
+
+class Sla(Strict):
+    """A service-level agreement on one clock: the share of tickets meeting it is a KPI."""
+
+    name: Identifier = Field(description="the KPI is called sla_<name>")
+    clock: Literal["first_response", "resolution"]
+    within: float = Field(gt=0)
+    unit: Literal["minutes", "hours"]
+    business_hours: bool = False
+
+
+class Target(Strict):
+    """A target on a KPI, e.g. ``{kpi: fcr, op: '>=', value: 0.75}``."""
+
+    kpi: str
+    op: Literal[">=", "<="]
+    value: float
+    label: str | None = None
+
+
+class Indicator(Strict):
+    kpi: str
+    direction: Literal["higher", "lower"] = Field(description="which way is better")
+
+
+class Weights(Strict):
+    method: Literal["expert", "ahp", "entropy"]
+    values: dict[str, float] | None = Field(None, description="expert: kpi -> weight")
+    matrix: list[list[float | str]] | None = Field(
+        None, description="ahp: pairwise comparisons, rows/columns in indicator order")
+
+
+class IndexBootstrap(Strict):
+    resamples: int = Field(1000, description="bootstrap resamples of the tickets within each "
+                           "unit for the index and rank intervals; 0 = no intervals")
+
+    @field_validator("resamples")
+    @classmethod
+    def _range(cls, v: int):
+        if v != 0 and not 200 <= v <= 100_000:
+            raise ValueError(f"{v} resamples | use 0 (no intervals) or 200 to 100000.")
+        return v
+
+
+class CompositeIndexSpec(Strict):
+    """The composite index: from the study's ticket KPIs per ``by`` unit, or from a ready
+    indicator table (``table`` + ``unit``).
+
+    The indicator table is a CSV with one row per unit: the ``unit`` column names the unit (text,
+    unique, no blanks) and each indicator's ``kpi`` names a numeric column (no blanks). Its
+    indices carry no bootstrap intervals (there are no tickets to resample).
+    """
+
+    by: str | None = Field(None, description="'period' or a segment column: the units that get "
+                           "an index (ticket KPIs)")
+    table: str | None = Field(None, description="CSV of units × indicators, path relative to "
+                              "the project root; replaces the ticket KPIs")
+    unit: str | None = Field(None, description="with table: the column naming the units")
+    indicators: list[Indicator] = Field(min_length=2)
+    weights: Weights
+    bootstrap: IndexBootstrap = Field(default_factory=IndexBootstrap)
+
+    @model_validator(mode="after")
+    def _source(self):
+        if self.table is None and self.by is None:
+            raise ValueError("no units | give by (a segment or 'period') or table and unit.")
+        if self.table is not None and (self.by is not None or self.unit is None):
+            raise ValueError("a table index needs unit and no by | e.g. table: "
+                             "data/indicators.csv, unit: branch.")
+        return self
+
+    @property
+    def unit_name(self) -> str:
+        """What the units are called: the segment, 'period' or the table's unit column."""
+        return self.unit if self.table is not None else self.by
+
+
+class Window(Strict):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end < self.start:
+            raise ValueError("end is before start | swap the two dates.")
+        return self
+
+
+class Fcr(Strict):
+    method: Literal["flag", "survey", "repeat_contact"] = "flag"
+    repeat_window_days: int = Field(7, ge=1, le=90)
+
+
+class Scales(Strict):
+    csat: tuple[int, int] = (1, 5)
+    ces: tuple[int, int] = (1, 7)
+
+
+class StudyBase(Strict):
+    """Keys every study type has."""
+
+    study_type: str
+    study_id: Identifier
+    title: str = Field(min_length=1)
+    description: str = ""
+    seed: int = Field(20260101, ge=0, description="seed for every random step")
+    alpha: Fraction = Field(0.05, description="1 - confidence level of every interval")
+
+
+class TicketSettings(Strict):
+    """How tickets become KPIs: shared by every study type that reads a ticket table."""
+
+    data_cut: dt.datetime | None = Field(
+        None, description="as-of time: open tickets are censored here (default: last timestamp)")
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    fcr: Fcr = Field(default_factory=Fcr)
+    scales: Scales = Field(default_factory=Scales)
+    sla: list[Sla] = Field(default_factory=list)
+
+
+class CustomMetric(Strict):
+    """A plain column compared between periods (e.g. a unit-level score)."""
+
+    name: Identifier
+    column: str
+    type: Literal["duration", "continuous", "binary"]
+    direction: Literal["higher", "lower"]
+    unit: str = ""
+    label: str | None = None
+    range: tuple[float, float] | None = Field(None, description="valid values, e.g. [1, 5]")
+
+
+class Goal(Strict):
+    """An improvement goal: ``{metric: nps, change: 5, unit: absolute}`` (NPS +5 points) or
+    ``{metric: ttr, change: -10, unit: percent}`` (resolution time −10 %)."""
+
+    metric: str
+    change: float
+    unit: Literal["absolute", "percent"]
+    label: str | None = None
+
+
+class Bootstrap(Strict):
+    resamples: int = Field(2000, ge=200, le=100_000)
+    method: Literal["BCa", "percentile"] = "BCa"
+
+
+class VerdictSettings(Strict):
+    """How estimates become verdicts (shared/domain.md §7): the confirmatory family, the smallest
+    effects of interest and the guardrail metrics."""
+
+    primary: list[str] | None = Field(
+        None, description="metrics forming the confirmatory family (Holm); default: all metrics."
+        " The others, and every segment, are exploratory")
+    sesoi: dict[str, float] = Field(
+        default_factory=dict, description="metric -> smallest effect of interest, in the unit "
+        "the effect is shown in: % for durations, percentage points for shares, points for NPS "
+        "and scores (defaults: 5 %, 2 points, 3 NPS points, 0.1 score points)")
+    guardrails: list[str] = Field(
+        default_factory=list, description="metrics that must not get worse: judged by "
+        "non-inferiority (not worse than -sesoi)")
+
+    @field_validator("sesoi")
+    @classmethod
+    def _positive(cls, v: dict[str, float]):
+        bad = {k: x for k, x in v.items() if not x > 0}
+        if bad:
+            raise ValueError(f"a smallest effect of interest is a size, so it must be positive: "
+                             f"{bad} | give e.g. sesoi: {{frt: 5}} (5 %), whichever direction "
+                             "is better.")
+        return v
