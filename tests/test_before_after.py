@@ -287,3 +287,14 @@ def test_bad_input_run_overwrites_nothing(tmp_path, run_cli):
     assert code == 2 and "outside the data" in err
     assert (out / "chatbot_launch" / "report.html").read_text() == "last good report"
     assert not (out / "chatbot_launch" / "FAILED.html").exists()
+
+
+def test_the_study_is_a_result_object(chatbot):
+    frame = chatbot.to_frame()
+    assert "inference" not in frame and len(frame) == len(chatbot.verdicts)
+    assert list(chatbot.summary()["verdict"]) == list(frame["verdict"])
+    axes = chatbot.plot()
+    confirmatory = frame[frame.family == "confirmatory"]
+    assert [a.get_title(loc="left") for a in axes] == list(confirmatory["label"])
+    assert axes[0].get_xlabel() == "% change"  # first response time: a log ratio shown as %
+    assert "<table" in chatbot._repr_html_()

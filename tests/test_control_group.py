@@ -184,3 +184,12 @@ def test_periods_are_ordered_pre_before_post():
     panel = pd.DataFrame({"period": ["post", "pre", "2026-02", "2026-01"],
                           "post": [1.0, 0.0, 1.0, 0.0]})
     assert period_order(panel) == ["2026-01", "pre", "2026-02", "post"]
+
+
+def test_the_study_is_a_result_object():
+    study = ControlGroup(params.load(ROOT / "params" / "coaching_trial.yaml"))
+    frame = study.to_frame()
+    assert "inference" not in frame and len(frame) == len(study.effects)
+    axes = study.plot()
+    assert [a.get_xlabel() for a in axes] == ["score", "% change"]
+    assert "<table" in study._repr_html_()

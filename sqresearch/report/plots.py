@@ -199,6 +199,28 @@ def km_curves(curves: dict, label: str, unit: str, ax=None):
     return ax
 
 
+def effect_panels(rows: list[tuple], ax=None):
+    """One small panel per effect — rows of (label, estimate, ci_low, ci_high, unit) — each on
+    its own axis in its own unit, with a line at no change. Returns the list of axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        axes = list(ax) if hasattr(ax, "__len__") else [ax]
+    else:
+        _, axes = plt.subplots(len(rows), 1, figsize=(8, 0.9 * len(rows) + 0.4),
+                               layout="constrained", squeeze=False)
+        axes = list(axes[:, 0])
+    for a, (label, est, lo, hi, unit) in zip(axes, rows, strict=True):
+        a.errorbar([est], [0], xerr=[[max(est - lo, 0)], [max(hi - est, 0)]], fmt="o",
+                   capsize=3, color="#1f5f8b")
+        a.axvline(0, color="#b03a2e", ls="--", lw=1)
+        a.set_yticks([])
+        a.set_xlabel(unit, fontsize=8)
+        a.set_title(label, loc="left", fontsize=9)
+        a.grid(axis="x", alpha=0.3)
+    return axes
+
+
 def forest(effects: pd.DataFrame, label: str, null: float, xlabel: str, scale: float = 1.0,
            ax=None, transform=None):
     """Estimates with CIs per segment (rows of ``effects`` for one metric), a line at no change;

@@ -159,6 +159,17 @@ def _display(r, values) -> list[float]:
     return [100 * v for v in values] if r.kind == "share" else list(values)
 
 
+def plot_effects(study, ax=None):
+    """One small panel per primary metric: its verdict effect and CI (at its Holm level) in
+    display units, a line at no change. Returns the axes."""
+    v = study.verdicts[study.verdicts.family == "confirmatory"]
+    units = {"duration": "% change", "censored": "% change in mean time",
+             "share": "percentage points"}
+    return plots.effect_panels(
+        [(r.label, *_display(r, [r.estimate, r.ci_low, r.ci_high]),
+          units.get(r.kind, plots.axis_label(r.unit))) for r in v.itertuples()], ax)
+
+
 def segments(study) -> None:
     """One forest plot per metric (segment effects in display units), then the table."""
     v = study.verdicts

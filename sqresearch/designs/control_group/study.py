@@ -205,6 +205,15 @@ class ControlGroup:
                 "treated_clusters", "note"]
         return self.effects[cols].reset_index(drop=True)
 
+    def to_frame(self) -> pd.DataFrame:
+        """Every verdict row with all its columns (the inference objects left out)."""
+        return self.effects.drop(columns="inference").reset_index(drop=True)
+
+    def plot(self, ax=None):
+        """The primary metrics' effects with their CIs (at the Holm level), in display units
+        (% change for durations, percentage points for shares); a line at no change."""
+        return views.plot_effects(self, ax)
+
     def _repr_html_(self) -> str:
         from sqresearch.report.tables import html
 

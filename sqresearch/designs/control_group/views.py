@@ -165,6 +165,17 @@ def metric_effects(study) -> None:
                      "interaction is the effect")
 
 
+def plot_effects(study, ax=None):
+    """One small panel per primary metric: its verdict effect and CI (at its Holm level) in
+    display units, a line at no change. Returns the axes."""
+    rows = []
+    for r in study.effects[study.effects.family == "confirmatory"].itertuples():
+        label, transform = _effect_axis(study.metric(r.metric))
+        values = transform(pd.Series([r.estimate, r.ci_low, r.ci_high], dtype=float))
+        rows.append((r.label, *values.tolist(), label))
+    return plots.effect_panels(rows, ax)
+
+
 def segments(study) -> None:
     if not study.params.segments:
         nb.md("No segments were set for this study.")
