@@ -322,3 +322,30 @@ def test_a_project_lists_its_data_folders_in_sqresearch_toml(tmp_path, monkeypat
     assert paths.data_dirs() == [(tmp_path / "data").resolve(), (tmp_path / "exports").resolve()]
     assert paths.outside_data_dirs("exports/tickets.csv") == ""
     assert "outside the data folders (data/, exports/)" in paths.outside_data_dirs("x/t.csv")
+
+
+def test_two_runs_of_one_study_cannot_interleave(tmp_path, small_csv):
+    from sqresearch.cli import runner
+
+    path = write_params(tmp_path, base(small_csv))
+    out = tmp_path / "outputs"
+    out.mkdir()
+    study = base(small_csv)["study_id"]
+    with runner.study_lock(out, study) as held:  # another run holds the study
+        assert held
+        o = runner.run_study(path, out)
+        assert o.status == "invalid" and o.exit_code == 2
+        assert "another run of study" in o.message and "wait for it to finish" in o.message
+    assert not (out / study).exists()
+    with runner.study_lock(out, study) as held:  # released: the next run may go
+        assert held
+
+
+def test_a_killed_runs_temporary_folders_are_cleared_by_the_next(tmp_path):
+    from sqresearch.cli import runner
+
+    for name in (".tmp-s1-0a1b2c3d", ".old-s1-99", ".tmp-s2-0a1b2c3d"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.html").write_text("half written")
+    runner._remove_leftovers(tmp_path, "s1")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tmp-s2-0a1b2c3d"]  # others' kept

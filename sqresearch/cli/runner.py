@@ -7,6 +7,7 @@ executed notebook, code shown, the failing cell marked) and ``failed.json`` besi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import json
@@ -112,6 +113,46 @@ def _run_study(path: str | Path, out: str | Path | None, t0: float) -> Outcome:
         return Outcome(source, study, "invalid", str(exc), time.perf_counter() - t0)
     study = p.study_id
     out_root = outputs_root(out)
+    with study_lock(out_root, study) as held:
+        if not held:
+            return Outcome(source, study, "invalid", f"{source}: another run of study "
+                           f"{study!r} is writing {paths.display(out_root / study)} right now. "
+                           "Fix: wait for it to finish, then run again.",
+                           time.perf_counter() - t0)
+        _remove_leftovers(out_root, study)
+        return _run_locked(p, path, source, out_root, started, t0)
+
+
+@contextlib.contextmanager
+def study_lock(out_root: Path, study: str):
+    """An exclusive, non-blocking lock on ``outputs/.lock-<study>`` for one run of a study:
+    yields True when this run holds it, False when another run does (released on exit, also
+    when the process dies)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield True
+        return
+    with open(out_root / f".lock-{study}", "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(out_root: Path, study: str) -> None:
+    """Temporary folders a killed run of this study left behind (safe: we hold its lock)."""
+    for stale in [*out_root.glob(f".tmp-{study}-*"), *out_root.glob(f".old-{study}-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _run_locked(p, path, source: str, out_root: Path, started, t0: float) -> Outcome:
+    study = p.study_id
     final = out_root / p.study_id
     tmp = out_root / f".tmp-{p.study_id}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
