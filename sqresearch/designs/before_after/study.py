@@ -21,19 +21,24 @@ from sqresearch.designs.before_after import goals, record, views, words
 from sqresearch.designs.before_after.comparisons import Comparison, MetricSpec, compare_metric
 from sqresearch.designs.before_after.load import assign_periods, load, metric_specs
 from sqresearch.designs.before_after.timeseries import TimeSeries
+from sqresearch.designs.result_object import VerdictStudy
 from sqresearch.io import params as params_mod
 from sqresearch.io.schemas import BeforeAfterParams
 from sqresearch.kpi.targets import judge_table
-from sqresearch.report.results import Results
 from sqresearch.stats import verdicts
 
 STUDY_TYPE = "before_after"
 KINDS = {"duration": "duration", "censored": "censored", "binary": "share", "nps": "nps"}
 
 
-class BeforeAfter:
+class BeforeAfter(VerdictStudy):
     """One before/after study, computed once. ``summary()`` is the verdict table (tidy); the
     ``views`` displays the report's sections; ``results()`` is results.json."""
+
+    _verdict_attr = "verdicts"
+    _summary_columns = ("metric", "segment", "family", "estimate", "ci_low", "ci_high", "ci_level",
+                        "p_value", "p_adjusted", "sesoi", "verdict", "method", "note")
+    _views, _words, _record = views, words, record
 
     def __init__(self, params: BeforeAfterParams, source: str = "notebook parameters"):
         self.params = p = params
@@ -169,30 +174,6 @@ class BeforeAfter:
                          if overall and self.tickets else math.nan})
         return verdicts.judge_family(pd.DataFrame(rows), p.alpha)
 
-    def verdict(self, metric: str, segment: str = "all") -> pd.Series:
-        v = self.verdicts
-        return v[(v["metric"] == metric) & (v["segment"] == segment)].iloc[0]
-
-    def summary(self) -> pd.DataFrame:
-        """The verdicts, tidy: one row per metric and segment."""
-        cols = ["metric", "segment", "family", "estimate", "ci_low", "ci_high", "ci_level",
-                "p_value", "p_adjusted", "sesoi", "verdict", "method", "note"]
-        return self.verdicts[cols].reset_index(drop=True)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Every verdict row with all its columns (the inference objects left out)."""
-        return self.verdicts.drop(columns="inference").reset_index(drop=True)
-
-    def plot(self, ax=None):
-        """The primary metrics' effects with their CIs (at the Holm level), in display units
-        (% change for durations, percentage points for shares); a line at no change."""
-        return views.plot_effects(self, ax)
-
-    def _repr_html_(self) -> str:
-        from sqresearch.report.tables import html
-
-        return html(views.verdict_table(self), f"{self.params.title}: verdicts")
-
     # --- goals, targets, power -----------------------------------------------------------------
     @cached_property
     def goals(self) -> pd.DataFrame:
@@ -206,13 +187,3 @@ class BeforeAfter:
     def targets(self) -> pd.DataFrame:
         kpis = kpi.kpi_table(self.frame, self.ctx, by="period") if self.tickets else None
         return judge_table(kpis, self.params.targets)
-
-    # --- words, report sections, results -------------------------------------------------------
-    def summary_lines(self) -> list[str]:
-        return words.summary_lines(self)
-
-    def caveats(self) -> list[str]:
-        return words.caveats(self)
-
-    def results(self) -> Results:
-        return record.results(self)

@@ -28,18 +28,24 @@ from sqresearch.designs.control_group.load import (
     post_flags,
     treated_flags,
 )
+from sqresearch.designs.result_object import VerdictStudy
 from sqresearch.io import params as params_mod
 from sqresearch.io.schemas import ControlGroupParams
 from sqresearch.kpi.targets import judge_goal, judge_table
-from sqresearch.report.results import Results
 from sqresearch.stats import verdicts
 
 STUDY_TYPE = "control_group"
 
 
-class ControlGroup:
+class ControlGroup(VerdictStudy):
     """One control-group study, computed once. ``summary()`` is the verdict table (tidy); the
     report sections are in ``views``; ``results()`` is results.json."""
+
+    _verdict_attr = "effects"
+    _summary_columns = ("metric", "segment", "family", "estimate", "ci_low", "ci_high", "ci_level",
+                        "p_value", "p_adjusted", "sesoi", "verdict", "method", "clusters",
+                        "treated_clusters", "note")
+    _views, _words, _record = views, words, record
 
     def __init__(self, params: ControlGroupParams, source: str = "notebook parameters"):
         self.params = p = params
@@ -193,37 +199,3 @@ class ControlGroup:
                 np.where(self.frame["post"] == 1, "after", "before")
             t = kpi.kpi_table(self.frame.assign(_cell=cell), self.ctx, by="_cell")
         return judge_table(t, self.params.targets)
-
-    def verdict(self, metric: str, segment: str = "all") -> pd.Series:
-        e = self.effects
-        return e[(e.metric == metric) & (e.segment == segment)].iloc[0]
-
-    def summary(self) -> pd.DataFrame:
-        """The verdicts, tidy: one row per metric and segment."""
-        cols = ["metric", "segment", "family", "estimate", "ci_low", "ci_high", "ci_level",
-                "p_value", "p_adjusted", "sesoi", "verdict", "method", "clusters",
-                "treated_clusters", "note"]
-        return self.effects[cols].reset_index(drop=True)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Every verdict row with all its columns (the inference objects left out)."""
-        return self.effects.drop(columns="inference").reset_index(drop=True)
-
-    def plot(self, ax=None):
-        """The primary metrics' effects with their CIs (at the Holm level), in display units
-        (% change for durations, percentage points for shares); a line at no change."""
-        return views.plot_effects(self, ax)
-
-    def _repr_html_(self) -> str:
-        from sqresearch.report.tables import html
-
-        return html(views.verdict_table(self), f"{self.params.title}: verdicts")
-
-    def summary_lines(self) -> list[str]:
-        return words.summary_lines(self)
-
-    def caveats(self) -> list[str]:
-        return words.caveats(self)
-
-    def results(self) -> Results:
-        return record.results(self)
