@@ -154,8 +154,10 @@ BAD = [
      ["name the treated units one way"]),
     ("covariate not numeric", lambda t: _trial_with(t, covariates=["team"]),
      ["column 'team'", "covariates must be numbers"]),
-    ("KPI metric on a unit table", lambda t: _trial_with(t, metrics=["frt_median"]),
-     ["need a ticket table"]),
+    ("KPI metric on a unit table", lambda t: _trial_with(t, metrics=["frt_median"], custom_metrics=[
+        {"name": "csat_agent", "column": "csat_mean", "type": "continuous",
+         "direction": "higher"}], goals=[]),
+     ["computed from a ticket table", "role 'created'"]),
 ]
 
 

@@ -236,7 +236,7 @@ def _metric_checks(p, builtin: set[str]) -> list[tuple[tuple, str, str]]:
             out.append((("metrics", i), f"{name!r} is not a built-in metric.",
                         suggest(name, builtin) or f"built-in metrics: {', '.join(sorted(builtin))}"
                         "; compare other columns with custom_metrics."))
-    ticket_table = p.period_column is None  # only then are the built-ins available
+    ticket_table = getattr(p, "ticket_table", True)  # only then are the built-ins available
     for i, name in enumerate(custom):
         if (ticket_table and name in builtin) or custom.index(name) != i:
             out.append((("custom_metrics", i, "name"), f"{name!r} is already a metric name.",
@@ -260,10 +260,6 @@ def _metric_checks(p, builtin: set[str]) -> list[tuple[tuple, str, str]]:
     if p.primary is not None and not p.primary:
         out.append((("primary",), "the confirmatory family is empty.",
                     "name at least one metric, or leave the key out (all metrics)."))
-    if p.period_column is not None and p.metrics:  # a unit table has no ticket timestamps
-        out.append((("metrics",), "built-in metrics need a ticket table with timestamps "
-                    "(intervention), not a unit table (period_column).",
-                    "compare the unit table's columns with custom_metrics."))
     return out
 
 

@@ -112,7 +112,9 @@ class BeforeAfterParams(VerdictSettings, TicketSettings, StudyBase):
     unit: str | None = Field(None, description="unit id column (agents, branches): paired design")
     intervention: dt.datetime | None = Field(
         None, description="first moment of the after period (ticket tables)")
-    period_column: str | None = Field(None, description="column saying before/after (unit tables)")
+    period_column: str | None = Field(
+        None, description="column saying before/after: a unit table's period, or a ticket "
+        "table's own pre/post column (the after period then starts at its first ticket)")
     before_value: Label = "before"
     after_value: Label = "after"
     washout_days_before: float = Field(0, ge=0, description="days before the intervention left out")
@@ -137,6 +139,11 @@ class BeforeAfterParams(VerdictSettings, TicketSettings, StudyBase):
     power: Fraction = Field(0.8, description="power for the minimum detectable effect")
     labels: dict[str, str] = Field(default_factory=dict, description="metric -> display name")
 
+    @property
+    def ticket_table(self) -> bool:
+        """Tickets with timestamps (built-in KPIs), not a unit table of ready values."""
+        return self.intervention is not None or bool(self.metrics)
+
     @model_validator(mode="after")
     def _design(self):
         if self.data.layout == "wide" and self.intervention is None:
@@ -144,6 +151,10 @@ class BeforeAfterParams(VerdictSettings, TicketSettings, StudyBase):
         if (self.intervention is None) == (self.period_column is None):
             raise ValueError("give either intervention (a ticket table) or period_column (a unit "
                              "table) | e.g. intervention: 2026-04-01 or period_column: period.")
+        if self.period_column and (self.washout_days_before or self.washout_days_after):
+            raise ValueError("wash-out days need an intervention date; with period_column the "
+                             "column decides each row's period | give the wash-out rows another "
+                             "value in the column (they are then left out), or use intervention.")
         if self.design == "paired" and not self.unit:
             raise ValueError("the paired design needs the unit column | add unit: agent_id (the "
                              "column naming the agents, branches or customers).")
@@ -169,9 +180,11 @@ class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
                                       "treated units (default: 1/true/yes/treated)")
     treated_units: list[Label] = Field(default_factory=list, description="or: the treated units")
     intervention: dt.datetime | None = Field(None, description="start of the post period")
-    period_column: str | None = Field(None, description="unit × period tables: the period")
+    period_column: str | None = Field(
+        None, description="unit × period tables: the period; or a ticket table's own pre/post "
+        "column (the post period then starts at its first ticket)")
     post_periods: list[Label] = Field(default_factory=list,
-                                    description="unit × period tables: labels counted as post")
+                                    description="period_column values counted as post")
     panel_freq: Literal["week", "month"] = "week"
     metrics: list[str] = Field(default_factory=list, description="KPIs (ticket tables)")
     custom_metrics: list[CustomMetric] = Field(default_factory=list)
@@ -184,6 +197,11 @@ class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
     targets: list[Target] = Field(default_factory=list)
     goals: list[Goal] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def ticket_table(self) -> bool:
+        """Tickets with timestamps (built-in KPIs), not a unit table of ready values."""
+        return self.intervention is not None or bool(self.metrics)
 
     @model_validator(mode="after")
     def _design(self):

@@ -152,8 +152,8 @@ def prepare_table(params, table) -> tuple[pd.DataFrame, Context]:
 
 def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:
     """The frame a study analyses: a ticket table prepared (with its KPI context), or a unit
-    table (``period_column`` set) as loaded, without one."""
-    if getattr(params, "period_column", None) is None:
+    table (ready values per unit and period) as loaded, without one."""
+    if getattr(params, "ticket_table", True):
         return prepare_table(params, table)
     return table.frame.copy(), None
 

@@ -11,6 +11,7 @@ from sqresearch import kpi
 from sqresearch.designs.before_after.comparisons import BUILTIN, MetricSpec
 from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.periods import after_start, explain_missing_clock
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, BeforeAfterParams
 
 _NEEDS = {"frt": ("first_response",), "frt_bh": ("first_response",), "ttr": ("resolved",),
@@ -43,7 +44,7 @@ def _needs(name: str, p: BeforeAfterParams) -> tuple[str, ...]:
 
 
 def assign_periods(frame: pd.DataFrame, p: BeforeAfterParams) -> pd.Series:
-    """before / after / washout / other for every row."""
+    """before / after / washout / other for every row (a period column decides where given)."""
     if p.period_column:
         col = frame[p.period_column].astype("string")
         return col.map({p.before_value: "before", p.after_value: "after"}).fillna("other")
@@ -58,7 +59,7 @@ def assign_periods(frame: pd.DataFrame, p: BeforeAfterParams) -> pd.Series:
 def load(p: BeforeAfterParams, source: str) -> LoadedTable:
     """Read, filter and split the data into periods; every problem found is raised together."""
     src, custom = with_custom_metrics(p.data, p.custom_metrics)
-    tickets = p.period_column is None
+    tickets = p.ticket_table
     roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
     required = REQUIRED_TICKET_ROLES + tuple(custom) if tickets else tuple(custom)
     clusters = [] if p.cluster in ("auto", "none") else \
@@ -67,8 +68,11 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
     keep = [*p.segments, *filter(None, [p.unit, p.period_column]), *p.filters, *clusters,
             *p.adjust_for]
     keep = tuple(dict.fromkeys(c for c in keep if c not in roles))
-    table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
-                       source)
+    try:
+        table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
+                           source)
+    except DataError as exc:
+        raise explain_missing_clock(exc, p.metrics) from None
     frame = table.frame
     problems = []
     for name in p.metrics:
@@ -84,7 +88,7 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
     if problems:
         raise DataError(source, problems)
     period = assign_periods(frame, p)
-    if tickets:
+    if tickets and p.intervention is not None:
         lo, hi = frame["created"].min(), frame["created"].max()
         if not (lo < pd.Timestamp(p.intervention) <= hi):
             raise DataError(source, Problem("key 'intervention'", f"{p.intervention} is outside "
@@ -103,7 +107,21 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
                                             "the filters and the period values."))
     if p.design == "paired":
         _check_pairs(table, period, p, source)
+    intervention_of(table.frame.assign(period=period), p, source)  # a period column splits time
     return table
+
+
+def intervention_of(frame: pd.DataFrame, p: BeforeAfterParams,
+                    source: str) -> pd.Timestamp | None:
+    """When the after period starts: the intervention date, or a ticket table's first after
+    ticket (its own period column); None for a unit table."""
+    if p.intervention is not None:
+        return pd.Timestamp(p.intervention)
+    if not p.ticket_table:
+        return None
+    per = frame["period"]
+    return after_start(frame["created"], per == "before", per == "after", p.period_column,
+                       source, (str(p.before_value), str(p.after_value)))
 
 
 def _check_pairs(table: LoadedTable, period: pd.Series, p: BeforeAfterParams, source: str):

@@ -19,7 +19,7 @@ from sqresearch import kpi
 from sqresearch.designs.before_after import effects as pe
 from sqresearch.designs.before_after import goals, record, views, words
 from sqresearch.designs.before_after.comparisons import Comparison, MetricSpec, compare_metric
-from sqresearch.designs.before_after.load import assign_periods, load, metric_specs
+from sqresearch.designs.before_after.load import assign_periods, intervention_of, load, metric_specs
 from sqresearch.designs.before_after.timeseries import TimeSeries
 from sqresearch.designs.result_object import VerdictStudy
 from sqresearch.io import params as params_mod
@@ -44,12 +44,13 @@ class BeforeAfter(VerdictStudy):
         self.params = p = params
         self.source = source
         self.table = load(p, source)
-        self.tickets = p.period_column is None
+        self.tickets = p.ticket_table
         frame, self.ctx = kpi.study_frame(p, self.table)
         if "csat" in frame:
             frame["csat_top2"] = (frame["csat"] >= p.scales.csat[1] - 1).astype(float).where(
                 frame["csat"].notna())
         frame["period"] = assign_periods(frame, p)
+        self.intervention = intervention_of(frame, p, source)
         if self.tickets:
             frame["_week"] = pe.week_of(frame["created"])
         self.frame = frame

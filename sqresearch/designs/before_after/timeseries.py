@@ -54,7 +54,7 @@ class TimeSeries:
         wash-out days, or — when there are none and the intervention falls inside a period — the
         intervention day, so that the period mixing before and after tickets is left out."""
         p = self.params
-        t0 = pd.Timestamp(p.intervention)
+        t0 = self.study.intervention
         if p.washout_days_before or p.washout_days_after:
             start = (t0 - pd.Timedelta(days=p.washout_days_before)).normalize()
             end = (t0 + pd.Timedelta(days=p.washout_days_after) - pd.Timedelta(1, "ns"))
@@ -74,7 +74,7 @@ class TimeSeries:
             s = self.points(name)
             try:
                 out[name] = interrupted_time_series(
-                    s["date"], s["estimate"], self.params.intervention, spec.seasonality,
+                    s["date"], s["estimate"], self.study.intervention, spec.seasonality,
                     spec.lags, self.params.alpha, freq=spec.freq, washout=self.washout(),
                     model=spec.model, errors=spec.error_model, show=effect_formatter(name))
             except ValueError as exc:
@@ -113,7 +113,7 @@ class TimeSeries:
         out = []
         for name in self.params.control_charts:
             s = self.points(name)
-            base = (s["date"] < pd.Timestamp(self.params.intervention)).to_numpy()
+            base = (s["date"] < self.study.intervention).to_numpy()
             out.append(chart_for(s, base, name))
         return out
 

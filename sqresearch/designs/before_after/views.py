@@ -45,11 +45,16 @@ def design_table(study) -> pd.DataFrame:
             created = frame.loc[per == name, "created"]
             return f"{created.min():%d %b %Y} – {created.max():%d %b %Y}"
 
-        rows += [("Intervention", f"{pd.Timestamp(p.intervention):%d %b %Y %H:%M}"),
-                 ("Wash-out", f"{_plural(p.washout_days_before, 'day')} before and "
-                              f"{_plural(p.washout_days_after, 'day')} after the intervention "
-                              "left out"),
-                 ("Before period", span("before")), ("After period", span("after")),
+        if p.period_column:
+            rows += [("Periods", f"column {p.period_column}: {p.before_value} (before) and "
+                                 f"{p.after_value} (after); the after period starts with its "
+                                 f"first ticket, {study.intervention:%d %b %Y %H:%M}")]
+        else:
+            rows += [("Intervention", f"{study.intervention:%d %b %Y %H:%M}"),
+                     ("Wash-out", f"{_plural(p.washout_days_before, 'day')} before and "
+                                  f"{_plural(p.washout_days_after, 'day')} after the "
+                                  "intervention left out")]
+        rows += [("Before period", span("before")), ("After period", span("after")),
                  ("Data cut", f"{study.ctx.data_cut:%d %b %Y %H:%M} (cases open then are "
                               "censored)")]
     else:
@@ -231,7 +236,7 @@ def time_series(study) -> None:
               "dates.")
     for name, res in ts.its.items():
         k = kpi.CATALOGUE[name]
-        plots.its_plot(res, k.label, k.unit, study.params.intervention)
+        plots.its_plot(res, k.label, k.unit, study.intervention)
         plots.show()
         nb.table(*ts.its_table(name))
         nb.md("\n".join(f"- {note}" for note in res.notes))

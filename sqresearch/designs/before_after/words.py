@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from sqresearch.designs.before_after import effects as pe
 from sqresearch.designs.before_after.comparisons import RATIO_NAMES, Comparison, MetricSpec
 from sqresearch.report import caveats as cav
@@ -101,7 +99,7 @@ def summary_lines(study) -> list[str]:
     per = frame["period"]
     what = (f"{len(frame):,} {'tickets' if study.tickets else 'rows'} "
             f"({(per == 'before').sum():,} before, {(per == 'after').sum():,} after)")
-    when = (f"the intervention on {pd.Timestamp(p.intervention):%d %b %Y}" if study.tickets
+    when = (f"the intervention on {study.intervention:%d %b %Y}" if p.intervention
             else f"{p.period_column} = {p.before_value} vs {p.after_value}")
     design = (f"the same units measured twice (paired by {p.unit})" if p.design == "paired"
               else "independent periods")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sqresearch.designs.control_group.load import Metric, period_order, post_flags
+from sqresearch.designs.control_group.load import Metric, period_order
 from sqresearch.stats import did, robust
 from sqresearch.stats.ancova import ancova, mixed_anova
 
@@ -95,7 +95,8 @@ def _means(panel: pd.DataFrame, m: Metric) -> pd.DataFrame:
 def _event_study(p, r: MetricResult) -> None:
     panel = r.panel.copy()
     periods = period_order(panel)
-    pre = [q for q in periods if not post_flags(pd.Series([q]), p).iloc[0]]
+    post = panel.groupby("period")["post"].first()
+    pre = [q for q in periods if not post[q]]
     if len(pre) < 2 or len(periods) - len(pre) < 1:
         r.notes.append("No event study: it needs at least two pre periods.")
         return

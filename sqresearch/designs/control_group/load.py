@@ -11,6 +11,7 @@ from sqresearch import kpi
 from sqresearch.io import params as params_mod
 from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.periods import after_start, explain_missing_clock
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, ControlGroupParams
 
 _LPM = {"fcr": "fcr", "reopen_rate": "reopen", "resolution_rate": "solved"}
@@ -51,7 +52,8 @@ def treated_flags(frame: pd.DataFrame, p: ControlGroupParams) -> pd.Series:
 
 
 def period_labels(frame: pd.DataFrame, p: ControlGroupParams) -> pd.Series:
-    if p.period_column:
+    """A unit table's periods as given; a ticket table's calendar periods (week/month start)."""
+    if not p.ticket_table:
         return frame[p.period_column].astype(str)
     start = frame["created"].dt.floor("D")
     if p.panel_freq == "week":
@@ -61,23 +63,43 @@ def period_labels(frame: pd.DataFrame, p: ControlGroupParams) -> pd.Series:
     return start.dt.strftime("%Y-%m-%d")
 
 
-def post_flags(periods: pd.Series, p: ControlGroupParams) -> pd.Series:
-    if p.post_periods:
-        return periods.isin(p.post_periods).astype(float)
-    # a period counts as post when it starts on or after the intervention day
-    return (pd.to_datetime(periods) >= pd.Timestamp(p.intervention).normalize()).astype(float)
+def post_flags(periods: pd.Series, p: ControlGroupParams,
+               start: pd.Timestamp | None = None) -> pd.Series:
+    """1.0 for post periods: a unit table's post_periods, or a ticket table's calendar periods
+    starting on or after the day the post period starts (``start``, default: intervention)."""
+    if not p.ticket_table:
+        return periods.isin([str(v) for v in p.post_periods]).astype(float)
+    t0 = pd.Timestamp(p.intervention) if start is None else start
+    return (pd.to_datetime(periods) >= t0.normalize()).astype(float)
+
+
+def intervention_of(frame: pd.DataFrame, p: ControlGroupParams,
+                    source: str) -> pd.Timestamp | None:
+    """When the post period starts: the intervention date, or a ticket table's first post
+    ticket (its own period column); None for a unit table."""
+    if p.intervention is not None:
+        return pd.Timestamp(p.intervention)
+    if not p.ticket_table:
+        return None
+    col = frame[p.period_column].astype("string")
+    post = col.isin([str(v) for v in p.post_periods]).fillna(False)
+    return after_start(frame["created"], ~post & col.notna(), post, p.period_column, source,
+                       ("pre (not in post_periods)", "post"))
 
 
 def load(p: ControlGroupParams, source: str) -> LoadedTable:
     """Read and check: arms, periods, units in both arms, covariates, constant outcomes."""
     src, custom = with_custom_metrics(p.data, p.custom_metrics)
-    tickets = p.period_column is None
+    tickets = p.ticket_table
     roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
     required = REQUIRED_TICKET_ROLES if tickets else tuple(custom)
     keep = [p.unit, p.treatment_column, p.period_column, *p.covariates, *p.segments]
     keep = tuple(dict.fromkeys(c for c in keep if c and c not in roles))
-    table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
-                       source)
+    try:
+        table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
+                           source)
+    except DataError as exc:
+        raise explain_missing_clock(exc, p.metrics) from None
     frame = table.frame
     problems = []
     units = frame[p.unit].astype(str)
@@ -98,7 +120,8 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
         if not (arms == flag).any():
             problems.append(Problem("arms", f"there are no {name} units.",
                                     "check treatment_column / treated_units."))
-    post = post_flags(period_labels(frame, p), p)
+    start = intervention_of(frame, p, source)
+    post = post_flags(period_labels(frame, p), p, start)
     for flag, name in ((0.0, "pre"), (1.0, "post")):
         if not (post == flag).any():
             problems.append(Problem("periods", f"there is no {name}-intervention period.",

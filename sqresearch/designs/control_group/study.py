@@ -21,6 +21,7 @@ from sqresearch.designs.control_group import inference as cg_inference
 from sqresearch.designs.control_group.analysis import MetricResult
 from sqresearch.designs.control_group.load import (
     Metric,
+    intervention_of,
     load,
     metrics_of,
     period_labels,
@@ -51,12 +52,12 @@ class ControlGroup(VerdictStudy):
         self.params = p = params
         self.source = source
         self.table = load(p, source)
-        self.tickets = p.period_column is None
+        self.tickets = p.ticket_table
         frame, self.ctx = kpi.study_frame(p, self.table)
         frame["period"] = period_labels(frame, p)
+        self.intervention = t0 = intervention_of(frame, p, source)
         if self.tickets:  # the period holding the intervention is partly treated: leave it out
             start = pd.to_datetime(frame["period"])
-            t0 = pd.Timestamp(p.intervention)
             self.table.exclude(((start < t0.normalize()) & (frame["created"].dt.normalize() >=
                                                             start) &
                                 (self._period_end(start) > t0)).to_numpy(),
@@ -64,7 +65,7 @@ class ControlGroup(VerdictStudy):
             frame = kpi.prepare(self.table.frame, self.ctx)
             frame["period"] = period_labels(frame, p)
         frame["treated"] = treated_flags(frame, p)
-        frame["post"] = post_flags(frame["period"], p)
+        frame["post"] = post_flags(frame["period"], p, t0)
         frame["_unit"] = frame[p.unit].astype(str)
         self.frame = frame
         self.metrics = metrics_of(p)
@@ -101,7 +102,7 @@ class ControlGroup(VerdictStudy):
         if m.log:
             panel = panel[panel["value"] > 0].assign(value=lambda d: np.log(d["value"]))
         panel = panel.join(self.units, on="_unit")
-        panel["post"] = post_flags(panel["period"], self.params)
+        panel["post"] = post_flags(panel["period"], self.params, self.intervention)
         return panel.sort_values(["_unit", "period"]).reset_index(drop=True)
 
     # --- analysis --------------------------------------------------------------------------------

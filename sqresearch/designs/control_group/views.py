@@ -21,8 +21,10 @@ def design_table(study) -> pd.DataFrame:
     n_t = int(u.treated.sum())
     treated = (", ".join(map(str, p.treated_units)) if p.treated_units else
                f"{p.treatment_column} = {p.treated_value or 'true'}")
-    when = (f"intervention {pd.Timestamp(p.intervention):%d %b %Y}" if p.intervention else
-            "post periods: " + ", ".join(map(str, p.post_periods)))
+    when = (f"intervention {study.intervention:%d %b %Y}" if p.intervention else
+            f"column {p.period_column}: post = " + ", ".join(map(str, p.post_periods))
+            + (f"; the post period starts with its first ticket, {study.intervention:%d %b %Y}"
+               if study.tickets else ""))
     panel = (f"{p.panel_freq}ly unit × period cells from the ticket table" if study.tickets
              else f"unit × period table (periods in column {p.period_column})")
     rows = [("Units (clusters)", f"{len(u)} ({n_t} treated, {len(u) - n_t} control), by "

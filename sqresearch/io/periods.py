@@ -1,0 +1,43 @@
+"""A ticket table's own pre/post column (an export with a ``period`` or ``phase`` column instead
+of an intervention date): the moment the after period starts is its first ticket, and the column
+must really split time — every before ticket earlier than every after ticket."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sqresearch.io.errors import DataError, Problem
+
+#: how many offending values a message shows
+SHOWN = 5
+
+
+def after_start(created: pd.Series, before: pd.Series, after: pd.Series, column: str,
+                source: str, names: tuple[str, str] = ("before", "after")) -> pd.Timestamp:
+    """The first after ticket's creation time (``before``/``after`` are row masks; ``names``
+    the column's values for them). Raises a DataError naming the offending rows when before
+    tickets come later."""
+    first = created[after].min()
+    late = before & (created >= first)
+    if late.any():
+        shown = ", ".join(f"{t:%Y-%m-%d %H:%M}" for t in created[late].sort_values()
+                          .drop_duplicates().head(SHOWN))
+        raise DataError(source, Problem(
+            f"column {column!r}", f"{int(late.sum()):,} ticket(s) marked {names[0]!r} were "
+            f"created on or after the first {names[1]!r} ticket ({first:%Y-%m-%d %H:%M}), e.g. "
+            f"{shown}: the column does not split time into before and after.",
+            "correct the column, or give intervention: <date> instead of period_column; if "
+            "both groups ran at the same time, this is a control-group study."))
+    return pd.Timestamp(first)
+
+
+def explain_missing_clock(exc: DataError, metrics: list[str]) -> DataError:
+    """A table with a period column but no ticket timestamps, asked for built-in KPIs: say why
+    the ticket columns are needed before listing them."""
+    if not any("role 'created'" in pr.where for pr in exc.problems):
+        return exc
+    first = Problem("key 'metrics'", f"built-in metrics ({', '.join(metrics)}) are computed "
+                    "from a ticket table with timestamps, and this table has none.",
+                    "map the ticket columns in data.columns, or compare the table's own "
+                    "columns with custom_metrics.")
+    return DataError(exc.source, [first, *exc.problems])
