@@ -13,6 +13,8 @@ from pathlib import Path
 
 import nbformat
 
+from sqresearch.report.safe import markdown_html
+
 TEMPLATES = Path(__file__).parent / "templates"
 #: what a report may load: nothing but its own inline styles and embedded (data:) images and
 #: fonts — no script of any kind runs, nothing is fetched, forms and <base> are inert
@@ -42,15 +44,35 @@ def to_html(nb, title: str, show_code: bool = False) -> str:
     """Render an executed notebook. Reports drop stderr (warnings are written out by the template
     where they matter); ``show_code`` keeps code and all cells, for FAILED.html."""
     nb = nbformat.from_dict(nb)
-    if not show_code:
-        for cell in nb.cells:
-            if cell.get("outputs"):
+    for cell in nb.cells:
+        if cell.get("outputs"):
+            if not show_code:
                 cell.outputs = [o for o in cell.outputs
                                 if not (o.get("output_type") == "stream" and o.get("name") ==
                                         "stderr")]
+            for o in cell.outputs:
+                _through_safe_renderer(o)
     nb.metadata["title"] = title
     body, _ = _exporter(show_code).from_notebook_node(nb, resources={"sqr_csp": CSP})
     return add_toc(body)
+
+
+#: output types a report never carries: script runs nowhere (the CSP forbids it anyway)
+_DROPPED = ("application/javascript", "text/javascript", "application/vnd.jupyter.widget-view+json")
+
+
+def _through_safe_renderer(output) -> None:
+    """Markdown outputs that did not come through ``report/safe.py`` (a researcher's own
+    ``display(Markdown(…))``) are rendered by it too, so that whatever a cell shows, prose reaches
+    the report escaped; script outputs are dropped."""
+    data = output.get("data")
+    if not data:
+        return
+    for kind in _DROPPED:
+        data.pop(kind, None)
+    if "text/markdown" in data:
+        text = data.pop("text/markdown")
+        data["text/html"] = markdown_html("".join(text) if isinstance(text, list) else text)
 
 
 def add_toc(html: str) -> str:

@@ -11,12 +11,15 @@ import yaml
 
 from sqresearch.io import paths, provenance
 from sqresearch.report import tables
+from sqresearch.report.safe import SafeMarkdown, md_text
 
 
-def md(text: str) -> None:
-    from IPython.display import Markdown, display
+def md(text: str, links: bool = False) -> None:
+    """Show prose: Markdown rendered to escaped HTML by the report's one renderer
+    (``report/safe.py``); pass plain strings, never pre-escaped ones."""
+    from IPython.display import display
 
-    display(Markdown(text))
+    display(SafeMarkdown(text, links))
 
 
 def _html(text: str) -> None:
@@ -40,12 +43,11 @@ def header(params) -> None:
 
     plt.rcParams.update(FIGURE_STYLE)
     enable_figure_alt()
-    lines = [f"# {escape(params.title)}"]
+    md(f"# {md_text(params.title)}")
     if params.description:
-        lines.append(escape(params.description))
-    lines.append(f"*Study `{escape(params.study_id)}` · type {params.study_type} · "
-                 f"{100 * (1 - params.alpha):g} % intervals · seed {params.seed}*")
-    md("\n\n".join(lines))
+        md(params.description, links=True)  # http(s) links only (report/safe.py)
+    md(f"*Study `{params.study_id}` · type {params.study_type} · "
+       f"{100 * (1 - params.alpha):g} % intervals · seed {params.seed}*")
 
 
 def data_quality(loaded) -> None:
@@ -55,7 +57,7 @@ def data_quality(loaded) -> None:
     table(q, f"Input {loaded.source.path}: {loaded.rows_read:,} rows read, "
              f"{loaded.rows_excluded:,} excluded.")
     for note in loaded.notes:
-        md(f"- Personal data: {escape(note)}; such columns are never shown in this report.")
+        md(f"- Personal data: {md_text(note)}; such columns are never shown in this report.")
 
 
 # --- figure alt text ------------------------------------------------------------------------

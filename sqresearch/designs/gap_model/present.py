@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sqresearch.report import plots, tables
+from sqresearch.report.safe import markdown_html
 
 MEASURES = {"E": "Expectations", "P": "Perceptions", "gap": "Gap (P − E)"}
 
@@ -32,8 +33,8 @@ class Note:
     def __init__(self, text: str):
         self.text = text
 
-    def _repr_markdown_(self) -> str:
-        return self.text
+    def _repr_html_(self) -> str:
+        return markdown_html(self.text)
 
     def __repr__(self) -> str:
         return self.text

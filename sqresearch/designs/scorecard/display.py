@@ -11,6 +11,7 @@ from html import escape
 import pandas as pd
 
 from sqresearch.report import tables
+from sqresearch.report.safe import markdown_html
 
 
 @dataclass
@@ -31,9 +32,7 @@ class Text:
     text: str
 
     def _repr_html_(self) -> str:
-        import mistune
-
-        return mistune.create_markdown(escape=True)(self.text)
+        return markdown_html(self.text)
 
 
 @dataclass
