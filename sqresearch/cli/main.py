@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from sqresearch import __version__
-from sqresearch.cli import runner
+from sqresearch.cli import crashlog, runner
 from sqresearch.io import paths
 from sqresearch.io.errors import UserInputError
 
@@ -132,6 +132,22 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        return _unexpected(exc, args, argv)
+
+
+def _unexpected(exc: Exception, args, argv) -> int:
+    """A read-only or full outputs folder is the machine's problem (exit 2, what to check); any
+    other exception is a bug in sqr: the traceback to a log file, one line here (exit 1)."""
+    if isinstance(exc, OSError) and exc.filename is not None:
+        print(f"cannot use {exc.filename}: {exc.strerror or exc}. Fix: check that it exists, the "
+              "outputs folder is writable and the disk has space (or give --outputs).",
+              file=sys.stderr)
+        return 2
+    log = crashlog.write(runner.outputs_root(getattr(args, "outputs", None)), exc,
+                         "sqr " + " ".join(argv if argv is not None else sys.argv[1:]))
+    print(crashlog.message(exc, log), file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sqresearch.cli import crashlog
 from sqresearch.io import params as params_mod
 from sqresearch.io import paths, provenance
 from sqresearch.io.errors import UserInputError
@@ -97,10 +98,25 @@ def run_study(path: str | Path, out: str | Path | None = None) -> Outcome:
     t0 = time.perf_counter()
     try:
         return _run_study(path, out, t0)
+    except OSError as exc:  # a read-only or full outputs folder: the machine, not the study
+        if exc.filename is None:
+            return _crashed(path, out, exc, t0)
+        return Outcome(paths.display(paths.resolve(path)), Path(path).stem, "invalid",
+                       f"cannot use {exc.filename}: {exc.strerror or exc}. Fix: check that it "
+                       "exists, the outputs folder is writable and the disk has space.",
+                       time.perf_counter() - t0)
     except Exception as exc:  # a bug: report it as this study's failure, let the others run
+        return _crashed(path, out, exc, t0)
+
+
+def _crashed(path, out, exc: Exception, t0: float) -> Outcome:
+    try:
+        study = params_mod.load(path).study_id
+    except Exception:  # noqa: BLE001 - the params may be what is broken
         study = Path(path).stem
-        return Outcome(paths.display(paths.resolve(path)), study, "failed",
-                       f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+    log = crashlog.write(outputs_root(out) / study, exc, f"running {path}")
+    return Outcome(paths.display(paths.resolve(path)), study, "failed",
+                   crashlog.message(exc, log), time.perf_counter() - t0)
 
 
 def _run_study(path: str | Path, out: str | Path | None, t0: float) -> Outcome:
@@ -168,6 +184,9 @@ def _run_locked(p, path, source: str, out_root: Path, started, t0: float) -> Out
             _write_failure(final, nb, p, error)
             msg = f"{error[0]}: {error[1]}" + (f" (cell {error[2]})" if error[2] is not None
                                                else "")
+            if status == "failed":
+                msg += (f"; the notebook with the traceback is "
+                        f"{paths.display(final / 'FAILED.html')}")
             return Outcome(source, study, status, msg, time.perf_counter() - t0)
         (tmp / "results.json").write_text(results.to_json(payload), encoding="utf-8")
         (tmp / "report.html").write_text(report.to_html(nb, p.title), encoding="utf-8")
