@@ -34,7 +34,7 @@ def cmd_validate(args) -> int:
             code = 2
             continue
         try:
-            p = runner.validate_study(f)
+            p = runner.validate_study(f) if args.quick else runner.check_study(f)
             print(f"ok       {paths.display(paths.resolve(f))} ({p.study_type}, {p.study_id})")
         except UserInputError as exc:
             print(f"invalid  {exc}", file=sys.stderr)
@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="check params and data without running")
     v.add_argument("files", nargs="*", help="params files (default: all in params/)")
+    v.add_argument("--quick", action="store_true", help="params and data only: skip computing "
+                   "the study (which finds too few tickets, ITS periods, empty groups …)")
     v.set_defaults(func=cmd_validate)
     r = sub.add_parser("run", help="run studies and write outputs/<study_id>/")
     r.add_argument("files", nargs="*", help="params files")

@@ -83,6 +83,24 @@ def validate_study(path: str | Path):
     return p
 
 
+#: the result object of each study type (``sqresearch.designs.<type>``)
+STUDY_CLASSES = {"before_after": "BeforeAfter", "control_group": "ControlGroup",
+                 "gap_model": "GapModel", "scorecard": "Scorecard"}
+
+
+def check_study(path: str | Path):
+    """``sqr validate``: what the kernel would reject, found without a kernel — the params,
+    the data, and then the study computed as the template computes it (minimum sample sizes,
+    ITS periods, empty groups …); nothing is written. Returns the params."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # nothing is drawn, but a backend must never need a display
+    p = validate_study(path)
+    cls = getattr(study_module(p.study_type), STUDY_CLASSES[p.study_type])
+    cls(p, paths.display(paths.resolve(path))).results()
+    return p
+
+
 def list_studies() -> list[Path]:
     return sorted((paths.project_root() / "params").glob("*.y*ml"))
 
