@@ -146,3 +146,25 @@ def test_exported_report_has_toc_after_title_and_figure_alt(alt):
     img = soup.find("img")
     assert img.get("alt") == (alt or "No description has been provided for this image")
     assert "<minutes>" not in html.split("<body", 1)[1]  # the alt text is escaped
+
+
+def test_definitions_speak_the_studys_word_for_a_row():
+    assert [tables.plural(w) for w in ("visit", "enquiry", "case", "box", "day")] == [
+        "visits", "enquiries", "cases", "boxes", "days"]
+    text = "share of tickets whose first response took at most 10 min; a ticket still open"
+    assert tables.in_words_of(text, "visit") == (
+        "share of visits whose first response took at most 10 min; a visit still open")
+    assert tables.in_words_of(text, "ticket") == text
+
+
+def test_many_segment_levels_are_rows_with_point_estimates():
+    tidy = pd.DataFrame({"kpi": ["frt_median", "fcr"] * 3, "label": ["FRT", "FCR"] * 3,
+                         "group": ["B01", "B01", "B02", "B02", "B03", "B03"],
+                         "estimate": [8.2, 0.71, 7.1, 0.8, 9.0, 0.66],
+                         "ci_low": [7.0] * 6, "ci_high": [9.5] * 6,
+                         "unit": ["min", "share"] * 3})
+    wide = tables.kpi_by_level(tidy, {"fcr": "First contact resolution"}, "branch")
+    assert list(wide.columns) == ["Branch", "FRT", "First contact resolution"]
+    assert wide.to_dict("list") == {"Branch": ["B01", "B02", "B03"],
+                                    "FRT": ["8.2 min", "7.1 min", "9.0 min"],
+                                    "First contact resolution": ["71.0 %", "80.0 %", "66.0 %"]}

@@ -143,6 +143,9 @@ class Sla(Strict):
     within: float = Field(gt=0)
     unit: Literal["minutes", "hours"]
     business_hours: bool = False
+    label: str | None = Field(None, max_length=120, description="display name, e.g. 'Served "
+                              "within 10 min of arrival' (default: 'SLA: first response "
+                              "within 10 minutes')")
 
 
 class Target(Strict):
@@ -252,6 +255,8 @@ class TicketSettings(Strict):
     fcr: Fcr = Field(default_factory=Fcr)
     scales: Scales = Field(default_factory=Scales)
     sla: list[Sla] = Field(default_factory=list)
+    contact_noun: str = Field("ticket", pattern=r"^[a-z][a-z \-]{1,30}$", description="what one "
+                              "row is called in the report's definitions (visit, call, case)")
 
 
 class CustomMetric(Strict):

@@ -79,7 +79,8 @@ def known_kpis(params) -> set[str]:
 def sla_kpi(sla) -> Kpi:
     clock = "first response" if sla.clock == "first_response" else "resolution"
     unit = "business " + sla.unit if sla.business_hours else sla.unit
-    return Kpi(f"sla_{sla.name}", f"SLA: {clock} within {sla.within:g} {unit}", "share", "higher",
+    return Kpi(f"sla_{sla.name}", sla.label or f"SLA: {clock} within {sla.within:g} {unit}",
+               "share", "higher",
                (sla.clock if sla.clock == "first_response" else "resolved",),
                f"share of tickets whose {clock} took at most {sla.within:g} {unit}; tickets still "
                "open past the limit count as missed, open ones within it are not yet judged; "

@@ -100,6 +100,35 @@ def kpi_wide(tidy: pd.DataFrame, labels: dict[str, str] | None = None,
     return wide.droplevel(0).rename_axis(None, axis=1).reset_index()
 
 
+def plural(noun: str) -> str:
+    """'visit' -> 'visits', 'enquiry' -> 'enquiries', 'case' -> 'cases', 'box' -> 'boxes'."""
+    if noun.endswith("y") and noun[-2:-1] not in tuple("aeiou"):
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "sh", "ch", "x", "z")) else "s")
+
+
+def in_words_of(text: str, noun: str) -> str:
+    """A KPI definition written for tickets, in the study's own word for a row (a visit)."""
+    if noun == "ticket":
+        return text
+    text = re.sub(r"\btickets\b", plural(noun), text)
+    return re.sub(r"\bticket\b", noun, text)
+
+
+def kpi_by_level(tidy: pd.DataFrame, labels: dict[str, str] | None = None,
+                 level: str = "level") -> pd.DataFrame:
+    """Groups as rows, KPIs as columns, each cell the point estimate: the readable shape when
+    there are many groups (twelve branches do not fit side by side with their intervals)."""
+    labels = labels or {}
+    tidy = tidy.assign(cell=[fmt(r.estimate, r.unit) for r in tidy.itertuples()],
+                       KPI=[labels.get(k, lab) for k, lab in zip(tidy["kpi"], tidy["label"],
+                                                                 strict=True)])
+    wide = tidy.pivot(index="group", columns="KPI", values="cell")
+    wide = wide.reindex(columns=list(dict.fromkeys(tidy["KPI"])))
+    wide = wide.reindex(list(dict.fromkeys(tidy["group"])))
+    return wide.rename_axis(None, axis=1).rename_axis(level.capitalize()).reset_index()
+
+
 def html(df: pd.DataFrame, caption: str = "", classes: str = "") -> str:
     """A plain, escaped HTML table with an optional caption. Columns whose cells are numbers
     (plain or formatted: '87.3 %', '+2.1 min (0.4 to 3.9)', 'p < 0.001') are right-aligned

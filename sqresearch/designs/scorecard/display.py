@@ -56,6 +56,18 @@ class Figure:
 
 
 @dataclass
+class Details:
+    """Something folded away under a one-line summary (``<details>``: no script needed)."""
+
+    summary: str
+    item: object
+
+    def _repr_html_(self) -> str:
+        return (f"<details class=\"sqr-details\"><summary>{escape(self.summary)}</summary>"
+                f"{self.item._repr_html_()}</details>")
+
+
+@dataclass
 class Bundle:
     """Several items shown one after the other (a section with a variable number of parts)."""
 

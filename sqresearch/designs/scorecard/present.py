@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sqresearch.designs.scorecard.display import Bundle, Figure, Table, Text
+from sqresearch.designs.scorecard.display import Bundle, Details, Figure, Table, Text
 from sqresearch.report import plots, tables
+
+#: at most this many segment levels as columns side by side (each with its interval)
+MAX_SIDE_BY_SIDE = 4
 
 
 def level(study) -> str:
@@ -72,8 +75,16 @@ def segment_section(study) -> Bundle | Text:
     out = Bundle()
     for seg, tab in study.by_segment.items():
         out.add(f"By {seg}")
-        out.add(Table(tables.kpi_wide(tab, study.params.labels),
-                      f"KPIs by {seg}, whole window: estimate ({level(study)} CI)"))
+        full = Table(tables.kpi_wide(tab, study.params.labels),
+                     f"KPIs by {seg}, whole window: estimate ({level(study)} CI)")
+        if tab["group"].nunique() <= MAX_SIDE_BY_SIDE:
+            out.add(full)
+        else:  # one row per level; the intervals folded away (and in the panels below)
+            out.add(Table(tables.kpi_by_level(tab, study.params.labels, seg),
+                          f"KPIs by {seg}, whole window: estimates (the {level(study)} "
+                          "intervals are in the table folded below and, for the KPIs with a "
+                          "target, in the panels)"))
+            out.add(Details(f"KPIs by {seg} with {level(study)} confidence intervals", full))
         if names:
             axes = plots.segment_grid(tab, names, {k: study.label(k) for k in names}, seg)
             out.add(Figure(axes.flat[0].figure, f"Estimates with {level(study)} intervals by "

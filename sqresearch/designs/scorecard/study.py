@@ -20,6 +20,7 @@ from sqresearch.io import params as params_mod
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.io.schemas import ScorecardParams
 from sqresearch.kpi.targets import judge_table
+from sqresearch.report import tables
 from sqresearch.report.results import Results
 from sqresearch.stats.control import ControlChart, chart_for
 
@@ -187,7 +188,8 @@ class Scorecard:
 
     def definitions(self) -> Table:
         """Every KPI definition the report used, plus the study's conventions."""
-        rows = [{"KPI": self.label(k.name), "Definition": k.definition}
+        noun = self.params.contact_noun
+        rows = [{"KPI": self.label(k.name), "Definition": tables.in_words_of(k.definition, noun)}
                 for k in self.ctx.available(self.frame)]
         fcr = {"flag": "agent flag in the ticket", "survey": "customer survey answer",
                "repeat_contact": "resolved with no new ticket from the same customer within "
