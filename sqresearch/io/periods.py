@@ -12,6 +12,18 @@ from sqresearch.io.errors import DataError, Problem
 SHOWN = 5
 
 
+def start_of_after(p, created: pd.Series, before: pd.Series, after: pd.Series, source: str,
+                   names: tuple[str, str]) -> pd.Timestamp | None:
+    """When a study's after period starts: its intervention date, or a ticket table's first
+    after ticket (its own period column, checked); None for a unit table. ``p`` is a
+    before/after or control-group params object."""
+    if p.intervention is not None:
+        return pd.Timestamp(p.intervention)
+    if not p.ticket_table:
+        return None
+    return after_start(created, before, after, p.period_column, source, names)
+
+
 def after_start(created: pd.Series, before: pd.Series, after: pd.Series, column: str,
                 source: str, names: tuple[str, str] = ("before", "after")) -> pd.Timestamp:
     """The first after ticket's creation time (``before``/``after`` are row masks; ``names``

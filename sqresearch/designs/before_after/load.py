@@ -11,7 +11,7 @@ from sqresearch import kpi
 from sqresearch.designs.before_after.comparisons import BUILTIN, MetricSpec
 from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
-from sqresearch.io.periods import after_start, explain_missing_clock
+from sqresearch.io.periods import explain_missing_clock, start_of_after
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, BeforeAfterParams
 
 _NEEDS = {"frt": ("first_response",), "frt_bh": ("first_response",), "ttr": ("resolved",),
@@ -113,17 +113,10 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
 
 def intervention_of(frame: pd.DataFrame, p: BeforeAfterParams,
                     source: str) -> pd.Timestamp | None:
-    """When the after period starts: the intervention date, or a ticket table's first after
-    ticket (its own period column); None for a unit table."""
-    if p.intervention is not None:
-        return pd.Timestamp(p.intervention)
-    if not p.ticket_table:
-        return None
+    """When the after period starts (``io.periods.start_of_after``)."""
     per = frame["period"]
-    return after_start(frame["created"], per == "before", per == "after", p.period_column,
-                       source, (str(p.before_value), str(p.after_value)))
-
-
+    return start_of_after(p, frame.get("created"), per == "before", per == "after", source,
+                          (str(p.before_value), str(p.after_value)))
 def _check_pairs(table: LoadedTable, period: pd.Series, p: BeforeAfterParams, source: str):
     seen = pd.crosstab(table.frame[p.unit], period)
     lonely = seen.index[(seen.get("before", 0) == 0) | (seen.get("after", 0) == 0)]

@@ -11,7 +11,7 @@ from sqresearch import kpi
 from sqresearch.io import params as params_mod
 from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
-from sqresearch.io.periods import after_start, explain_missing_clock
+from sqresearch.io.periods import explain_missing_clock, start_of_after
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, ControlGroupParams
 
 _LPM = {"fcr": "fcr", "reopen_rate": "reopen", "resolution_rate": "solved"}
@@ -75,16 +75,12 @@ def post_flags(periods: pd.Series, p: ControlGroupParams,
 
 def intervention_of(frame: pd.DataFrame, p: ControlGroupParams,
                     source: str) -> pd.Timestamp | None:
-    """When the post period starts: the intervention date, or a ticket table's first post
-    ticket (its own period column); None for a unit table."""
-    if p.intervention is not None:
-        return pd.Timestamp(p.intervention)
-    if not p.ticket_table:
-        return None
-    col = frame[p.period_column].astype("string")
+    """When the post period starts (``io.periods.start_of_after``)."""
+    col = frame[p.period_column].astype("string") if p.period_column else \
+        pd.Series(pd.NA, index=frame.index, dtype="string")
     post = col.isin([str(v) for v in p.post_periods]).fillna(False)
-    return after_start(frame["created"], ~post & col.notna(), post, p.period_column, source,
-                       ("pre (not in post_periods)", "post"))
+    return start_of_after(p, frame.get("created"), ~post & col.notna(), post, source,
+                          ("pre (not in post_periods)", "post"))
 
 
 def load(p: ControlGroupParams, source: str) -> LoadedTable:
