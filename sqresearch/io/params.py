@@ -69,6 +69,13 @@ def load(path: str | Path) -> StudyBase:
     try:
         node = yaml.compose(text, Loader=YamlLoader)
         mapping = read_yaml(text)
+    except (RecursionError, ValueError) as exc:  # nesting thousands deep, a 5,000-digit number
+        what = ("nests too deeply" if isinstance(exc, RecursionError) else
+                str(exc).split(";")[0].lower())
+        raise ParamsError(source, Problem("file", f"is not a study file: it {what}." if
+                                          isinstance(exc, RecursionError) else
+                                          f"holds a value that cannot be read ({what}).",
+                                          "start from a file in params/ as an example.")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
@@ -150,10 +157,10 @@ def validate(mapping: Any, source: str, lines: dict[tuple, int] | None = None) -
         raise ParamsError(source, Problem("file", "must be a YAML mapping of key: value lines.",
                                           "start from a file in params/ as an example."))
     study_type = mapping.get("study_type")
-    if study_type not in STUDY_TYPES:
+    if not isinstance(study_type, str) or study_type not in STUDY_TYPES:
         known = ", ".join(sorted(STUDY_TYPES))
         what = ("is missing." if study_type is None
-                else f"is {study_type!r}, which is not a study type.")
+                else f"is {shown(study_type)}, which is not a study type.")
         raise ParamsError(source, Problem(_where(("study_type",), lines), what,
                                           suggest(str(study_type), STUDY_TYPES) or
                                           f"set study_type to one of: {known}."))
@@ -184,9 +191,10 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
         why = paths.outside_data_dirs(path)
         if why:
             what, _, fix = why.partition(" Fix: ")
-            out.append((("data", "path"), f"{data.path!r} {what}.", fix + "."))
+            out.append((("data", "path"), f"{shown(data.path, 160)} {what.rstrip('.')}.",
+                        fix.rstrip(".") + "."))
         elif not path.is_file():
-            out.append((("data", "path"), f"file {data.path!r} does not exist.",
+            out.append((("data", "path"), f"file {shown(data.path, 160)} does not exist.",
                         "give a path relative to the project root, e.g. data/tickets.csv."))
         for i, seg in enumerate(getattr(params, "segments", [])):
             if seg in data.personal:
@@ -305,10 +313,19 @@ def _problem(err: dict, model: type[BaseModel], lines: dict[tuple, int]) -> Prob
         allowed = err.get("ctx", {}).get("expected", "")
         options = [o.strip(" '") for o in allowed.replace(" or ", ",").split(",") if o.strip()]
         fix = suggest(str(err.get("input")), options) or f"use one of: {allowed}."
-        return Problem(_where(loc, lines), f"{err.get('input')!r} is not allowed.", fix)
+        return Problem(_where(loc, lines), f"{shown(err.get('input'))} is not allowed.", fix)
     what = err["msg"].rstrip(".") + "."
+    if kind == "string_pattern_mismatch" and "\\x00" in str(err.get("ctx", {}).get("pattern")):
+        return Problem(_where(loc, lines), f"{shown(err.get('input'))} holds control characters "
+                       "(a NUL byte, an escape sequence or a line break where one line is "
+                       "expected).", "remove them; write plain text.")
+    if kind in ("string_too_long", "string_too_short"):
+        n = err.get("ctx", {}).get("max_length") or err.get("ctx", {}).get("min_length")
+        return Problem(_where(loc, lines), f"{shown(err.get('input'))} has "
+                       f"{len(str(err.get('input'))):,} characters.",
+                       f"use at most {n:,}." if kind == "string_too_long" else "fill it in.")
     if kind != "missing" and "input" in err and not isinstance(err["input"], dict | list):
-        what = f"{err['input']!r}: {what}"
+        what = f"{shown(err['input'])}: {what}"
     if kind == "value_error":  # our validators write "what | fix"
         what, _, fix = err["msg"].removeprefix("Value error, ").partition(" | ")
         return Problem(_where(loc, lines), what.rstrip(".") + ".", fix)
@@ -350,6 +367,13 @@ def suggest(word: str, options) -> str:
     """'did you mean …?' for the closest option, or ''."""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else ""
+
+
+def shown(value, limit: int = 60) -> str:
+    """A value from an input file, as a message shows it: its repr (control characters made
+    visible), cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 1]}… ({len(str(value)):,} characters)"
 
 
 def _where(loc: tuple, lines: dict[tuple, int]) -> str:

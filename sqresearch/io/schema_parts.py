@@ -22,6 +22,12 @@ from pydantic import (
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
+#: a file path: no control characters (a NUL byte, an escape sequence), at most 1,024 characters
+FilePath = Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[^\x00-\x1f\x7f]+$")]
+#: one line of display text (a title): no control characters
+OneLine = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+#: a paragraph of display text (a description): line breaks and tabs only
+Paragraph = Annotated[str, Field(max_length=4000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
 
 
 def _label(value):
@@ -66,7 +72,7 @@ class Strict(BaseModel):
 class DataSource(Strict):
     """One input table."""
 
-    path: str = Field(description="file path, relative to the project root")
+    path: FilePath = Field(description="file path, relative to the project root")
     format: Literal["csv", "parquet", "excel"] | None = Field(
         None, description="inferred from the file suffix when omitted")
     sheet: str | int | None = Field(None, description="Excel sheet name or index")
@@ -240,8 +246,8 @@ class StudyBase(Strict):
 
     study_type: str
     study_id: Identifier
-    title: str = Field(min_length=1)
-    description: str = ""
+    title: OneLine
+    description: Paragraph = ""
     seed: int = Field(20260101, ge=0, description="seed for every random step")
     alpha: Fraction = Field(0.05, description="1 - confidence level of every interval")
 

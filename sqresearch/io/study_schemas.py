@@ -21,6 +21,7 @@ from sqresearch.io.schema_parts import (
     CompositeIndexSpec,
     CustomMetric,
     DataSource,
+    FilePath,
     Fraction,
     Goal,
     Label,
@@ -226,7 +227,7 @@ class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
 class TableSource(Strict):
     """A small CSV table given by path (standards, promises, an instrument)."""
 
-    path: str
+    path: FilePath
 
 
 class GapModelParams(TicketSettings, StudyBase):
