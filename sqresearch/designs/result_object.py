@@ -16,6 +16,17 @@ class VerdictStudy:
     _summary_columns: tuple[str, ...]
     _views = _words = _record = None
 
+    def _start(self, params, source: str, load) -> pd.DataFrame:
+        """Keep the params, read and check the data (``load``), prepare the frame the study
+        analyses (tickets with their clocks, or a unit table as loaded) and return it."""
+        from sqresearch import kpi
+
+        self.params, self.source = params, source
+        self.table = load(params, source)
+        self.tickets = params.ticket_table
+        frame, self.ctx = kpi.study_frame(params, self.table)
+        return frame
+
     def _verdicts(self) -> pd.DataFrame:
         return getattr(self, self._verdict_attr)
 

@@ -11,6 +11,7 @@ from sqresearch.kpi.engine import (
     group_kpis,
     known_kpis,
     kpi_table,
+    load_study_table,
     period_labels,
     prepare,
     prepare_table,
@@ -23,4 +24,4 @@ from sqresearch.kpi.engine import (
 
 __all__ = ["CATALOGUE", "ROLE_NAMES", "Context", "Kpi", "context_for", "fcr_needs", "group_kpis",
            "known_kpis", "kpi_table", "period_labels", "prepare", "prepare_table", "series",
-           "sla_kpi", "study_frame", "ticket_checks", "ticket_roles"]
+           "load_study_table", "sla_kpi", "study_frame", "ticket_checks", "ticket_roles"]

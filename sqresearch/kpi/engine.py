@@ -151,6 +151,25 @@ def prepare_table(params, table) -> tuple[pd.DataFrame, Context]:
     return prepare(table.frame, ctx), ctx
 
 
+def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
+    """A before/after or control-group study's table: tickets with their KPI roles and checks,
+    or a unit table of ready values (``custom`` metric columns); ``keep`` other columns."""
+    from sqresearch.io.data import load_table
+    from sqresearch.io.errors import DataError
+    from sqresearch.io.periods import explain_missing_clock
+    from sqresearch.io.schemas import REQUIRED_TICKET_ROLES
+
+    tickets = params.ticket_table
+    roles = {**(ticket_roles(params) if tickets else {}), **custom}
+    required = (REQUIRED_TICKET_ROLES if tickets else ()) + tuple(custom)
+    keep = tuple(dict.fromkeys(c for c in keep if c and c not in roles))
+    try:
+        return load_table(src, roles, required, keep, (ticket_checks,) if tickets else (),
+                          source)
+    except DataError as exc:
+        raise explain_missing_clock(exc, params.metrics) from None
+
+
 def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:
     """The frame a study analyses: a ticket table prepared (with its KPI context), or a unit
     table (ready values per unit and period) as loaded, without one."""

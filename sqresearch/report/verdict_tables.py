@@ -47,3 +47,47 @@ def method_table(v: pd.DataFrame, family: str | None = None) -> pd.DataFrame:
     out = v.groupby("method_text", sort=False)["label"].agg(lambda s: ", ".join(dict.fromkeys(s)))
     return pd.DataFrame({"Metrics": out.to_numpy(),
                          "How the p-value and CI were computed": out.index})
+
+
+def goals_view(g: pd.DataFrame, value_format: Callable[[str], Callable], missing: str
+               ) -> pd.DataFrame:
+    """Improvement goals: the achieved change with its CI in each goal's own scale (percent, or
+    ``value_format(metric)`` for absolute goals), and the status; ``missing`` words a goal that
+    could not be judged."""
+    show = [(lambda v: tables.signed(v, "%")) if u == "percent" else value_format(m)
+            for u, m in zip(g.unit, g.metric, strict=True)]
+    return pd.DataFrame({
+        "Goal": g.goal,
+        "Achieved change (CI)": [f"{f(e)} ({f(lo)} to {f(hi)})" if not pd.isna(e) else missing
+                                 for f, e, lo, hi in zip(show, g.estimate, g.ci_low, g.ci_high,
+                                                         strict=True)],
+        **({"Judged on": g.basis} if "basis" in g else {}),
+        "Status": g.status})
+
+
+def show_goals_and_targets(goals: pd.DataFrame, targets: pd.DataFrame,
+                           captions: tuple[str, str], no_targets: str = "") -> None:
+    """The report's goals and targets section: both tables, or a sentence where one is empty."""
+    from sqresearch.report import notebook as nb
+
+    if goals.empty:
+        nb.md("No improvement goals were set.")
+    else:
+        nb.table(goals, captions[0])
+    if len(targets):
+        nb.table(targets, captions[1])
+    elif no_targets:
+        nb.md(no_targets)
+
+
+def targets_view(t: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Targets per period (or arm and period): estimate with CI, the target, status, certainty."""
+    if t.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "Target": t.target, group: t.group,
+        "Estimate (CI)": [tables.fmt_estimate(r.estimate, r.ci_low, r.ci_high, r.unit)
+                          for r in t.itertuples()],
+        "Target value": [f"{tables.OPS[r.op]} {tables.fmt(r.value, r.unit)}"
+                         for r in t.itertuples()],
+        "Status": t.status, "Certainty": t.certainty})

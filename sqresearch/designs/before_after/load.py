@@ -9,10 +9,10 @@ import pandas as pd
 
 from sqresearch import kpi
 from sqresearch.designs.before_after.comparisons import BUILTIN, MetricSpec
-from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
+from sqresearch.io.data import LoadedTable, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
-from sqresearch.io.periods import explain_missing_clock, start_of_after
-from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, BeforeAfterParams
+from sqresearch.io.periods import start_of_after
+from sqresearch.io.schemas import BeforeAfterParams
 
 _NEEDS = {"frt": ("first_response",), "frt_bh": ("first_response",), "ttr": ("resolved",),
           "ttr_bh": ("resolved",), "reopen": ("reopened", "resolved"), "complaint": ("complaint",),
@@ -60,19 +60,11 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
     """Read, filter and split the data into periods; every problem found is raised together."""
     src, custom = with_custom_metrics(p.data, p.custom_metrics)
     tickets = p.ticket_table
-    roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
-    required = REQUIRED_TICKET_ROLES + tuple(custom) if tickets else tuple(custom)
     clusters = [] if p.cluster in ("auto", "none") else \
         [p.cluster] if isinstance(p.cluster, str) else list(p.cluster)
     clusters = [c for c in clusters if not (c == "week" and tickets)]  # calendar week: derived
-    keep = [*p.segments, *filter(None, [p.unit, p.period_column]), *p.filters, *clusters,
-            *p.adjust_for]
-    keep = tuple(dict.fromkeys(c for c in keep if c not in roles))
-    try:
-        table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
-                           source)
-    except DataError as exc:
-        raise explain_missing_clock(exc, p.metrics) from None
+    table = kpi.load_study_table(p, src, custom, [*p.segments, p.unit, p.period_column,
+                                                  *p.filters, *clusters, *p.adjust_for], source)
     frame = table.frame
     problems = []
     for name in p.metrics:

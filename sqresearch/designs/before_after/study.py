@@ -41,11 +41,8 @@ class BeforeAfter(VerdictStudy):
     _views, _words, _record = views, words, record
 
     def __init__(self, params: BeforeAfterParams, source: str = "notebook parameters"):
-        self.params = p = params
-        self.source = source
-        self.table = load(p, source)
-        self.tickets = p.ticket_table
-        frame, self.ctx = kpi.study_frame(p, self.table)
+        p = params
+        frame = self._start(p, source, load)
         if "csat" in frame:
             frame["csat_top2"] = (frame["csat"] >= p.scales.csat[1] - 1).astype(float).where(
                 frame["csat"].notna())

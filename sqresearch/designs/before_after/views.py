@@ -194,39 +194,13 @@ def segments(study) -> None:
     nb.table(method_table(study, "exploratory"), "Methods behind the exploratory effects")
 
 
-def goals_table(study) -> pd.DataFrame:
-    g = study.goals
-    fmt = [(lambda v: tables.signed(v, "%")) if u == "percent" else
-           (lambda v, m=m: words.fmt_change(v, study.spec(m))) for u, m in
-           zip(g.unit, g.metric, strict=True)]
-    return pd.DataFrame({
-        "Goal": g.goal,
-        "Achieved change (CI)": [f"{f(e)} ({f(lo)} to {f(hi)})" if not pd.isna(e) else
-                                 "not estimable" for f, e, lo, hi in
-                                 zip(fmt, g.estimate, g.ci_low, g.ci_high, strict=True)],
-        "Judged on": g.basis, "Status": g.status})
-
-
-def targets_table(study) -> pd.DataFrame:
-    t = study.targets
-    return pd.DataFrame({
-        "Target": t.target, "Period": t.group,
-        "Estimate (CI)": [tables.fmt_estimate(r.estimate, r.ci_low, r.ci_high, r.unit)
-                          for r in t.itertuples()],
-        "Target value": [f"{tables.OPS[r.op]} {tables.fmt(r.value, r.unit)}"
-                         for r in t.itertuples()],
-        "Status": t.status, "Certainty": t.certainty})
-
-
 def goals_and_targets(study) -> None:
-    if study.goals.empty:
-        nb.md("No improvement goals were set.")
-    else:
-        nb.table(goals_table(study), "Improvement goals")
-    if len(study.targets):
-        nb.table(targets_table(study), "Targets in each period")
-    elif study.params.targets:
-        nb.md("Targets are judged per period on ticket tables only.")
+    goals = vt.goals_view(study.goals, lambda m: lambda v: words.fmt_change(v, study.spec(m)),
+                          "not estimable")
+    vt.show_goals_and_targets(goals, vt.targets_view(study.targets, "Period"),
+                              ("Improvement goals", "Targets in each period"),
+                              "Targets are judged per period on ticket tables only."
+                              if study.params.targets else "")
 
 
 def time_series(study) -> None:

@@ -9,10 +9,10 @@ import pandas as pd
 
 from sqresearch import kpi
 from sqresearch.io import params as params_mod
-from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
+from sqresearch.io.data import LoadedTable, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
-from sqresearch.io.periods import explain_missing_clock, start_of_after
-from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, ControlGroupParams
+from sqresearch.io.periods import start_of_after
+from sqresearch.io.schemas import ControlGroupParams
 
 _LPM = {"fcr": "fcr", "reopen_rate": "reopen", "resolution_rate": "solved"}
 
@@ -86,16 +86,8 @@ def intervention_of(frame: pd.DataFrame, p: ControlGroupParams,
 def load(p: ControlGroupParams, source: str) -> LoadedTable:
     """Read and check: arms, periods, units in both arms, covariates, constant outcomes."""
     src, custom = with_custom_metrics(p.data, p.custom_metrics)
-    tickets = p.ticket_table
-    roles = {**(kpi.ticket_roles(p) if tickets else {}), **custom}
-    required = REQUIRED_TICKET_ROLES if tickets else tuple(custom)
-    keep = [p.unit, p.treatment_column, p.period_column, *p.covariates, *p.segments]
-    keep = tuple(dict.fromkeys(c for c in keep if c and c not in roles))
-    try:
-        table = load_table(src, roles, required, keep, (kpi.ticket_checks,) if tickets else (),
-                           source)
-    except DataError as exc:
-        raise explain_missing_clock(exc, p.metrics) from None
+    table = kpi.load_study_table(p, src, custom, [p.unit, p.treatment_column, p.period_column,
+                                                  *p.covariates, *p.segments], source)
     frame = table.frame
     problems = []
     units = frame[p.unit].astype(str)

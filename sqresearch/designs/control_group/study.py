@@ -49,11 +49,8 @@ class ControlGroup(VerdictStudy):
     _views, _words, _record = views, words, record
 
     def __init__(self, params: ControlGroupParams, source: str = "notebook parameters"):
-        self.params = p = params
-        self.source = source
-        self.table = load(p, source)
-        self.tickets = p.ticket_table
-        frame, self.ctx = kpi.study_frame(p, self.table)
+        p = params
+        frame = self._start(p, source, load)
         frame["period"] = period_labels(frame, p)
         self.intervention = t0 = intervention_of(frame, p, source)
         if self.tickets:  # the period holding the intervention is partly treated: leave it out

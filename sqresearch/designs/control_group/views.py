@@ -187,37 +187,12 @@ def segments(study) -> None:
     nb.table(method_table(study, "exploratory"), "Methods behind the exploratory effects")
 
 
-def goals_table(study) -> pd.DataFrame:
-    g = study.goals
-    show = [(lambda v: tables.signed(v, "%")) if u == "percent" else
-            (lambda v, m=m: fmt_value(study.metric(m), v, "linear"))
-            for u, m in zip(g.unit, g.metric, strict=True)]
-    return pd.DataFrame({
-        "Goal": g.goal,
-        "Achieved change (CI)": [f"{f(e)} ({f(lo)} to {f(hi)})" if not pd.isna(e) else
-                                 "not judged: the goal is on another scale than the effect"
-                                 for f, e, lo, hi in zip(show, g.estimate, g.ci_low, g.ci_high,
-                                                         strict=True)],
-        "Status": g.status})
-
-
-def targets_table(study) -> pd.DataFrame:
-    t = study.targets
-    return pd.DataFrame({
-        "Target": t.target, "Arm / period": t.group,
-        "Estimate (CI)": [tables.fmt_estimate(r.estimate, r.ci_low, r.ci_high, r.unit)
-                          for r in t.itertuples()],
-        "Status": t.status, "Certainty": t.certainty})
-
-
 def goals_and_targets(study) -> None:
-    if study.goals.empty:
-        nb.md("No improvement goals were set.")
-    else:
-        nb.table(goals_table(study), "Improvement goals (judged on the CI of the primary "
-                 "effect)")
-    if len(study.targets):
-        nb.table(targets_table(study), "Targets per arm and period")
+    goals = vt.goals_view(study.goals, lambda m: lambda v: fmt_value(study.metric(m), v, "linear"),
+                          "not judged: the goal is on another scale than the effect")
+    vt.show_goals_and_targets(goals, vt.targets_view(study.targets, "Arm / period"),
+                              ("Improvement goals (judged on the CI of the primary effect)",
+                               "Targets per arm and period"))
 
 
 def caveats(study) -> None:
