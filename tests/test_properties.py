@@ -4,8 +4,8 @@ markup) — never make `sqr validate` crash: the exit code is 0 or 2, never a tr
 "internal error", and nothing is written anywhere.
 
 CI runs a few hundred examples; the slow run (at least 10,000) is
-``SQR_PROPERTY_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_properties.py`` (two tests
-of 5,000 each, plus the deep one) — see benchmarks/README.md.
+``SQR_PROPERTY_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_properties.py`` (three tests
+of 5,000 each, plus 500 deep ones) — see README.md, "The two commands".
 """
 
 from __future__ import annotations
