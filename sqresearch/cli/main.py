@@ -66,13 +66,13 @@ def cmd_run(args) -> int:
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(files) or 1))
     if jobs == 1:
         for f in files:
-            outcomes.append(runner.run_study(f, out_root))
+            outcomes.append(runner.run_study(f, out_root, args.force))
             _progress_line(outcomes[-1], len(outcomes), len(files) + len(shared))
     else:
         from tqdm import tqdm
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(runner.run_study, f, out_root) for f in files]
+            futures = [pool.submit(runner.run_study, f, out_root, args.force) for f in files]
             with tqdm(total=len(files), desc="studies", unit="study", file=sys.stderr) as bar:
                 for fut in as_completed(futures):
                     outcomes.append(fut.result())
@@ -89,13 +89,14 @@ def cmd_run(args) -> int:
 
 
 def _progress_line(o, i, n) -> None:
-    print(f"[{i}/{n}] {o.study}: {o.status} ({o.seconds:.1f} s)", file=sys.stderr, flush=True)
+    how = "unchanged, skipped" if o.note else f"{o.seconds:.1f} s"
+    print(f"[{i}/{n}] {o.study}: {o.status} ({how})", file=sys.stderr, flush=True)
 
 
 def _status_table(outcomes) -> None:
     print(f"\n{'study':32s} {'status':8s} {'time':>7s}  result")
     for o in outcomes:
-        what = o.headline if o.status == "ok" else o.message.splitlines()[0][:70]
+        what = (o.note or o.headline) if o.status == "ok" else o.message.splitlines()[0][:70]
         print(f"{o.study:32s} {o.status:8s} {o.seconds:6.1f}s  {what}")
 
 
@@ -113,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--all", action="store_true", help="every study in params/")
     r.add_argument("--jobs", "-j", type=int, default=None, help="parallel studies (default: cores)")
     r.add_argument("--outputs", default=None, help="output folder (default: outputs/)")
+    r.add_argument("--force", action="store_true", help="rerun studies whose params, data, "
+                   "template and code are unchanged since their last good report (skipped "
+                   "otherwise)")
     r.set_defaults(func=cmd_run)
     ls = sub.add_parser("list", help="list the studies in params/")
     ls.set_defaults(func=cmd_list)

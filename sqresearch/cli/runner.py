@@ -18,13 +18,11 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqresearch.cli import crashlog
+from sqresearch.cli import crashlog, fingerprint
+from sqresearch.cli.fingerprint import sha256
 from sqresearch.io import params as params_mod
 from sqresearch.io import paths, provenance
 from sqresearch.io.errors import UserInputError
-from sqresearch.io.files import sha256
-from sqresearch.report import export as report
-from sqresearch.report import results
 
 KERNEL = "sqresearch"
 STATUS_FILE = "status.json"
@@ -44,6 +42,7 @@ class Outcome:
     message: str = ""
     seconds: float = 0.0
     headline: str = ""
+    note: str = ""  # e.g. skipped: nothing it depends on changed
 
     @property
     def exit_code(self) -> int:
@@ -111,11 +110,12 @@ def outputs_root(out: str | Path | None = None) -> Path:
     return root
 
 
-def run_study(path: str | Path, out: str | Path | None = None) -> Outcome:
-    """Run one study end to end; never raises for a study's own failure."""
+def run_study(path: str | Path, out: str | Path | None = None, force: bool = False) -> Outcome:
+    """Run one study end to end, or skip it when nothing it depends on changed since its last
+    good report (``force`` reruns it); never raises for a study's own failure."""
     t0 = time.perf_counter()
     try:
-        return _run_study(path, out, t0)
+        return _run_study(path, out, t0, force)
     except OSError as exc:  # a read-only or full outputs folder: the machine, not the study
         if exc.filename is None:
             return _crashed(path, out, exc, t0)
@@ -137,16 +137,22 @@ def _crashed(path, out, exc: Exception, t0: float) -> Outcome:
                    crashlog.message(exc, log), time.perf_counter() - t0)
 
 
-def _run_study(path: str | Path, out: str | Path | None, t0: float) -> Outcome:
+def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool = False
+               ) -> Outcome:
     started = dt.datetime.now(dt.UTC)
     source = paths.display(paths.resolve(path))
     study = Path(path).stem
+    out_root = outputs_root(out)
     try:
+        p = params_mod.load(path)
+        print_ = fingerprint.of(p, os.environ.get("PYTHONHASHSEED", HASH_SEED))
+        last = None if force else fingerprint.unchanged(out_root / p.study_id, print_)
+        if last is not None:
+            return _skipped(source, p.study_id, out_root, last, t0)
         p = validate_study(path)
     except UserInputError as exc:
         return Outcome(source, study, "invalid", str(exc), time.perf_counter() - t0)
     study = p.study_id
-    out_root = outputs_root(out)
     with study_lock(out_root, study) as held:
         if not held:
             return Outcome(source, study, "invalid", f"{source}: another run of study "
@@ -154,7 +160,15 @@ def _run_study(path: str | Path, out: str | Path | None, t0: float) -> Outcome:
                            "Fix: wait for it to finish, then run again.",
                            time.perf_counter() - t0)
         _remove_leftovers(out_root, study)
-        return _run_locked(p, path, source, out_root, started, t0)
+        return _run_locked(p, path, source, out_root, started, t0, print_)
+
+
+def _skipped(source: str, study: str, out_root: Path, last: dict, t0: float) -> Outcome:
+    results_file = out_root / study / "results.json"
+    headline = json.loads(results_file.read_text(encoding="utf-8")).get("headline", "")
+    when = last.get("timings", {}).get("started", "")
+    return Outcome(source, study, "ok", "", time.perf_counter() - t0, headline,
+                   f"unchanged since {when[:16].replace('T', ' ')}: report kept (--force reruns)")
 
 
 @contextlib.contextmanager
@@ -185,7 +199,11 @@ def _remove_leftovers(out_root: Path, study: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _run_locked(p, path, source: str, out_root: Path, started, t0: float) -> Outcome:
+def _run_locked(p, path, source: str, out_root: Path, started, t0: float,
+                print_: str) -> Outcome:
+    from sqresearch.report import export as report
+    from sqresearch.report import results
+
     study = p.study_id
     final = out_root / p.study_id
     tmp = out_root / f".tmp-{p.study_id}-{uuid.uuid4().hex[:8]}"
@@ -212,7 +230,8 @@ def _run_locked(p, path, source: str, out_root: Path, started, t0: float) -> Out
                    "validate_s": round(t_valid, 3), "execute_s": round(t_exec, 3),
                    "export_s": round(time.perf_counter() - t0 - t_valid - t_exec, 3)}
         timings["total_s"] = round(time.perf_counter() - t0, 3)
-        manifest = _manifest(p, paths.resolve(path), payload, timings)
+        manifest = {**_manifest(p, paths.resolve(path), payload, timings),
+                    "fingerprint": print_}
         (tmp / "manifest.json").write_text(results.to_json(manifest), encoding="utf-8")
         _swap(tmp, final)
         return Outcome(source, study, "ok", "", time.perf_counter() - t0, payload.get("headline",
@@ -252,6 +271,8 @@ def _execute(p, target: Path):
 
 
 def _write_failure(final: Path, nb, p, error) -> None:
+    from sqresearch.report import export as report
+
     final.mkdir(parents=True, exist_ok=True)
     html = report.to_html(nb, f"FAILED: {p.title}", show_code=True)
     (final / "FAILED.html").write_text(html, encoding="utf-8")
@@ -291,6 +312,8 @@ def record(out_root: Path, outcomes: list[Outcome]) -> Path:
     for o in outcomes:
         status[o.params] = asdict(o) | {"when": dt.datetime.now().isoformat(timespec="seconds")}
     status_path.write_text(json.dumps(status, indent=2, sort_keys=True), encoding="utf-8")
+    from sqresearch.report import export as report
+
     return report.write_index(out_root, _index_rows(out_root, status))
 
 

@@ -11,8 +11,6 @@ import re
 from html import escape
 from pathlib import Path
 
-import nbformat
-
 from sqresearch.report.safe import markdown_html
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -43,6 +41,8 @@ def _exporter(show_code: bool):
 def to_html(nb, title: str, show_code: bool = False) -> str:
     """Render an executed notebook. Reports drop stderr (warnings are written out by the template
     where they matter); ``show_code`` keeps code and all cells, for FAILED.html."""
+    import nbformat  # imported here: its schema validation costs a second at start-up
+
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:
         if cell.get("outputs"):
