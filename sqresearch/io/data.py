@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sqresearch.io import paths
-from sqresearch.io.errors import DataError, Problem
+from sqresearch.io import paths, timestamps
+from sqresearch.io.errors import DataError, Problem, examples
 from sqresearch.io.files import _long_from_wide, read_raw, sha256
 from sqresearch.io.schemas import DataSource
 
@@ -59,6 +59,8 @@ class LoadedTable:
     source: InputFile
     quality: pd.DataFrame  # check, column, rows, action, examples
     notes: list[str] = field(default_factory=list)
+    origin: str = "data"  # the params file and data path, for messages
+    fixes: dict[str, str] = field(default_factory=dict)  # exclusion check -> how to avoid it
 
     @property
     def rows_read(self) -> int:
@@ -76,17 +78,27 @@ class LoadedTable:
         self.quality = pd.concat([self.quality.iloc[:-1], row, self.quality.iloc[-1:]],
                                  ignore_index=True)
 
-    def exclude(self, mask, check: str, column: str) -> None:
-        """Drop rows for a study-level reason (e.g. created after the data cut) and count them."""
+    def exclude(self, mask, check: str, column: str, fix: str = "",
+                dry_run: bool = False) -> None:
+        """Drop rows for a study-level reason (e.g. created after the data cut) and count them.
+
+        Raises a DataError naming the largest exclusions when no row would be left; with
+        ``dry_run`` only that check is made (to fail at validation what the study would)."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        self.frame = self.frame.loc[~mask].reset_index(drop=True)
+        if fix:
+            self.fixes[check] = fix
         rows = [{"check": check, "column": column, "rows": int(mask.sum()),
                  "action": "excluded", "examples": ""},
-                {"check": "rows used", "column": "", "rows": len(self.frame), "action": "",
+                {"check": "rows used", "column": "", "rows": int((~mask).sum()), "action": "",
                  "examples": ""}]
-        self.quality = pd.concat([self.quality.iloc[:-1], pd.DataFrame(rows)], ignore_index=True)
+        quality = pd.concat([self.quality.iloc[:-1], pd.DataFrame(rows)], ignore_index=True)
+        if mask.all():
+            raise nothing_left(quality, self.origin, self.rows_read, self.fixes)
+        if not dry_run:
+            self.frame = self.frame.loc[~mask].reset_index(drop=True)
+            self.quality = quality
 
 
 # A table-specific check: (frame, row labels) -> list of (check, column, bad-row mask).
@@ -151,11 +163,15 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         quality.append({"check": "wide table: one row per unit and period", "column": "",
                         "rows": len(raw), "action": "reshaped", "examples": ""})
     invalid = np.zeros(len(frame), dtype=bool)
+    stamps = {}
     for role in present:
         spec = roles[role]
+        if spec.kind == "timestamp":
+            stamps[role] = timestamps.parse(frame[role], src.format_for(role, mapping[role]),
+                                            f"column {mapping[role]!r}", label, role)
+            continue
         codes = src.missing_codes.get(role, [])
-        values, bad, coded = _parse(frame[role], spec, codes, src.timestamp_format,
-                                    src.decimal)
+        values, bad, coded = _parse(frame[role], spec, codes, src.decimal)
         frame[role] = values
         if coded.any():
             shown = ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in codes)
@@ -165,6 +181,8 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             quality.append(_q(_bad_message(spec), role, bad, _action(src), label,
                               raw[mapping[role]]))
             invalid |= bad
+    if stamps:
+        invalid |= _read_timestamps(stamps, frame, src, label, raw, mapping, quality, source)
     for col in dict.fromkeys(c for c in keep if c not in present):
         values, bad, how = _typed(frame[col], src.types.get(col), src.decimal)
         frame[col] = values
@@ -193,7 +211,65 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             for r in bad_rows.itertuples()])
     frame = frame.loc[~invalid].reset_index(drop=True)
     table.loc[len(table)] = ["rows used", "", len(frame), "", ""]
-    return LoadedTable(frame, info, table, notes)
+    origin = f"{source} ({src.path})"
+    fixes = {c: _INVALID_FIX for c in table.loc[table["action"] == "excluded", "check"]}
+    if len(frame) == 0 and n_read > 0:
+        raise nothing_left(table, origin, n_read, fixes)
+    return LoadedTable(frame, info, table, notes, origin, fixes)
+
+
+def _read_timestamps(stamps: dict, frame: pd.DataFrame, src: DataSource, label, raw,
+                     mapping: dict[str, str], quality: list[dict], source: str) -> np.ndarray:
+    """Put the parsed timestamp columns into ``frame`` in the study's time zone, their bad
+    rows and conversions into ``quality``; return the invalid rows. A column that cannot be
+    read as it is (ambiguous dates, offsets on some values only) stops the run."""
+    problems = [p.problem for p in stamps.values() if p.problem]
+    if not problems:
+        values, rows, problems = timestamps.to_study_time(
+            stamps, src.timezone, label, lambda r: f"column {mapping[r]!r}")
+    known = {k for r in stamps for k in (r, mapping[r])}
+    formats = src.timestamp_format if isinstance(src.timestamp_format, dict) else {}
+    for key in formats:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            problems.append(Problem(f"key 'data.timestamp_format.{key}'", "is not a timestamp "
+                                    f"column of this table{'' if known else ' (it has none)'}.",
+                                    f"did you mean {close[0]!r}?" if close else
+                                    f"timestamp columns: {', '.join(sorted(known)) or 'none'}."))
+    if problems:
+        raise DataError(f"{source} ({src.path})", problems)
+    invalid = np.zeros(len(frame), dtype=bool)
+    for role, parsed in stamps.items():
+        frame[role] = values[role]
+        if parsed.note:
+            quality.append({"check": parsed.note, "column": role, "rows": int(
+                values[role].notna().sum()), "action": "", "examples": ""})
+        for check, bad in parsed.bad:
+            quality.append(_q(check, role, bad, _action(src), label, raw[mapping[role]]))
+            invalid |= bad
+    quality.extend(rows)
+    return invalid
+
+
+_INVALID_FIX = ("correct those values in the file: data.on_invalid: exclude drops every row "
+                "that has one.")
+
+
+def nothing_left(quality: pd.DataFrame, origin: str, n_read: int,
+                 fixes: dict[str, str] | None = None) -> DataError:
+    """The error for a table whose every row was excluded: the largest exclusions (from the
+    data-quality table) and how to avoid them."""
+    gone = quality[quality["action"] == "excluded"].sort_values("rows", ascending=False,
+                                                                kind="stable")
+    reasons = "; ".join(f"{r.check}" + (f" (column {r.column!r})" if r.column else "") +
+                        f": {r.rows:,} row(s)" + (f", e.g. {r.examples}" if r.examples else "")
+                        for r in gone.head(3).itertuples())
+    fixes = fixes or {}
+    fix = " ".join(dict.fromkeys(fixes.get(c, "") for c in gone["check"].head(3))).strip() or \
+        ("check the settings behind these exclusions (data.on_invalid, filters, data_cut, "
+         "wash-out, period values) against the file.")
+    return DataError(origin, Problem("data", f"no rows are left to analyse: all {n_read:,} "
+                                     f"row(s) read were excluded — {reasons}.", fix))
 
 
 def _action(src: DataSource) -> str:
@@ -202,19 +278,10 @@ def _action(src: DataSource) -> str:
 
 def _q(check, column, mask, action, label, values=None) -> dict:
     rows = np.flatnonzero(mask)
-    if values is None:
-        shown = ", ".join(label(i) for i in rows[:5])
-    else:
-        shown = ", ".join(f"{label(i)}: {_show(values.iloc[i])}" for i in rows[:5])
-    shown += " …" if rows.size > 5 else ""
+    shown = examples([label(i) for i in rows[:5]],
+                     None if values is None else [values.iloc[i] for i in rows[:5]], rows.size)
     return {"check": check, "column": column, "rows": int(rows.size), "action": action,
             "examples": shown}
-
-
-def _show(value) -> str:
-    """An offending value as a reader should see it: quoted, bounded, never the whole cell."""
-    text = "" if pd.isna(value) else str(value)
-    return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
 def _typed(col: pd.Series, declared: str | None, decimal: str = "."
@@ -270,7 +337,7 @@ def _bad_message(spec: Role) -> str:
     if spec.kind == "score":
         kind = "whole number" if spec.integer else "number"
         return f"value is not a {kind} in {spec.low:g}–{spec.high:g}"
-    return {"timestamp": "timestamp cannot be parsed", "bool": "value is not true/false",
+    return {"bool": "value is not true/false",
             "count": "value is not a whole number ≥ 0", "id": "id is empty"}.get(spec.kind,
                                                                              "invalid value")
 
@@ -283,18 +350,12 @@ def _decimal(text: pd.Series, decimal: str) -> pd.Series:
     return text.str.replace(",", ".", regex=False) if decimal == "," else text
 
 
-def _parse(col: pd.Series, spec: Role, codes, fmt, decimal: str = "."
+def _parse(col: pd.Series, spec: Role, codes, decimal: str = "."
            ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Parse one column: (values, bad-row mask, sentinel-code mask)."""
+    """Parse one column (timestamps: see ``timestamps``): (values, bad rows, sentinel codes)."""
     text = col.astype("string").str.strip()
     empty = (text.isna() | (text == "")).to_numpy()
     coded = np.zeros(len(col), dtype=bool)
-    if spec.kind == "timestamp":
-        if pd.api.types.is_datetime64_any_dtype(col):
-            values = col.dt.tz_localize(None) if col.dt.tz is not None else col
-        else:
-            values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
-        return values, (values.isna().to_numpy() & ~empty), coded
     if spec.kind in {"score", "count"}:
         num = pd.to_numeric(_decimal(text, decimal), errors="coerce").astype(float)
         if codes:
