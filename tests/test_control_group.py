@@ -145,7 +145,7 @@ BAD = [
     ("a unit in both arms",
      lambda t: _trial_with(t, rows=lambda d: d.assign(arm=d.arm.where(
          ~((d.agent_id == "T001") & (d.period == "post")), "control" if d.loc[0, "arm"] ==
-         "coached" else "coached"))), ["unit(s) in both arms: T001"]),
+         "coached" else "coached"))), ["unit(s) in both arms: line", "'T001'"]),
     ("no pre period", lambda t: _branches_with(t, intervention="2025-06-01"),
      ["there is no pre-intervention period"]),
     ("constant outcome", lambda t: _trial_with(t, rows=lambda d: d.assign(csat_mean=4.0)),

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sqresearch.io import paths, timestamps
-from sqresearch.io.errors import DataError, Problem, examples
+from sqresearch.io.errors import SHOWN, DataError, Problem, examples
 from sqresearch.io.files import _long_from_wide, read_raw, sha256
 from sqresearch.io.schemas import DataSource
 
@@ -61,6 +61,17 @@ class LoadedTable:
     notes: list[str] = field(default_factory=list)
     origin: str = "data"  # the params file and data path, for messages
     fixes: dict[str, str] = field(default_factory=dict)  # exclusion check -> how to avoid it
+    positions: np.ndarray | None = None  # each frame row's row in the file (0-based)
+    label: Callable[[int], str] | None = None  # a file row as messages name it ("line 4")
+
+    def examples(self, mask, values: pd.Series | None = None) -> str:
+        """The first offending frame rows as messages show them, with their file lines."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        pos = np.arange(len(self.frame)) if self.positions is None else self.positions
+        label = self.label or (lambda i: f"row {i + 1}")
+        return examples([label(int(pos[i])) for i in idx[:SHOWN]],
+                        None if values is None else [values.iloc[i] for i in idx[:SHOWN]],
+                        idx.size)
 
     @property
     def rows_read(self) -> int:
@@ -99,6 +110,8 @@ class LoadedTable:
         if not dry_run:
             self.frame = self.frame.loc[~mask].reset_index(drop=True)
             self.quality = quality
+            if self.positions is not None:
+                self.positions = self.positions[~mask]
 
 
 # A table-specific check: (frame, row labels) -> list of (check, column, bad-row mask).
@@ -196,7 +209,9 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     for check in checks:
         for name, role, mask in check(frame):
             if mask.any():
-                quality.append(_q(name, role, mask, _action(src), label))
+                col = mapping.get(role, role)
+                quality.append(_q(name, role, mask, _action(src), label,
+                                  raw.get(col)))
                 invalid |= mask
 
     table = pd.DataFrame(quality, columns=["check", "column", "rows", "action", "examples"])
@@ -215,7 +230,19 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     fixes = {c: _INVALID_FIX for c in table.loc[table["action"] == "excluded", "check"]}
     if len(frame) == 0 and n_read > 0:
         raise nothing_left(table, origin, n_read, fixes)
-    return LoadedTable(frame, info, table, notes, origin, fixes)
+    return LoadedTable(frame, info, table, notes, origin, fixes, np.flatnonzero(~invalid), label)
+
+
+#: how to avoid an exclusion by the data cut
+DATA_CUT_FIX = "set data_cut after the first ticket's creation, or leave it out (default: the " \
+    "last timestamp in the data)."
+
+
+def check_data_cut(table: LoadedTable, data_cut) -> None:
+    """Fail at validation, as the study would, when the data cut leaves no ticket."""
+    if data_cut is not None and "created" in table.frame:
+        table.exclude((table.frame["created"] > pd.Timestamp(data_cut)).to_numpy(),
+                      "created after the data cut", "created", DATA_CUT_FIX, dry_run=True)
 
 
 def _read_timestamps(stamps: dict, frame: pd.DataFrame, src: DataSource, label, raw,

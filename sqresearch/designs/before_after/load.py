@@ -9,7 +9,7 @@ import pandas as pd
 
 from sqresearch import kpi
 from sqresearch.designs.before_after.comparisons import BUILTIN, MetricSpec
-from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
+from sqresearch.io.data import LoadedTable, check_data_cut, load_table, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.io.periods import after_start, explain_missing_clock
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, BeforeAfterParams
@@ -73,6 +73,8 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
                            source)
     except DataError as exc:
         raise explain_missing_clock(exc, p.metrics) from None
+    if tickets:
+        check_data_cut(table, p.data_cut)
     frame = table.frame
     problems = []
     for name in p.metrics:
@@ -83,7 +85,8 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
                                     "map them in data.columns, or drop the metric."))
     for col, values in p.filters.items():
         table.exclude(~frame[col].astype("string").isin([str(v) for v in values]).to_numpy(),
-                      f"{col} not one of: {', '.join(map(str, values))}", col)
+                      f"{col} not one of: {', '.join(map(str, values))}", col,
+                      f"check the values in filters.{col} against the column's values.")
         frame = table.frame
     if problems:
         raise DataError(source, problems)
@@ -94,10 +97,12 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
             raise DataError(source, Problem("key 'intervention'", f"{p.intervention} is outside "
                                             f"the data ({lo:%Y-%m-%d} to {hi:%Y-%m-%d}).",
                                             "give a date inside the data's range."))
-        table.exclude((period == "washout").to_numpy(), "inside the wash-out window", "created")
+        table.exclude((period == "washout").to_numpy(), "inside the wash-out window", "created",
+                      "shorten washout_days_before / washout_days_after.")
     else:
         table.exclude((period == "other").to_numpy(), f"{p.period_column} is neither "
-                      f"{p.before_value!r} nor {p.after_value!r}", p.period_column)
+                      f"{p.before_value!r} nor {p.after_value!r}", p.period_column,
+                      "set before_value and after_value to values the column has.")
     period = assign_periods(table.frame, p)
     for name in ("before", "after"):
         if not (period == name).any():
@@ -130,13 +135,16 @@ def _check_pairs(table: LoadedTable, period: pd.Series, p: BeforeAfterParams, so
     if len(lonely) == 0:
         return
     if p.data.on_invalid == "error":
-        shown = ", ".join(map(str, lonely[:10])) + (" …" if len(lonely) > 10 else "")
+        units = table.frame[p.unit]
+        shown = table.examples(units.isin(lonely) & ~units.duplicated(), units)
         raise DataError(source, Problem(f"column {p.unit!r}", f"{len(lonely)} unit(s) have data "
                                         f"in only one period: {shown}.",
                                         "the paired design needs every unit in both periods: "
                                         "remove them, set data.on_invalid: exclude, or use "
                                         "design: independent."))
-    table.exclude(table.frame[p.unit].isin(lonely).to_numpy(), "unit missing a period", p.unit)
+    table.exclude(table.frame[p.unit].isin(lonely).to_numpy(), "unit missing a period", p.unit,
+                  "the paired design needs every unit in both periods: use design: "
+                  "independent.")
     if len(table.frame[p.unit].unique()) < 2:
         raise DataError(source, Problem(f"column {p.unit!r}", "fewer than two units are in both "
                                         "periods.", "use design: independent."))

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sqresearch import kpi
 from sqresearch.io import params as params_mod
-from sqresearch.io.data import LoadedTable, load_table, with_custom_metrics
+from sqresearch.io.data import LoadedTable, check_data_cut, load_table, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.io.periods import after_start, explain_missing_clock
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, ControlGroupParams
@@ -100,6 +100,8 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
                            source)
     except DataError as exc:
         raise explain_missing_clock(exc, p.metrics) from None
+    if tickets:
+        check_data_cut(table, p.data_cut)
     frame = table.frame
     problems = []
     units = frame[p.unit].astype(str)
@@ -112,7 +114,7 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
     treated = treated_flags(frame, p)
     mixed = treated.groupby(units).nunique()
     if (mixed > 1).any():
-        both = ", ".join(mixed.index[mixed > 1][:10])
+        both = table.examples(units.isin(mixed.index[mixed > 1]) & ~units.duplicated(), units)
         problems.append(Problem(f"column {p.treatment_column!r}", f"unit(s) in both arms: {both}.",
                                 "a unit is either treated or not: correct the column."))
     arms = treated.groupby(units).first()
