@@ -14,7 +14,6 @@ import difflib
 import hashlib
 import hmac
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from sqresearch.io import paths, timestamps
 from sqresearch.io.errors import SHOWN, DataError, Problem, examples
 from sqresearch.io.files import _long_from_wide, read_raw, sha256
 from sqresearch.io.schemas import DataSource
+from sqresearch.io.values import DECIMAL_COMMA, decimal_point, typed
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
@@ -197,7 +197,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     if stamps:
         invalid |= _read_timestamps(stamps, frame, src, label, raw, mapping, quality, source)
     for col in dict.fromkeys(c for c in keep if c not in present):
-        values, bad, how = _typed(frame[col], src.types.get(col), src.decimal)
+        values, bad, how = typed(frame[col], src.types.get(col), src.decimal)
         frame[col] = values
         quality.append({"check": f"type: {how}", "column": col,
                         "rows": int(values.notna().sum()), "action": "", "examples": ""})
@@ -220,7 +220,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         raise DataError(f"{source} ({src.path})", [
             Problem(f"column '{mapping.get(r.column, r.column)}', {r.rows} row(s) ({r.examples})",
                     f"{r.check}.", "the numbers are written with a decimal comma: set "
-                    "data.decimal: ','." if src.decimal == "." and _DECIMAL_COMMA.search(
+                    "data.decimal: ','." if src.decimal == "." and DECIMAL_COMMA.search(
                         r.examples) else "correct the file, or set data.on_invalid: exclude to "
                     "drop such rows (they are counted in the report).")
             for r in bad_rows.itertuples()])
@@ -311,47 +311,6 @@ def _q(check, column, mask, action, label, values=None) -> dict:
             "examples": shown}
 
 
-def _typed(col: pd.Series, declared: str | None, decimal: str = "."
-           ) -> tuple[pd.Series, np.ndarray, str]:
-    """A non-role column with its type: (values, bad-row mask, how the type was chosen).
-
-    Declared ``number``/``integer`` columns must parse (bad values are reported); ``category``
-    and ``text`` stay text. Undeclared columns become numbers when every non-empty value is one
-    (so a covariate never turns into a factor by accident), else stay text."""
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) and \
-            declared not in ("category", "text"):
-        num = col.astype(float)
-        whole = bool(np.all(np.isnan(num) | (num == np.round(num))))
-        kind = declared or ("integer" if whole else "number")
-        if kind == "integer" and whole:
-            return num.astype("Int64"), np.zeros(len(col), dtype=bool), f"{kind} (from the file)"
-        bad = ~np.isnan(num.to_numpy()) & (num != np.round(num)).to_numpy() \
-            if kind == "integer" else np.zeros(len(col), dtype=bool)
-        return num, bad, f"{kind} (from the file)"
-    text = col.astype("string").str.strip()
-    text = text.mask(text == "")
-    if declared in ("category", "text"):
-        return text, np.zeros(len(col), dtype=bool), f"{declared} (declared)"
-    num = pd.to_numeric(_decimal(text, decimal).str.replace(r"^\+", "", regex=True),
-                        errors="coerce")
-    filled = text.notna().to_numpy()
-    bad = filled & num.isna().to_numpy()
-    if declared is None:
-        if not filled.any() or bad.any():
-            return text, np.zeros(len(col), dtype=bool), "text (inferred: not every value is " \
-                "a number)"
-        declared_how = "inferred: every value is a number"
-    else:
-        declared_how = "declared"
-    whole = bool(np.all(num.isna() | (num == np.round(num))))
-    if declared == "integer":
-        bad |= filled & ~num.isna().to_numpy() & (num != np.round(num)).to_numpy()
-    kind = declared or ("integer" if whole else "number")
-    if kind == "integer" and not bad.any():
-        return num.astype("Int64"), bad, f"integer ({declared_how})"
-    return num.astype(float), bad, f"{kind} ({declared_how})"
-
-
 def _row_labeller(fmt: str) -> Callable[[int], str]:
     if fmt == "csv":
         return lambda i: f"line {i + 2}"  # the header is line 1
@@ -369,14 +328,6 @@ def _bad_message(spec: Role) -> str:
                                                                              "invalid value")
 
 
-_DECIMAL_COMMA = re.compile(r"(?<![\d,])\d+,\d+(?![\d,])")
-
-
-def _decimal(text: pd.Series, decimal: str) -> pd.Series:
-    """Numbers written with a decimal comma (3,5) as Python reads them (3.5)."""
-    return text.str.replace(",", ".", regex=False) if decimal == "," else text
-
-
 def _parse(col: pd.Series, spec: Role, codes, decimal: str = "."
            ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Parse one column (timestamps: see ``timestamps``): (values, bad rows, sentinel codes)."""
@@ -384,7 +335,7 @@ def _parse(col: pd.Series, spec: Role, codes, decimal: str = "."
     empty = (text.isna() | (text == "")).to_numpy()
     coded = np.zeros(len(col), dtype=bool)
     if spec.kind in {"score", "count"}:
-        num = pd.to_numeric(_decimal(text, decimal), errors="coerce").astype(float)
+        num = pd.to_numeric(decimal_point(text, decimal), errors="coerce").astype(float)
         if codes:
             coded = num.isin([float(c) for c in codes]).to_numpy()
             num[coded] = np.nan
