@@ -188,18 +188,21 @@ def _why(text: pd.Series, bad: np.ndarray, fmt: str | None) -> list[tuple[str, n
                 pass
         other = f"timestamp does not match the format {fmt!r} (or is no such date)"
         return [(c, m) for c, m in ((OUTSIDE, real), (other, bad & ~real)) if m.any()]
-    iso = _reorder(text, fmt != MONTHFIRST) if fmt in (DAYFIRST, MONTHFIRST) else text
-    ymd = iso.str.extract(_YMD).astype(float)
-    real = np.zeros(len(text), dtype=bool)
-    dated = bad & ymd["y"].notna().to_numpy()
-    for i in np.flatnonzero(dated):
-        try:
-            dt.date(*(int(ymd[k].iloc[i]) for k in "ymd"))
+    readings = {DAYFIRST: [_reorder(text, True)], MONTHFIRST: [_reorder(text, False)],
+                ISO: [text]}.get(fmt, [text, _reorder(text, True), _reorder(text, False)])
+    dated, real = np.zeros(len(text), dtype=bool), np.zeros(len(text), dtype=bool)
+    out_of_range = np.zeros(len(text), dtype=bool)
+    for iso in readings:  # a value is a real date if one reading the format allows makes it so
+        ymd = iso.str.extract(_YMD).astype(float)
+        hit = bad & ymd["y"].notna().to_numpy()
+        dated |= hit
+        for i in np.flatnonzero(hit):
+            try:
+                dt.date(*(int(ymd[k].iloc[i]) for k in "ymd"))
+            except ValueError:
+                continue
             real[i] = True
-        except ValueError:
-            pass
-    out_of_range = real & ymd["y"].notna().to_numpy() & \
-        ((ymd["y"] < FIRST.year + 1) | (ymd["y"] > LAST.year - 1)).to_numpy()
+            out_of_range[i] |= not FIRST.year < ymd["y"].iloc[i] < LAST.year
     expected = {DAYFIRST: "25/03/2026 14:30", MONTHFIRST: "03/25/2026 14:30"}.get(
         fmt, "ISO 8601 such as 2026-03-25 14:30, or the format in data.timestamp_format")
     other = f"timestamp cannot be parsed (expected {expected})"
