@@ -4,24 +4,26 @@ must really split time — every before ticket earlier than every after ticket."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
-from sqresearch.io.errors import DataError, Problem
-
-#: how many offending values a message shows
-SHOWN = 5
+from sqresearch.io.errors import SHOWN, DataError, Problem, examples
 
 
 def after_start(created: pd.Series, before: pd.Series, after: pd.Series, column: str,
-                source: str, names: tuple[str, str] = ("before", "after")) -> pd.Timestamp:
+                source: str, names: tuple[str, str] = ("before", "after"),
+                rows: Callable | None = None) -> pd.Timestamp:
     """The first after ticket's creation time (``before``/``after`` are row masks; ``names``
     the column's values for them). Raises a DataError naming the offending rows when before
-    tickets come later."""
+    tickets come later; ``rows`` (a loaded table's ``examples``) names them by file line."""
     first = created[after].min()
     late = before & (created >= first)
     if late.any():
-        shown = ", ".join(f"{t:%Y-%m-%d %H:%M}" for t in created[late].sort_values()
-                          .drop_duplicates().head(SHOWN))
+        stamps = created.dt.strftime("%Y-%m-%d %H:%M")
+        shown = rows(late.to_numpy(), stamps) if rows else \
+            examples([f"{t}" for t in stamps[late].sort_values().drop_duplicates().head(SHOWN)],
+                     total=int(late.sum()))
         raise DataError(source, Problem(
             f"column {column!r}", f"{int(late.sum()):,} ticket(s) marked {names[0]!r} were "
             f"created on or after the first {names[1]!r} ticket ({first:%Y-%m-%d %H:%M}), e.g. "

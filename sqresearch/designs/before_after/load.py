@@ -112,12 +112,12 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
                                             "the filters and the period values."))
     if p.design == "paired":
         _check_pairs(table, period, p, source)
-    intervention_of(table.frame.assign(period=period), p, source)  # a period column splits time
+    intervention_of(table.frame.assign(period=period), p, source, table)  # splits time?
     return table
 
 
 def intervention_of(frame: pd.DataFrame, p: BeforeAfterParams,
-                    source: str) -> pd.Timestamp | None:
+                    source: str, table: LoadedTable | None = None) -> pd.Timestamp | None:
     """When the after period starts: the intervention date, or a ticket table's first after
     ticket (its own period column); None for a unit table."""
     if p.intervention is not None:
@@ -126,7 +126,8 @@ def intervention_of(frame: pd.DataFrame, p: BeforeAfterParams,
         return None
     per = frame["period"]
     return after_start(frame["created"], per == "before", per == "after", p.period_column,
-                       source, (str(p.before_value), str(p.after_value)))
+                       source, (str(p.before_value), str(p.after_value)),
+                       table.examples if table else None)
 
 
 def _check_pairs(table: LoadedTable, period: pd.Series, p: BeforeAfterParams, source: str):

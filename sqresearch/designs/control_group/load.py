@@ -74,7 +74,7 @@ def post_flags(periods: pd.Series, p: ControlGroupParams,
 
 
 def intervention_of(frame: pd.DataFrame, p: ControlGroupParams,
-                    source: str) -> pd.Timestamp | None:
+                    source: str, table: LoadedTable | None = None) -> pd.Timestamp | None:
     """When the post period starts: the intervention date, or a ticket table's first post
     ticket (its own period column); None for a unit table."""
     if p.intervention is not None:
@@ -84,7 +84,7 @@ def intervention_of(frame: pd.DataFrame, p: ControlGroupParams,
     col = frame[p.period_column].astype("string")
     post = col.isin([str(v) for v in p.post_periods]).fillna(False)
     return after_start(frame["created"], ~post & col.notna(), post, p.period_column, source,
-                       ("pre (not in post_periods)", "post"))
+                       ("pre (not in post_periods)", "post"), table.examples if table else None)
 
 
 def load(p: ControlGroupParams, source: str) -> LoadedTable:
@@ -122,7 +122,7 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
         if not (arms == flag).any():
             problems.append(Problem("arms", f"there are no {name} units.",
                                     "check treatment_column / treated_units."))
-    start = intervention_of(frame, p, source)
+    start = intervention_of(frame, p, source, table)
     post = post_flags(period_labels(frame, p), p, start)
     for flag, name in ((0.0, "pre"), (1.0, "post")):
         if not (post == flag).any():
