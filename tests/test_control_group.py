@@ -153,7 +153,7 @@ BAD = [
     ("treated units named twice", lambda t: _trial_with(t, treated_units=["T001"]),
      ["name the treated units one way"]),
     ("covariate not numeric", lambda t: _trial_with(t, covariates=["team"]),
-     ["column 'team'", "covariates must be numbers"]),
+     ["column 'team'", "covariates must be numbers", "line 2: 'north'"]),
     ("KPI metric on a unit table", lambda t: _trial_with(t, metrics=["frt_median"], custom_metrics=[
         {"name": "csat_agent", "column": "csat_mean", "type": "continuous",
          "direction": "higher"}], goals=[]),

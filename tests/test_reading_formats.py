@@ -198,6 +198,15 @@ def test_an_unknown_time_zone_is_a_params_error(tmp_path, run_cli):
     assert_user_error(run_cli, path, ["data.timezone", "did you mean 'Europe/Berlin'"], tmp_path)
 
 
+def test_a_data_cut_with_an_offset_is_read_in_the_time_zone(tmp_path, run_cli):
+    cut = "2026-06-30T23:59:59+02:00"
+    path = _demo(tmp_path, "support_desk", data_cut=cut)
+    assert_user_error(run_cli, path, ["data_cut", "has a UTC offset", "data.timezone"],
+                      tmp_path)
+    p = params.load(_demo(tmp_path, "support_desk", {"timezone": "UTC"}, data_cut=cut))
+    assert p.data_cut == pd.Timestamp("2026-06-30 21:59:59")
+
+
 def test_a_typed_parquet_column_is_converted_to_the_time_zone(tmp_path):
     import duckdb
 
@@ -281,6 +290,14 @@ def test_files_without_rows_are_clear_errors(tmp_path, run_cli, content, words):
     assert_user_error(run_cli, params_path, ["t.csv", *words], tmp_path)
 
 
+def test_a_parquet_file_without_rows_is_a_clear_error(tmp_path):
+    path = tmp_path / "t.parquet"
+    pd.DataFrame({"ticket_id": pd.Series([], dtype=str), "created": pd.Series(
+        [], dtype="datetime64[ns]")}).to_parquet(path)
+    with pytest.raises(DataError, match="the file has a header but no rows"):
+        _load(path)
+
+
 def _every(column: str, value: str):
     return lambda df: df.head(300).assign(**{column: value})
 
@@ -348,6 +365,15 @@ def test_duplicate_ids_show_the_ids(tmp_path):
     with pytest.raises(DataError, match="line 2: 'T1', line 3: 'T1'"):
         data.load_table(DataSource(path=str(path)), TICKET_ROLES, ("ticket_id", "created"),
                         checks=(kpi.ticket_checks,), source="test")
+
+
+def test_a_covariate_that_varies_within_a_unit_shows_the_rows(tmp_path, run_cli):
+    def spoil(df):
+        df.loc[df.index[1], "tenure_years"] = "9.9"
+        return df
+    path = _demo(tmp_path, "coaching_trial", spoil, covariates=["tenure_years"])
+    assert_user_error(run_cli, path, ["column 'tenure_years'", "one value per unit",
+                                      "line 2: 'T001 = 3.6', line 3: 'T001 = 9.9'"], tmp_path)
 
 
 def test_the_demo_studies_still_validate(run_cli):

@@ -292,6 +292,24 @@ class TicketSettings(Strict):
     scales: Scales = Field(default_factory=Scales)
     sla: list[Sla] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _local_data_cut(self):
+        """A data cut written with a UTC offset, in the study's time zone (timestamps are
+        compared as local time)."""
+        cut = self.data_cut
+        if cut is None or cut.tzinfo is None:
+            return self
+        src = getattr(self, "kpi_data", None) or getattr(self, "data", None)
+        zone = getattr(src, "timezone", None)
+        if zone is None:
+            raise ValueError(f"data_cut {cut.isoformat()} has a UTC offset, but the study has no "
+                             "time zone | write it without the offset, in the data's local "
+                             "time, or set data.timezone (e.g. Europe/Berlin).")
+        import zoneinfo
+
+        self.data_cut = cut.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+        return self
+
 
 class CustomMetric(Strict):
     """A plain column compared between periods (e.g. a unit-level score)."""

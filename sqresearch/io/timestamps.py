@@ -87,9 +87,13 @@ def parse(col: pd.Series, fmt: str | None, where: str, label: Callable[[int], st
         values = _iso(text, aware)
         if fmt is None:
             values = _undated(text, values, aware, out, where, label, role)
+    aware &= values.notna().to_numpy()  # an offset that does not parse (+25:00) is no offset
+    out.aware, out.offsets = aware, offsets.where(aware)
+    if not aware.any() and getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
     naive_ok = filled & ~aware & values.notna().to_numpy()
     if aware.any() and naive_ok.any():
-        rows = np.flatnonzero(aware)[:3].tolist() + np.flatnonzero(naive_ok)[:3].tolist()
+        rows = sorted(np.flatnonzero(aware)[:3].tolist() + np.flatnonzero(naive_ok)[:3].tolist())
         out.problem = Problem(
             where, "mixes timestamps with a UTC offset and without one (" +
             examples([label(i) for i in rows], [text.iloc[i] for i in rows]) + "): those "

@@ -130,9 +130,17 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
                                     "check the intervention date or post_periods."))
     for c in p.covariates:
         values = pd.to_numeric(frame[c], errors="coerce")
-        if values.isna().any() or values.groupby(units).nunique().max() > 1:
-            problems.append(Problem(f"column {c!r}", "covariates must be numbers, one value "
-                                    "per unit.", "use a numeric unit-level column."))
+        varies = units.map(values.groupby(units).nunique() > 1).to_numpy()
+        if values.isna().any():
+            problems.append(Problem(f"column {c!r}", "covariates must be numbers: " +
+                                    table.examples(values.isna(), frame[c]) + ".",
+                                    "use a numeric unit-level column."))
+        elif varies.any():
+            problems.append(Problem(f"column {c!r}", "covariates must have one value per unit: "
+                                    + table.examples(varies, units + " = " +
+                                                     frame[c].astype(str)) + ".",
+                                    "use a unit-level column (the same value in every row of "
+                                    "a unit)."))
     for m in p.custom_metrics:
         if frame[m.name].nunique() <= 1:
             problems.append(Problem(f"column {m.column!r}", "the outcome is constant: there is "
