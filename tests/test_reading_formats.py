@@ -203,7 +203,8 @@ def test_a_data_cut_with_an_offset_is_read_in_the_time_zone(tmp_path, run_cli):
     path = _demo(tmp_path, "support_desk", data_cut=cut)
     assert_user_error(run_cli, path, ["data_cut", "has a UTC offset", "data.timezone"],
                       tmp_path)
-    p = params.load(_demo(tmp_path, "support_desk", {"timezone": "UTC"}, data_cut=cut))
+    p = params.load(_demo(tmp_path, "support_desk", data_keys={"timezone": "UTC"},
+                                data_cut=cut))
     assert p.data_cut == pd.Timestamp("2026-06-30 21:59:59")
 
 
