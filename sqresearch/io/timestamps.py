@@ -32,11 +32,12 @@ OUTSIDE = (f"date outside {FIRST:%Y-%m-%d} to {LAST:%Y-%m-%d}, the range that ca
            "(a placeholder such as 9999-12-31 for 'none' is best left empty)")
 NO_SUCH_DATE = "no such calendar date (e.g. 30 February, month 13, day 0)"
 
-_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$", re.I)
-_SLASHED = (r"^(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
-            r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}(?:[.,]\d+)?))?)?"
-            r"\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?$")
-_YMD = r"^(?P<y>\d{1,4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:$|[ T])"
+_OFFSET = re.compile(r"[0-9]:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*"
+                     r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?)$", re.I)
+_SLASHED = (r"^(?P<a>[0-9]{1,2})(?P<sep>[./-])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}|[0-9]{2})"
+            r"(?:[ T]+(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2}(?:[.,][0-9]+)?))?)?"
+            r"\s*(?P<tz>Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$")
+_YMD = r"^(?P<y>[0-9]{1,4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})(?:$|[ T])"
 
 
 def check_format(value: str) -> str:
