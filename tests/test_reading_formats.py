@@ -382,3 +382,35 @@ def test_the_demo_studies_still_validate(run_cli):
         code, _, err = run_cli("validate", ROOT / "params" / f"{name}.yaml")
         assert code == 0, err
 
+
+
+# 6. random timestamp columns: a table or a DataError, never anything else ----------------------
+
+FRAGMENTS = ["2026-03-01", "2026-03-01 10:00", "2026-03-01T10:00+01:00", "2026-03-29T10:00+02:00",
+             "2026-03-01T10:00Z", "2026-03-01T10:00-05", "03/04/2026", "25/03/2026 9:30",
+             "03/25/2026", "1.3.26 10:00", "1200-03-01", "9999-12-31", "0000-00-00",
+             "2026-02-30", "2026-13-01", "yesterday", "", " ", "2026-03-01T10:00+25:00",
+             "\u202e2026-03-01", "2026-03-01\u200b", "٢٠٢٦-٠٣-٠١", "2026-03-01 10:00 Z",
+             "20260301", "45000", "2262-04-12", "1677-01-01", "31/12/9999 23:59"]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_random_timestamp_columns_load_or_raise_a_data_error(tmp_path, seed):
+    import random
+
+    rng = random.Random(seed)
+    lines = [f"T{i},\"{rng.choice(FRAGMENTS)}\",\"{rng.choice(FRAGMENTS)}\",4"
+             for i in range(rng.randint(1, 8))]
+    path = _csv(tmp_path, "ticket_id,created,resolved,csat\n" + "\n".join(lines) + "\n")
+    keys = {"timestamp_format": rng.choice([None, "dayfirst", "monthfirst", "%d/%m/%Y %H:%M",
+                                            {"created": "dayfirst"}, {"resolved": "iso8601"}]),
+            "timezone": rng.choice([None, "UTC", "Europe/Berlin"]),
+            "on_invalid": rng.choice(["error", "exclude"])}
+    try:
+        t = _load(path, **keys)
+    except DataError as exc:
+        assert "Fix:" in str(exc) and "Traceback" not in str(exc)
+        return
+    for c in ("created", "resolved"):
+        assert str(t.frame[c].dtype) == "datetime64[ns]", (c, t.frame[c].dtype)
+    assert len(t.frame) > 0
