@@ -132,6 +132,8 @@ def test_format_keys_and_values_are_checked(tmp_path, run_cli):
                  {"timestamp_format": {"creatd": "dayfirst"}})
     assert_user_error(run_cli, path, ["data.timestamp_format.creatd", "did you mean 'created'"],
                       tmp_path)
+    unit = _demo(tmp_path, "coaching_trial", data_keys={"timestamp_format": {"created": "iso"}})
+    assert_user_error(run_cli, unit, ["data.timestamp_format.created", "it has none"], tmp_path)
     bad = _demo(tmp_path, "support_desk", data_keys={"timestamp_format": {"created": "DD/MM"}})
     assert_user_error(run_cli, bad, ["timestamp_format", "'DD/MM' is not a timestamp format",
                                      "dayfirst"], tmp_path)

@@ -194,7 +194,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             quality.append(_q(_bad_message(spec), role, bad, _action(src), label,
                               raw[mapping[role]]))
             invalid |= bad
-    if stamps:
+    if stamps or isinstance(src.timestamp_format, dict):  # (checks the format keys)
         invalid |= _read_timestamps(stamps, frame, src, label, raw, mapping, quality, source)
     for col in dict.fromkeys(c for c in keep if c not in present):
         values, bad, how = typed(frame[col], src.types.get(col), src.decimal)
@@ -210,8 +210,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         for name, role, mask in check(frame):
             if mask.any():
                 col = mapping.get(role, role)
-                quality.append(_q(name, role, mask, _action(src), label,
-                                  raw.get(col)))
+                quality.append(_q(name, role, mask, _action(src), label, raw.get(col)))
                 invalid |= mask
 
     table = pd.DataFrame(quality, columns=["check", "column", "rows", "action", "examples"])
