@@ -128,7 +128,7 @@ DATA_CASES = [
     ("KPI without its column", lambda f: pd.read_csv(f).drop(columns=["csat"]).to_csv(
         f, index=False), {}, ["KPI 'csat_mean' needs column role(s) ['csat']"]),
     ("empty table", lambda f: f.write_text(f.read_text().splitlines()[0] + "\n"), {},
-     ["no rows are left"]),
+     ["header but no rows"]),
     ("baseline outside the data", lambda f: None, {"baseline": {"start": "2025-01-01",
                                                                 "end": "2025-02-01"}},
      ["key 'baseline'", "no tickets were created between"]),

@@ -227,7 +227,7 @@ BAD = [
     ("paired units missing a period",
      lambda t: _coaching_with(t, rows=lambda d: d[~((d.agent_id == "A003") &
                                                     (d.period == "after"))]),
-     ["column 'agent_id'", "only one period: A003", "design: independent"]),
+     ["column 'agent_id'", "only one period: line", "'A003'", "design: independent"]),
     ("unknown metric", lambda t: _chatbot_with(t, metrics=["frt", "fcrr"]),
      ["key 'metrics[1]'", "did you mean 'fcr'"]),
     ("goal on a metric not compared",
@@ -249,7 +249,8 @@ BAD = [
          d.index != 5, 7.5))), ["column 'csat_mean'", "not a number in 1–5", "line 7"]),
     ("constant period column",
      lambda t: _coaching_with(t, rows=lambda d: d.assign(period="pre")),
-     ["the before period", "holds no rows"]),
+     ["no rows are left", "neither 'before' nor 'after'",
+      "before_value"]),
     ("cluster column not in the file", lambda t: _chatbot_with(t, cluster="agent"),
      ["column 'agent'", "not found"]),
     ("case-mix column misspelt", lambda t: _chatbot_with(t, adjust_for=["chanel"]),

@@ -145,7 +145,7 @@ BAD = [
     ("a unit in both arms",
      lambda t: _trial_with(t, rows=lambda d: d.assign(arm=d.arm.where(
          ~((d.agent_id == "T001") & (d.period == "post")), "control" if d.loc[0, "arm"] ==
-         "coached" else "coached"))), ["unit(s) in both arms: T001"]),
+         "coached" else "coached"))), ["unit(s) in both arms: line", "'T001'"]),
     ("no pre period", lambda t: _branches_with(t, intervention="2025-06-01"),
      ["there is no pre-intervention period"]),
     ("constant outcome", lambda t: _trial_with(t, rows=lambda d: d.assign(csat_mean=4.0)),
@@ -153,7 +153,7 @@ BAD = [
     ("treated units named twice", lambda t: _trial_with(t, treated_units=["T001"]),
      ["name the treated units one way"]),
     ("covariate not numeric", lambda t: _trial_with(t, covariates=["team"]),
-     ["column 'team'", "covariates must be numbers"]),
+     ["column 'team'", "covariates must be numbers", "line 2: 'north'"]),
     ("KPI metric on a unit table", lambda t: _trial_with(t, metrics=["frt_median"], custom_metrics=[
         {"name": "csat_agent", "column": "csat_mean", "type": "continuous",
          "direction": "higher"}], goals=[]),

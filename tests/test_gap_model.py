@@ -92,7 +92,7 @@ BAD = [
          d.index != 0, d.W_tangibles - 10))),
      ["importance points do not sum to 100", "line 2"]),
     ("standards naming an unknown dimension",
-     lambda t: _standards(t), ["standards row 2", "dimension 'reliabilty'",
+     lambda t: _standards(t), ["standards table, column 'dimension'", "line 2: 'reliabilty'",
                                "did you mean 'reliability'"]),
 ]
 

@@ -68,12 +68,13 @@ def test_a_ticket_tables_post_column_gives_the_dated_did(tmp_path):
 @pytest.mark.parametrize(("build", "expected"), [
     (lambda t: _with_phase(t, "chatbot_launch", "opened_ts", "2026-04-01", ("before", "after"),
                            spoil=3, washout_days_after=0),
-     ["column 'phase'", "3 ticket(s) marked 'before'", "does not split time", "2026-06-"]),
+     ["column 'phase'", "3 ticket(s) marked 'before'", "does not split time",
+      ": '2026-06-", "line "]),
     (lambda t: _with_phase(t, "chatbot_launch", "opened_ts", "2026-04-01", ("before", "after")),
      ["wash-out days need an intervention date"]),
     (lambda t: _with_phase(t, "branch_queueing", "arrived", "2026-04-01", ("0", "1"),
                            spoil=2, post_periods=["1"]),
-     ["column 'phase'", "2 ticket(s) marked 'pre", "does not split time"]),
+     ["column 'phase'", "2 ticket(s) marked 'pre", "does not split time", "row "]),
 ])
 def test_a_period_column_that_does_not_split_time_is_a_clear_error(tmp_path, run_cli, build,
                                                                    expected):

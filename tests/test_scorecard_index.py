@@ -202,9 +202,9 @@ def test_ahp_from_an_indicator_table(tmp_path):
 @pytest.mark.parametrize("change, expected", [
     (lambda d: d.drop(columns="satisfied"), ["index.table", "no column(s) ['satisfied']"]),
     (lambda d: d.assign(wait_min=["6.2", "n/a", "11.5", "", "9.8"]),
-     ["column 'wait_min'", "'n/a'", "rows [3, 5]"]),
+     ["column 'wait_min'", "'n/a'", "line 3: 'n/a', line 5: ''"]),
     (lambda d: d.assign(branch=["B01", "B01", "B03", "B04", "B05"]),
-     ["column 'branch'", "['B01']", "more than once"]),
+     ["column 'branch'", "line 3: 'B01'", "more than once"]),
     (lambda d: d.head(1), ["has 1 unit", "at least two"]),
 ])
 def test_bad_indicator_tables_are_clear_data_errors(tmp_path, run_cli, change, expected):

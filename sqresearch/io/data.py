@@ -14,17 +14,17 @@ import difflib
 import hashlib
 import hmac
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from sqresearch.io import paths
-from sqresearch.io.errors import DataError, Problem
+from sqresearch.io import paths, timestamps
+from sqresearch.io.errors import SHOWN, DataError, Problem, examples
 from sqresearch.io.files import _long_from_wide, read_raw, sha256
 from sqresearch.io.schemas import DataSource
+from sqresearch.io.values import DECIMAL_COMMA, decimal_point, typed
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
@@ -59,6 +59,19 @@ class LoadedTable:
     source: InputFile
     quality: pd.DataFrame  # check, column, rows, action, examples
     notes: list[str] = field(default_factory=list)
+    origin: str = "data"  # the params file and data path, for messages
+    fixes: dict[str, str] = field(default_factory=dict)  # exclusion check -> how to avoid it
+    positions: np.ndarray | None = None  # each frame row's row in the file (0-based)
+    label: Callable[[int], str] | None = None  # a file row as messages name it ("line 4")
+
+    def examples(self, mask, values: pd.Series | None = None) -> str:
+        """The first offending frame rows as messages show them, with their file lines."""
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        pos = np.arange(len(self.frame)) if self.positions is None else self.positions
+        label = self.label or (lambda i: f"row {i + 1}")
+        return examples([label(int(pos[i])) for i in idx[:SHOWN]],
+                        None if values is None else [values.iloc[i] for i in idx[:SHOWN]],
+                        idx.size)
 
     @property
     def rows_read(self) -> int:
@@ -76,17 +89,29 @@ class LoadedTable:
         self.quality = pd.concat([self.quality.iloc[:-1], row, self.quality.iloc[-1:]],
                                  ignore_index=True)
 
-    def exclude(self, mask, check: str, column: str) -> None:
-        """Drop rows for a study-level reason (e.g. created after the data cut) and count them."""
+    def exclude(self, mask, check: str, column: str, fix: str = "",
+                dry_run: bool = False) -> None:
+        """Drop rows for a study-level reason (e.g. created after the data cut) and count them.
+
+        Raises a DataError naming the largest exclusions when no row would be left; with
+        ``dry_run`` only that check is made (to fail at validation what the study would)."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        self.frame = self.frame.loc[~mask].reset_index(drop=True)
+        if fix:
+            self.fixes[check] = fix
         rows = [{"check": check, "column": column, "rows": int(mask.sum()),
                  "action": "excluded", "examples": ""},
-                {"check": "rows used", "column": "", "rows": len(self.frame), "action": "",
+                {"check": "rows used", "column": "", "rows": int((~mask).sum()), "action": "",
                  "examples": ""}]
-        self.quality = pd.concat([self.quality.iloc[:-1], pd.DataFrame(rows)], ignore_index=True)
+        quality = pd.concat([self.quality.iloc[:-1], pd.DataFrame(rows)], ignore_index=True)
+        if mask.all():
+            raise nothing_left(quality, self.origin, self.rows_read, self.fixes)
+        if not dry_run:
+            self.frame = self.frame.loc[~mask].reset_index(drop=True)
+            self.quality = quality
+            if self.positions is not None:
+                self.positions = self.positions[~mask]
 
 
 # A table-specific check: (frame, row labels) -> list of (check, column, bad-row mask).
@@ -151,11 +176,15 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         quality.append({"check": "wide table: one row per unit and period", "column": "",
                         "rows": len(raw), "action": "reshaped", "examples": ""})
     invalid = np.zeros(len(frame), dtype=bool)
+    stamps = {}
     for role in present:
         spec = roles[role]
+        if spec.kind == "timestamp":
+            stamps[role] = timestamps.parse(frame[role], src.format_for(role, mapping[role]),
+                                            f"column {mapping[role]!r}", label, role)
+            continue
         codes = src.missing_codes.get(role, [])
-        values, bad, coded = _parse(frame[role], spec, codes, src.timestamp_format,
-                                    src.decimal)
+        values, bad, coded = _parse(frame[role], spec, codes, src.decimal)
         frame[role] = values
         if coded.any():
             shown = ", ".join(f"{c:g}" if isinstance(c, float) else str(c) for c in codes)
@@ -165,8 +194,10 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             quality.append(_q(_bad_message(spec), role, bad, _action(src), label,
                               raw[mapping[role]]))
             invalid |= bad
+    if stamps or isinstance(src.timestamp_format, dict):  # (checks the format keys)
+        invalid |= _read_timestamps(stamps, frame, src, label, raw, mapping, quality, source)
     for col in dict.fromkeys(c for c in keep if c not in present):
-        values, bad, how = _typed(frame[col], src.types.get(col), src.decimal)
+        values, bad, how = typed(frame[col], src.types.get(col), src.decimal)
         frame[col] = values
         quality.append({"check": f"type: {how}", "column": col,
                         "rows": int(values.notna().sum()), "action": "", "examples": ""})
@@ -178,7 +209,8 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     for check in checks:
         for name, role, mask in check(frame):
             if mask.any():
-                quality.append(_q(name, role, mask, _action(src), label))
+                col = mapping.get(role, role)
+                quality.append(_q(name, role, mask, _action(src), label, raw.get(col)))
                 invalid |= mask
 
     table = pd.DataFrame(quality, columns=["check", "column", "rows", "action", "examples"])
@@ -187,13 +219,83 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         raise DataError(f"{source} ({src.path})", [
             Problem(f"column '{mapping.get(r.column, r.column)}', {r.rows} row(s) ({r.examples})",
                     f"{r.check}.", "the numbers are written with a decimal comma: set "
-                    "data.decimal: ','." if src.decimal == "." and _DECIMAL_COMMA.search(
+                    "data.decimal: ','." if src.decimal == "." and DECIMAL_COMMA.search(
                         r.examples) else "correct the file, or set data.on_invalid: exclude to "
                     "drop such rows (they are counted in the report).")
             for r in bad_rows.itertuples()])
     frame = frame.loc[~invalid].reset_index(drop=True)
     table.loc[len(table)] = ["rows used", "", len(frame), "", ""]
-    return LoadedTable(frame, info, table, notes)
+    origin = f"{source} ({src.path})"
+    fixes = {c: _INVALID_FIX for c in table.loc[table["action"] == "excluded", "check"]}
+    if len(frame) == 0 and n_read > 0:
+        raise nothing_left(table, origin, n_read, fixes)
+    return LoadedTable(frame, info, table, notes, origin, fixes, np.flatnonzero(~invalid), label)
+
+
+#: how to avoid an exclusion by the data cut
+DATA_CUT_FIX = "set data_cut after the first ticket's creation, or leave it out (default: the " \
+    "last timestamp in the data)."
+
+
+def check_data_cut(table: LoadedTable, data_cut) -> None:
+    """Fail at validation, as the study would, when the data cut leaves no ticket."""
+    if data_cut is not None and "created" in table.frame:
+        table.exclude((table.frame["created"] > pd.Timestamp(data_cut)).to_numpy(),
+                      "created after the data cut", "created", DATA_CUT_FIX, dry_run=True)
+
+
+def _read_timestamps(stamps: dict, frame: pd.DataFrame, src: DataSource, label, raw,
+                     mapping: dict[str, str], quality: list[dict], source: str) -> np.ndarray:
+    """Put the parsed timestamp columns into ``frame`` in the study's time zone, their bad
+    rows and conversions into ``quality``; return the invalid rows. A column that cannot be
+    read as it is (ambiguous dates, offsets on some values only) stops the run."""
+    problems = [p.problem for p in stamps.values() if p.problem]
+    if not problems:
+        values, rows, problems = timestamps.to_study_time(
+            stamps, src.timezone, label, lambda r: f"column {mapping[r]!r}")
+    known = {k for r in stamps for k in (r, mapping[r])}
+    formats = src.timestamp_format if isinstance(src.timestamp_format, dict) else {}
+    for key in formats:
+        if key not in known:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            problems.append(Problem(f"key 'data.timestamp_format.{key}'", "is not a timestamp "
+                                    f"column of this table{'' if known else ' (it has none)'}.",
+                                    f"did you mean {close[0]!r}?" if close else
+                                    f"timestamp columns: {', '.join(sorted(known)) or 'none'}."))
+    if problems:
+        raise DataError(f"{source} ({src.path})", problems)
+    invalid = np.zeros(len(frame), dtype=bool)
+    for role, parsed in stamps.items():
+        frame[role] = values[role]
+        if parsed.note:
+            quality.append({"check": parsed.note, "column": role, "rows": int(
+                values[role].notna().sum()), "action": "", "examples": ""})
+        for check, bad in parsed.bad:
+            quality.append(_q(check, role, bad, _action(src), label, raw[mapping[role]]))
+            invalid |= bad
+    quality.extend(rows)
+    return invalid
+
+
+_INVALID_FIX = ("correct those values in the file: data.on_invalid: exclude drops every row "
+                "that has one.")
+
+
+def nothing_left(quality: pd.DataFrame, origin: str, n_read: int,
+                 fixes: dict[str, str] | None = None) -> DataError:
+    """The error for a table whose every row was excluded: the largest exclusions (from the
+    data-quality table) and how to avoid them."""
+    gone = quality[quality["action"] == "excluded"].sort_values("rows", ascending=False,
+                                                                kind="stable")
+    reasons = "; ".join(f"{r.check}" + (f" (column {r.column!r})" if r.column else "") +
+                        f": {r.rows:,} row(s)" + (f", e.g. {r.examples}" if r.examples else "")
+                        for r in gone.head(3).itertuples())
+    fixes = fixes or {}
+    fix = " ".join(dict.fromkeys(fixes.get(c, "") for c in gone["check"].head(3))).strip() or \
+        ("check the settings behind these exclusions (data.on_invalid, filters, data_cut, "
+         "wash-out, period values) against the file.")
+    return DataError(origin, Problem("data", f"no rows are left to analyse: all {n_read:,} "
+                                     f"row(s) read were excluded — {reasons}.", fix))
 
 
 def _action(src: DataSource) -> str:
@@ -202,60 +304,10 @@ def _action(src: DataSource) -> str:
 
 def _q(check, column, mask, action, label, values=None) -> dict:
     rows = np.flatnonzero(mask)
-    if values is None:
-        shown = ", ".join(label(i) for i in rows[:5])
-    else:
-        shown = ", ".join(f"{label(i)}: {_show(values.iloc[i])}" for i in rows[:5])
-    shown += " …" if rows.size > 5 else ""
+    shown = examples([label(i) for i in rows[:5]],
+                     None if values is None else [values.iloc[i] for i in rows[:5]], rows.size)
     return {"check": check, "column": column, "rows": int(rows.size), "action": action,
             "examples": shown}
-
-
-def _show(value) -> str:
-    """An offending value as a reader should see it: quoted, bounded, never the whole cell."""
-    text = "" if pd.isna(value) else str(value)
-    return repr(text[:40] + ("…" if len(text) > 40 else ""))
-
-
-def _typed(col: pd.Series, declared: str | None, decimal: str = "."
-           ) -> tuple[pd.Series, np.ndarray, str]:
-    """A non-role column with its type: (values, bad-row mask, how the type was chosen).
-
-    Declared ``number``/``integer`` columns must parse (bad values are reported); ``category``
-    and ``text`` stay text. Undeclared columns become numbers when every non-empty value is one
-    (so a covariate never turns into a factor by accident), else stay text."""
-    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col) and \
-            declared not in ("category", "text"):
-        num = col.astype(float)
-        whole = bool(np.all(np.isnan(num) | (num == np.round(num))))
-        kind = declared or ("integer" if whole else "number")
-        if kind == "integer" and whole:
-            return num.astype("Int64"), np.zeros(len(col), dtype=bool), f"{kind} (from the file)"
-        bad = ~np.isnan(num.to_numpy()) & (num != np.round(num)).to_numpy() \
-            if kind == "integer" else np.zeros(len(col), dtype=bool)
-        return num, bad, f"{kind} (from the file)"
-    text = col.astype("string").str.strip()
-    text = text.mask(text == "")
-    if declared in ("category", "text"):
-        return text, np.zeros(len(col), dtype=bool), f"{declared} (declared)"
-    num = pd.to_numeric(_decimal(text, decimal).str.replace(r"^\+", "", regex=True),
-                        errors="coerce")
-    filled = text.notna().to_numpy()
-    bad = filled & num.isna().to_numpy()
-    if declared is None:
-        if not filled.any() or bad.any():
-            return text, np.zeros(len(col), dtype=bool), "text (inferred: not every value is " \
-                "a number)"
-        declared_how = "inferred: every value is a number"
-    else:
-        declared_how = "declared"
-    whole = bool(np.all(num.isna() | (num == np.round(num))))
-    if declared == "integer":
-        bad |= filled & ~num.isna().to_numpy() & (num != np.round(num)).to_numpy()
-    kind = declared or ("integer" if whole else "number")
-    if kind == "integer" and not bad.any():
-        return num.astype("Int64"), bad, f"integer ({declared_how})"
-    return num.astype(float), bad, f"{kind} ({declared_how})"
 
 
 def _row_labeller(fmt: str) -> Callable[[int], str]:
@@ -270,33 +322,19 @@ def _bad_message(spec: Role) -> str:
     if spec.kind == "score":
         kind = "whole number" if spec.integer else "number"
         return f"value is not a {kind} in {spec.low:g}–{spec.high:g}"
-    return {"timestamp": "timestamp cannot be parsed", "bool": "value is not true/false",
+    return {"bool": "value is not true/false",
             "count": "value is not a whole number ≥ 0", "id": "id is empty"}.get(spec.kind,
                                                                              "invalid value")
 
 
-_DECIMAL_COMMA = re.compile(r"(?<![\d,])\d+,\d+(?![\d,])")
-
-
-def _decimal(text: pd.Series, decimal: str) -> pd.Series:
-    """Numbers written with a decimal comma (3,5) as Python reads them (3.5)."""
-    return text.str.replace(",", ".", regex=False) if decimal == "," else text
-
-
-def _parse(col: pd.Series, spec: Role, codes, fmt, decimal: str = "."
+def _parse(col: pd.Series, spec: Role, codes, decimal: str = "."
            ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Parse one column: (values, bad-row mask, sentinel-code mask)."""
+    """Parse one column (timestamps: see ``timestamps``): (values, bad rows, sentinel codes)."""
     text = col.astype("string").str.strip()
     empty = (text.isna() | (text == "")).to_numpy()
     coded = np.zeros(len(col), dtype=bool)
-    if spec.kind == "timestamp":
-        if pd.api.types.is_datetime64_any_dtype(col):
-            values = col.dt.tz_localize(None) if col.dt.tz is not None else col
-        else:
-            values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
-        return values, (values.isna().to_numpy() & ~empty), coded
     if spec.kind in {"score", "count"}:
-        num = pd.to_numeric(_decimal(text, decimal), errors="coerce").astype(float)
+        num = pd.to_numeric(decimal_point(text, decimal), errors="coerce").astype(float)
         if codes:
             coded = num.isin([float(c) for c in codes]).to_numpy()
             num[coded] = np.nan

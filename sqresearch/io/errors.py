@@ -52,3 +52,39 @@ class DataError(UserInputError):
     """An input data file is missing, unreadable or fails validation."""
 
     kind = "data"
+
+
+#: how many offending values a message shows
+SHOWN = 5
+_WIDTH = 40
+
+
+def show(value) -> str:
+    """An offending value as a message shows it: quoted, control and invisible characters made
+    visible (``\\n``, ``\\x00``, ``\\u202e``), at most 40 characters — values come from files
+    nobody vetted."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "(empty)"
+    text = repr(str(value))[1:-1]
+    if len(text) > _WIDTH:
+        text = text[:_WIDTH - 1] + "…"
+    return f"'{text}'"
+
+
+def examples(rows, values=None, total: int | None = None, limit: int = SHOWN) -> str:
+    """Offending rows for a message, the same everywhere: ``line 4: '2026-02-30', line 9:
+    'yesterday' … (12 more)``.
+
+    rows : row labels ("line 4", "row 7"), in order; only the first ``limit`` are shown
+    values : the offending values, parallel to ``rows`` (None: labels only)
+    total : how many offend in all (default ``len(rows)``)
+    """
+    rows = list(rows)
+    total = len(rows) if total is None else total
+    if values is None:
+        shown = [str(r) for r in rows[:limit]]
+    else:
+        shown = [f"{r}: {show(v)}" for r, v in zip(rows[:limit], list(values)[:limit],
+                                                     strict=False)]
+    more = total - len(shown)
+    return ", ".join(shown) + (f" … ({more:,} more)" if more > 0 else "")

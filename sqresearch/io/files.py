@@ -89,6 +89,12 @@ def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataF
         raise DataError(source, Problem(f"file {src.path}", f"cannot be read as {fmt}: {first}",
                                         "check the format key and that the file is not "
                                         "truncated.")) from None
+    if limit != 0 and len(out) == 0:
+        what = {"csv": "file", "excel": "sheet", "parquet": "file"}[fmt]
+        raise DataError(source, Problem(
+            f"file {src.path}", f"the {what} has a header but no rows." if len(out.columns) else
+            f"the {what} is empty.", "export the data again with its rows (one row per ticket "
+            "or respondent, under a header line of column names)."))
     out.attrs["read_notes"] = notes
     return out
 
@@ -100,6 +106,8 @@ def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
     enc = detect_encoding(data)
     if enc != "utf-16" and b"\x00" in data[:65536]:
         raise ValueError("it holds binary data (NUL bytes), not text")
+    if not data.decode(enc, errors="replace").strip(" \t\r\n\ufeff\x0b\x0c"):
+        return pd.DataFrame()  # empty, or white space only
     tail = "" if limit is None else f" LIMIT {int(limit)}"
     with duckdb.connect(":memory:") as con, tempfile.TemporaryDirectory() as tmp:
         target = path

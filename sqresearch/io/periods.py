@@ -4,16 +4,15 @@ must really split time — every before ticket earlier than every after ticket."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
-from sqresearch.io.errors import DataError, Problem
-
-#: how many offending values a message shows
-SHOWN = 5
+from sqresearch.io.errors import SHOWN, DataError, Problem, examples
 
 
 def start_of_after(p, created: pd.Series, before: pd.Series, after: pd.Series, source: str,
-                   names: tuple[str, str]) -> pd.Timestamp | None:
+                   names: tuple[str, str], rows: Callable | None = None) -> pd.Timestamp | None:
     """When a study's after period starts: its intervention date, or a ticket table's first
     after ticket (its own period column, checked); None for a unit table. ``p`` is a
     before/after or control-group params object."""
@@ -21,19 +20,22 @@ def start_of_after(p, created: pd.Series, before: pd.Series, after: pd.Series, s
         return pd.Timestamp(p.intervention)
     if not p.ticket_table:
         return None
-    return after_start(created, before, after, p.period_column, source, names)
+    return after_start(created, before, after, p.period_column, source, names, rows)
 
 
 def after_start(created: pd.Series, before: pd.Series, after: pd.Series, column: str,
-                source: str, names: tuple[str, str] = ("before", "after")) -> pd.Timestamp:
+                source: str, names: tuple[str, str] = ("before", "after"),
+                rows: Callable | None = None) -> pd.Timestamp:
     """The first after ticket's creation time (``before``/``after`` are row masks; ``names``
     the column's values for them). Raises a DataError naming the offending rows when before
-    tickets come later."""
+    tickets come later; ``rows`` (a loaded table's ``examples``) names them by file line."""
     first = created[after].min()
     late = before & (created >= first)
     if late.any():
-        shown = ", ".join(f"{t:%Y-%m-%d %H:%M}" for t in created[late].sort_values()
-                          .drop_duplicates().head(SHOWN))
+        stamps = created.dt.strftime("%Y-%m-%d %H:%M")
+        shown = rows(late.to_numpy(), stamps) if rows else \
+            examples([f"{t}" for t in stamps[late].sort_values().drop_duplicates().head(SHOWN)],
+                     total=int(late.sum()))
         raise DataError(source, Problem(
             f"column {column!r}", f"{int(late.sum()):,} ticket(s) marked {names[0]!r} were "
             f"created on or after the first {names[1]!r} ticket ({first:%Y-%m-%d %H:%M}), e.g. "

@@ -84,8 +84,15 @@ class DataSource(Strict):
     types: dict[str, Literal["number", "integer", "category", "text"]] = Field(
         default_factory=dict, description="column -> type for columns that are not roles "
         "(segments, covariates, units, periods); inferred from the values when omitted")
-    timestamp_format: str | None = Field(
-        None, description="strptime format for timestamps; ISO 8601 when omitted")
+    timestamp_format: str | dict[str, str] | None = Field(
+        None, description="how timestamps are written: one format for every timestamp column, "
+        "or per column ({created: dayfirst, resolved: '%Y-%m-%d %H:%M'}, by role or column "
+        "name); a strptime format, dayfirst (25/03/2026), monthfirst (03/25/2026) or iso8601. "
+        "Omitted: ISO 8601, and dates such as 25/03/2026 only where a single reading fits")
+    timezone: str | None = Field(
+        None, description="the study's time zone (IANA name, e.g. Europe/Berlin): timestamps "
+        "written with a UTC offset are converted to it, those without are read in it; omitted:"
+        " mixed offsets are converted to UTC, with a warning")
     on_invalid: Literal["error", "exclude"] = Field(
         "error", description="invalid rows stop the run (error) or are excluded and counted")
     decimal: Literal[".", ","] = Field(
@@ -112,6 +119,38 @@ class DataSource(Strict):
     @classmethod
     def _lower(cls, v):
         return v.lower() if isinstance(v, str) else v
+
+    @field_validator("timestamp_format")
+    @classmethod
+    def _timestamp_format(cls, v):
+        from sqresearch.io.timestamps import check_format
+
+        if isinstance(v, dict):
+            return {k: check_format(f) for k, f in v.items()}
+        return None if v is None else check_format(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v):
+        import zoneinfo
+
+        if v is None:
+            return v
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            import difflib
+
+            close = difflib.get_close_matches(v, sorted(zoneinfo.available_timezones()), n=1)
+            fix = f"did you mean {close[0]!r}?" if close else \
+                "give an IANA name such as Europe/Berlin or UTC."
+            raise ValueError(f"{v!r} is not a time zone | {fix}") from None
+        return v
+
+    def format_for(self, role: str, column: str) -> str | None:
+        """The timestamp format of one column (by role or by the file's column name)."""
+        f = self.timestamp_format
+        return f.get(role, f.get(column)) if isinstance(f, dict) else f
 
     @property
     def file_format(self) -> str:
@@ -263,6 +302,24 @@ class TicketSettings(Strict):
     sla: list[Sla] = Field(default_factory=list)
     contact_noun: str = Field("ticket", pattern=r"^[a-z][a-z \-]{1,30}$", description="what one "
                               "row is called in the report's definitions (visit, call, case)")
+
+    @model_validator(mode="after")
+    def _local_data_cut(self):
+        """A data cut written with a UTC offset, in the study's time zone (timestamps are
+        compared as local time)."""
+        cut = self.data_cut
+        if cut is None or cut.tzinfo is None:
+            return self
+        src = getattr(self, "kpi_data", None) or getattr(self, "data", None)
+        zone = getattr(src, "timezone", None)
+        if zone is None:
+            raise ValueError(f"data_cut {cut.isoformat()} has a UTC offset, but the study has no "
+                             "time zone | write it without the offset, in the data's local "
+                             "time, or set data.timezone (e.g. Europe/Berlin).")
+        import zoneinfo
+
+        self.data_cut = cut.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+        return self
 
 
 class CustomMetric(Strict):

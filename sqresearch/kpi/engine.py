@@ -154,7 +154,7 @@ def prepare_table(params, table) -> tuple[pd.DataFrame, Context]:
 def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
     """A before/after or control-group study's table: tickets with their KPI roles and checks,
     or a unit table of ready values (``custom`` metric columns); ``keep`` other columns."""
-    from sqresearch.io.data import load_table
+    from sqresearch.io.data import check_data_cut, load_table
     from sqresearch.io.errors import DataError
     from sqresearch.io.periods import explain_missing_clock
     from sqresearch.io.schemas import REQUIRED_TICKET_ROLES
@@ -164,10 +164,13 @@ def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
     required = (REQUIRED_TICKET_ROLES if tickets else ()) + tuple(custom)
     keep = tuple(dict.fromkeys(c for c in keep if c and c not in roles))
     try:
-        return load_table(src, roles, required, keep, (ticket_checks,) if tickets else (),
-                          source)
+        table = load_table(src, roles, required, keep, (ticket_checks,) if tickets else (),
+                           source)
     except DataError as exc:
         raise explain_missing_clock(exc, params.metrics) from None
+    if tickets:
+        check_data_cut(table, params.data_cut)
+    return table
 
 
 def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:

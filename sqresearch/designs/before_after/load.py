@@ -75,7 +75,8 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
                                     "map them in data.columns, or drop the metric."))
     for col, values in p.filters.items():
         table.exclude(~frame[col].astype("string").isin([str(v) for v in values]).to_numpy(),
-                      f"{col} not one of: {', '.join(map(str, values))}", col)
+                      f"{col} not one of: {', '.join(map(str, values))}", col,
+                      f"check the values in filters.{col} against the column's values.")
         frame = table.frame
     if problems:
         raise DataError(source, problems)
@@ -86,10 +87,12 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
             raise DataError(source, Problem("key 'intervention'", f"{p.intervention} is outside "
                                             f"the data ({lo:%Y-%m-%d} to {hi:%Y-%m-%d}).",
                                             "give a date inside the data's range."))
-        table.exclude((period == "washout").to_numpy(), "inside the wash-out window", "created")
+        table.exclude((period == "washout").to_numpy(), "inside the wash-out window", "created",
+                      "shorten washout_days_before / washout_days_after.")
     else:
         table.exclude((period == "other").to_numpy(), f"{p.period_column} is neither "
-                      f"{p.before_value!r} nor {p.after_value!r}", p.period_column)
+                      f"{p.before_value!r} nor {p.after_value!r}", p.period_column,
+                      "set before_value and after_value to values the column has.")
     period = assign_periods(table.frame, p)
     for name in ("before", "after"):
         if not (period == name).any():
@@ -99,29 +102,36 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
                                             "the filters and the period values."))
     if p.design == "paired":
         _check_pairs(table, period, p, source)
-    intervention_of(table.frame.assign(period=period), p, source)  # a period column splits time
+    intervention_of(table.frame.assign(period=period), p, source, table)  # splits time?
     return table
 
 
 def intervention_of(frame: pd.DataFrame, p: BeforeAfterParams,
-                    source: str) -> pd.Timestamp | None:
-    """When the after period starts (``io.periods.start_of_after``)."""
+                    source: str, table: LoadedTable | None = None) -> pd.Timestamp | None:
+    """When the after period starts (``io.periods.start_of_after``); ``table`` names offending
+    rows by file line."""
     per = frame["period"]
     return start_of_after(p, frame.get("created"), per == "before", per == "after", source,
-                          (str(p.before_value), str(p.after_value)))
+                          (str(p.before_value), str(p.after_value)),
+                          table.examples if table else None)
+
+
 def _check_pairs(table: LoadedTable, period: pd.Series, p: BeforeAfterParams, source: str):
     seen = pd.crosstab(table.frame[p.unit], period)
     lonely = seen.index[(seen.get("before", 0) == 0) | (seen.get("after", 0) == 0)]
     if len(lonely) == 0:
         return
     if p.data.on_invalid == "error":
-        shown = ", ".join(map(str, lonely[:10])) + (" …" if len(lonely) > 10 else "")
+        units = table.frame[p.unit]
+        shown = table.examples(units.isin(lonely) & ~units.duplicated(), units)
         raise DataError(source, Problem(f"column {p.unit!r}", f"{len(lonely)} unit(s) have data "
                                         f"in only one period: {shown}.",
                                         "the paired design needs every unit in both periods: "
                                         "remove them, set data.on_invalid: exclude, or use "
                                         "design: independent."))
-    table.exclude(table.frame[p.unit].isin(lonely).to_numpy(), "unit missing a period", p.unit)
+    table.exclude(table.frame[p.unit].isin(lonely).to_numpy(), "unit missing a period", p.unit,
+                  "the paired design needs every unit in both periods: use design: "
+                  "independent.")
     if len(table.frame[p.unit].unique()) < 2:
         raise DataError(source, Problem(f"column {p.unit!r}", "fewer than two units are in both "
                                         "periods.", "use design: independent."))

@@ -74,13 +74,14 @@ def post_flags(periods: pd.Series, p: ControlGroupParams,
 
 
 def intervention_of(frame: pd.DataFrame, p: ControlGroupParams,
-                    source: str) -> pd.Timestamp | None:
-    """When the post period starts (``io.periods.start_of_after``)."""
+                    source: str, table: LoadedTable | None = None) -> pd.Timestamp | None:
+    """When the post period starts (``io.periods.start_of_after``); ``table`` names offending
+    rows by file line."""
     col = frame[p.period_column].astype("string") if p.period_column else \
         pd.Series(pd.NA, index=frame.index, dtype="string")
     post = col.isin([str(v) for v in p.post_periods]).fillna(False)
     return start_of_after(p, frame.get("created"), ~post & col.notna(), post, source,
-                          ("pre (not in post_periods)", "post"))
+                          ("pre (not in post_periods)", "post"), table.examples if table else None)
 
 
 def load(p: ControlGroupParams, source: str) -> LoadedTable:
@@ -100,7 +101,7 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
     treated = treated_flags(frame, p)
     mixed = treated.groupby(units).nunique()
     if (mixed > 1).any():
-        both = ", ".join(mixed.index[mixed > 1][:10])
+        both = table.examples(units.isin(mixed.index[mixed > 1]) & ~units.duplicated(), units)
         problems.append(Problem(f"column {p.treatment_column!r}", f"unit(s) in both arms: {both}.",
                                 "a unit is either treated or not: correct the column."))
     arms = treated.groupby(units).first()
@@ -108,7 +109,7 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
         if not (arms == flag).any():
             problems.append(Problem("arms", f"there are no {name} units.",
                                     "check treatment_column / treated_units."))
-    start = intervention_of(frame, p, source)
+    start = intervention_of(frame, p, source, table)
     post = post_flags(period_labels(frame, p), p, start)
     for flag, name in ((0.0, "pre"), (1.0, "post")):
         if not (post == flag).any():
@@ -116,9 +117,17 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
                                     "check the intervention date or post_periods."))
     for c in p.covariates:
         values = pd.to_numeric(frame[c], errors="coerce")
-        if values.isna().any() or values.groupby(units).nunique().max() > 1:
-            problems.append(Problem(f"column {c!r}", "covariates must be numbers, one value "
-                                    "per unit.", "use a numeric unit-level column."))
+        varies = units.map(values.groupby(units).nunique() > 1).to_numpy()
+        if values.isna().any():
+            problems.append(Problem(f"column {c!r}", "covariates must be numbers: " +
+                                    table.examples(values.isna(), frame[c]) + ".",
+                                    "use a numeric unit-level column."))
+        elif varies.any():
+            problems.append(Problem(f"column {c!r}", "covariates must have one value per unit: "
+                                    + table.examples(varies, units + " = " +
+                                                     frame[c].astype(str)) + ".",
+                                    "use a unit-level column (the same value in every row of "
+                                    "a unit)."))
     for m in p.custom_metrics:
         if frame[m.name].nunique() <= 1:
             problems.append(Problem(f"column {m.column!r}", "the outcome is constant: there is "

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sqresearch import kpi
 from sqresearch.io import params as params_mod
 from sqresearch.io import paths
 from sqresearch.io.data import InputFile, LoadedTable, Role, load_table
-from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.errors import DataError, Problem, examples
 from sqresearch.io.files import read_raw, sha256
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, GapModelParams
 from sqresearch.stats import servqual
@@ -140,19 +141,22 @@ def _table(src, required: list[str], source: str, key: str, dims: list[str],
                 for c in required if c not in df]
     if not problems:
         known = kpi.known_kpis(p)
-        for i, r in df.iterrows():
-            if "dimension" in df and r["dimension"] and r["dimension"] not in dims:
-                problems.append(Problem(f"{key} row {i + 2}", f"dimension {r['dimension']!r} "
-                                        "is not in the instrument.",
-                                        params_mod.suggest(r["dimension"], dims) or
-                                        f"dimensions: {dims}."))
-            if r.get("kpi") and r["kpi"] not in known:
-                problems.append(Problem(f"{key} row {i + 2}", f"{r['kpi']!r} is not a KPI.",
-                                        params_mod.suggest(r["kpi"], known) or
-                                        "see the KPI catalogue in the README."))
-            if r.get("kpi") and r.get("op") not in (">=", "<="):
-                problems.append(Problem(f"{key} row {i + 2}", "op must be >= or <=.",
-                                        "write the comparison as >= or <=."))
+        empty = pd.Series("", index=df.index)
+        dim, name, op = (df.get(c, empty) for c in ("dimension", "kpi", "op"))
+        for bad, column, what, fix in [
+                ((dim != "") & ~dim.isin(dims), "dimension", "dimension(s) not in the "
+                 "instrument", lambda v: params_mod.suggest(v, dims) or f"dimensions: {dims}."),
+                ((name != "") & ~name.isin(known), "kpi", "not a KPI", lambda v:
+                 params_mod.suggest(v, known) or "see the KPI catalogue in the README."),
+                ((name != "") & ~op.isin([">=", "<="]), "op", "op must be >= or <=",
+                 lambda v: "write the comparison as >= or <=.")]:
+            if bad.any():
+                rows = np.flatnonzero(bad.to_numpy())
+                col = df.get(column, empty)
+                problems.append(Problem(f"{key} table, column {column!r}", f"{what}: " +
+                                        examples([f"line {i + 2}" for i in rows[:5]],
+                                                 [col.iloc[i] for i in rows[:5]], rows.size) +
+                                        ".", fix(col.iloc[rows[0]])))
     if problems:
         raise DataError(f"{source} ({src.path})", problems)
     return df

@@ -9,8 +9,8 @@ import pandas as pd
 from sqresearch import kpi
 from sqresearch.designs.scorecard.index import bootstrap_problem
 from sqresearch.io import paths
-from sqresearch.io.data import InputFile, LoadedTable, load_table
-from sqresearch.io.errors import DataError, ParamsError, Problem
+from sqresearch.io.data import InputFile, LoadedTable, check_data_cut, load_table
+from sqresearch.io.errors import DataError, ParamsError, Problem, examples
 from sqresearch.io.files import sha256
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, CompositeIndexSpec, ScorecardParams
 from sqresearch.report import tables
@@ -30,6 +30,7 @@ def load(p: ScorecardParams, source: str) -> LoadedTable:
     keep = tuple(dict.fromkeys([*p.segments, *([pareto_col] if pareto_col else [])]))
     table = load_table(p.data, kpi.ticket_roles(p), REQUIRED_TICKET_ROLES, keep,
                        (kpi.ticket_checks,), source)
+    check_data_cut(table, p.data_cut)
     frame = table.frame
     problems = []
     ctx = kpi.context_for(p, frame)
@@ -97,24 +98,27 @@ def indicator_table(spec: CompositeIndexSpec, source: str) -> tuple[pd.DataFrame
                                         "indicator column in index.indicators[].kpi."))
     problems = []
     units = raw[spec.unit].str.strip()
+    def lines(mask, values=None) -> str:
+        rows = np.flatnonzero(np.asarray(mask))
+        return examples([f"line {i + 2}" for i in rows[:5]],
+                        None if values is None else [values.iloc[i] for i in rows[:5]],
+                        rows.size)
+
     if (units == "").any():
-        rows = (np.flatnonzero(units == "") + 2).tolist()
-        problems.append(Problem(f"{where}, column {spec.unit!r}", f"blank unit in rows "
-                                f"{rows[:10]}.", "name every unit."))
-    dup = units[units.duplicated() & (units != "")].unique().tolist()
-    if dup:
-        problems.append(Problem(f"{where}, column {spec.unit!r}", f"units {dup[:10]} appear "
-                                "more than once.", "give one row per unit."))
+        problems.append(Problem(f"{where}, column {spec.unit!r}", f"blank unit: "
+                                f"{lines(units == '')}.", "name every unit."))
+    dup = units.duplicated() & (units != "")
+    if dup.any():
+        problems.append(Problem(f"{where}, column {spec.unit!r}", "units appear more than "
+                                f"once: {lines(dup, units)}.", "give one row per unit."))
     values = pd.DataFrame(index=units.rename("unit"))
     for c in names:
         num = pd.to_numeric(raw[c].str.strip().str.replace(",", "", regex=False),
                             errors="coerce")
         bad = num.isna() | ~np.isfinite(num)
         if bad.any():
-            rows = (np.flatnonzero(bad) + 2).tolist()
-            shown = raw[c][bad].head(5).tolist()
-            problems.append(Problem(f"{where}, column {c!r}", f"non-numeric or blank values "
-                                    f"{shown} in rows {rows[:10]}.",
+            problems.append(Problem(f"{where}, column {c!r}", f"non-numeric or blank values: "
+                                    f"{lines(bad, raw[c])}.",
                                     "give a number for every unit (no blanks, no text)."))
         values[c] = num.to_numpy()
     if len(raw) < 2:
