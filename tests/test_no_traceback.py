@@ -62,7 +62,7 @@ def test_a_crash_outside_a_study_is_logged_too(tmp_path, run_cli, monkeypatch):
         raise KeyError("boom")
 
     monkeypatch.setattr(runner, "record", broken)
-    monkeypatch.setattr(runner, "run_study", lambda f, out: runner.Outcome(
+    monkeypatch.setattr(runner, "run_study", lambda f, *_: runner.Outcome(
         str(f), "x", "ok", "", 0.0, ""))
     out = tmp_path / "outputs"
     code, _, err = run_cli("run", ROOT / "params" / "support_desk.yaml", "--outputs", out)
@@ -75,7 +75,7 @@ def test_an_unwritable_outputs_folder_is_exit_2_with_the_fix(tmp_path, run_cli, 
         raise PermissionError(13, "Permission denied", str(tmp_path / "outputs" / "status.json"))
 
     monkeypatch.setattr(runner, "record", read_only)
-    monkeypatch.setattr(runner, "run_study", lambda f, out: runner.Outcome(
+    monkeypatch.setattr(runner, "run_study", lambda f, *_: runner.Outcome(
         str(f), "x", "ok", "", 0.0, ""))
     code, _, err = run_cli("run", ROOT / "params" / "support_desk.yaml", "--outputs",
                            tmp_path / "outputs")
