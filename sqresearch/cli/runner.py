@@ -18,6 +18,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from sqresearch.cli import limits
 from sqresearch.io import params as params_mod
 from sqresearch.io import paths, provenance
 from sqresearch.io.errors import UserInputError
@@ -92,18 +93,21 @@ def outputs_root(out: str | Path | None = None) -> Path:
     return root
 
 
-def run_study(path: str | Path, out: str | Path | None = None) -> Outcome:
-    """Run one study end to end; never raises for a study's own failure."""
+def run_study(path: str | Path, out: str | Path | None = None,
+              max_memory: int | None | str = "default") -> Outcome:
+    """Run one study end to end; never raises for a study's own failure. ``max_memory``: the
+    kernel's memory limit in bytes (None: no limit; "default": 75 % of the physical memory)."""
     t0 = time.perf_counter()
+    limit = limits.default_limit() if max_memory == "default" else max_memory
     try:
-        return _run_study(path, out, t0)
+        return _run_study(path, out, t0, limit)
     except Exception as exc:  # a bug: report it as this study's failure, let the others run
         study = Path(path).stem
         return Outcome(paths.display(paths.resolve(path)), study, "failed",
                        f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
 
 
-def _run_study(path: str | Path, out: str | Path | None, t0: float) -> Outcome:
+def _run_study(path: str | Path, out: str | Path | None, t0: float, limit) -> Outcome:
     started = dt.datetime.now(dt.UTC)
     source = paths.display(paths.resolve(path))
     study = Path(path).stem
@@ -120,7 +124,7 @@ def _run_study(path: str | Path, out: str | Path | None, t0: float) -> Outcome:
                            "Fix: wait for it to finish, then run again.",
                            time.perf_counter() - t0)
         _remove_leftovers(out_root, study)
-        return _run_locked(p, path, source, out_root, started, t0)
+        return _run_locked(p, path, source, out_root, started, t0, limit)
 
 
 @contextlib.contextmanager
@@ -151,14 +155,14 @@ def _remove_leftovers(out_root: Path, study: str) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _run_locked(p, path, source: str, out_root: Path, started, t0: float) -> Outcome:
+def _run_locked(p, path, source: str, out_root: Path, started, t0: float, limit) -> Outcome:
     study = p.study_id
     final = out_root / p.study_id
     tmp = out_root / f".tmp-{p.study_id}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     t_valid = time.perf_counter() - t0
     try:
-        nb, error = _execute(p, tmp / "notebook.ipynb")
+        nb, error = _execute(p, tmp / "notebook.ipynb", limit)
         t_exec = time.perf_counter() - t0 - t_valid
         payload = results.extract(nb) if error is None else None
         if error is None and payload is None:
@@ -168,6 +172,8 @@ def _run_locked(p, path, source: str, out_root: Path, started, t0: float) -> Out
             _write_failure(final, nb, p, error)
             msg = f"{error[0]}: {error[1]}" + (f" (cell {error[2]})" if error[2] is not None
                                                else "")
+            if limits.is_memory_error(error[0], error[1]):
+                status, msg = "invalid", limits.memory_message(source, study, limit, nb, error)
             return Outcome(source, study, status, msg, time.perf_counter() - t0)
         (tmp / "results.json").write_text(results.to_json(payload), encoding="utf-8")
         (tmp / "report.html").write_text(report.to_html(nb, p.title), encoding="utf-8")
@@ -191,7 +197,7 @@ def _kernel_name() -> str:
     return KERNEL if KERNEL in find_kernel_specs() else "python3"
 
 
-def _execute(p, target: Path):
+def _execute(p, target: Path, limit: int | None = None):
     """Execute the template; return (notebook, None) or (notebook, (ename, evalue, cell))."""
     import nbformat
     import papermill as pm
@@ -208,10 +214,15 @@ def _execute(p, target: Path):
         pm.execute_notebook(str(template), str(target), parameters=mapping,
                             kernel_name=_kernel_name(), cwd=str(paths.project_root()),
                             progress_bar=False, log_output=False,
-                            report_mode=False, extra_arguments=KERNEL_ARGS)
+                            report_mode=False,
+                            extra_arguments=KERNEL_ARGS + limits.kernel_arguments(limit))
     except pm.PapermillExecutionError as exc:
         error = (exc.ename, exc.evalue, exc.exec_count)
-    return nbformat.read(target, as_version=4), error
+    except RuntimeError as exc:  # nbclient's DeadKernelError, or death before kernel_info
+        if limit is None or "died" not in str(exc).lower():
+            raise
+        error = (limits.KERNEL_DIED, str(exc), None)  # under a memory cap: out of memory
+    return nbformat.read(target if target.exists() else template, as_version=4), error
 
 
 def _write_failure(final: Path, nb, p, error) -> None:
