@@ -173,7 +173,7 @@ def memory_message(source: str, study: str, limit: int | None, nb, error) -> str
         cap_text = f"more than {format_size(limit)} of memory"
         raise_it = (f"raise --max-memory (now {format_size(limit)}; e.g. --max-memory "
                     f"{_suggest(limit)})")
-    what = (f"the study {study}'s kernel died {step} under a memory limit of "
+    what = (f"the kernel of study {study} died {step} under a memory limit of "
             f"{format_size(limit)}, which means it needed more" if died and limit else
             f"the study {study} needed {cap_text} {step}")
     return (f"{source}: {what}; it was stopped and the last good report, if any, is kept. "
@@ -190,7 +190,7 @@ def _suggest(limit: int) -> str:
 def failing_step(nb, cell: int | None) -> str:
     """Where a run failed, for messages: 'while running cell 4 (study = …)' from the executed
     notebook's cell with that execution count, or the cell papermill marked as running (a dead
-    kernel); 'while starting its kernel' when no cell ran."""
+    kernel); 'while starting' when no cell ran."""
     started = False
     code_cells = (c for c in nb.get("cells", []) if c.get("cell_type") == "code")
     for number, c in enumerate(code_cells, start=1):  # papermill counts code cells from 1
@@ -204,4 +204,4 @@ def failing_step(nb, cell: int | None) -> str:
             what = "" if not lines else (
                 f" ({lines[0] if len(lines[0]) <= 60 else lines[0][:57] + '…'})")
             return f"while running cell {cell or c.get('execution_count') or number}{what}"
-    return "while running the template" if started else "while starting its kernel"
+    return "while running the template" if started else "while starting"
