@@ -122,11 +122,16 @@ def cap(limit: int) -> None:
     A reserve of ``RESERVE`` bytes of address space is taken under the cap and handed back when
     a MemoryError reaches the cell: the failing allocation is often a small one at the very edge,
     and formatting the error and sending it to the runner needs memory too (without the reserve
-    the kernel can die or hang instead of reporting).
+    the kernel can die or hang instead of reporting). A cap below what the idle kernel already
+    holds is raised to that plus the reserve and some room for the kernel's own threads, or the
+    kernel would die (printing its traceback) instead of failing the first cell.
     """
     import resource
 
     global _reserve
+    used = _address_space()
+    if used is not None:
+        limit = max(limit, used + RESERVE + 64 * 2**20)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
@@ -142,6 +147,15 @@ def cap(limit: int) -> None:
     shell = get_ipython()
     if shell is not None:
         shell.set_custom_exc((Exception,), _on_error)
+
+
+def _address_space() -> int | None:
+    """This process's address space in bytes (Linux), None elsewhere."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _on_error(shell, etype, value, tb, tb_offset=None):
