@@ -82,7 +82,7 @@ def old_logrank(d, e, g):
 
 
 def mb(x: float) -> str:
-    return f"{x / 2**20:,.1f} MB"
+    return f"{x / 2**20:,.1f} MB" if x < 2**30 else f"{x / 2**30:,.1f} GB"
 
 
 def main() -> None:
