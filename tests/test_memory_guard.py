@@ -64,12 +64,13 @@ def test_the_failing_cell_is_named():
     nb = new_notebook(cells=[new_code_cell("import x", execution_count=1),
                              new_code_cell("# load\nstudy = Study.run(params)",
                                            execution_count=2),
-                             new_code_cell("plot(study)")])
-    nb.cells[2].metadata["papermill"] = {"status": "running", "start_time": "now"}
+                             new_code_cell("plot(study)"), new_code_cell("more()")])
     assert limits.failing_step(nb, 2) == "while running cell 2 (study = Study.run(params))"
+    assert limits.failing_step(nb, None) == "while starting"  # no cell started
+    # a dead kernel: papermill marks the cell it was running completed, with its start time
+    for c, start in zip(nb.cells, ["t1", "t2", "t3", None], strict=True):
+        c.metadata["papermill"] = {"status": "completed", "start_time": start}
     assert limits.failing_step(nb, None) == "while running cell 3 (plot(study))"
-    nb.cells[2].metadata["papermill"] = {"status": "completed", "start_time": None}
-    assert limits.failing_step(nb, None) == "while starting"
 
 
 def test_no_limit_adds_no_kernel_argument():

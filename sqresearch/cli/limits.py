@@ -203,19 +203,18 @@ def _suggest(limit: int) -> str:
 
 def failing_step(nb, cell: int | None) -> str:
     """Where a run failed, for messages: 'while running cell 4 (study = …)' from the executed
-    notebook's cell with that execution count, or the cell papermill marked as running (a dead
-    kernel); 'while starting' when no cell ran."""
-    started = False
-    code_cells = (c for c in nb.get("cells", []) if c.get("cell_type") == "code")
-    for number, c in enumerate(code_cells, start=1):  # papermill counts code cells from 1
-        run = c.get("metadata", {}).get("papermill", {})
-        status = run.get("status")
-        started = started or run.get("start_time") is not None
-        if (cell is not None and c.get("execution_count") == cell) or \
-                (cell is None and status == "running"):
-            lines = [ln.strip() for ln in str(c.get("source", "")).splitlines()
-                     if ln.strip() and not ln.strip().startswith("#")]
-            what = "" if not lines else (
-                f" ({lines[0] if len(lines[0]) <= 60 else lines[0][:57] + '…'})")
-            return f"while running cell {cell or c.get('execution_count') or number}{what}"
-    return "while running the template" if started else "while starting"
+    notebook's cell with that execution count or, for a kernel that died (no count), the last
+    cell papermill started; 'while starting' when no cell started."""
+    code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    if cell is not None:
+        found = [(i, c) for i, c in enumerate(code, start=1) if c.get("execution_count") == cell]
+    else:
+        found = [(i, c) for i, c in enumerate(code, start=1)
+                 if c.get("metadata", {}).get("papermill", {}).get("start_time") is not None]
+    if not found:
+        return "while starting" if cell is None else f"while running cell {cell}"
+    number, c = found[-1]  # papermill counts code cells from 1, as execution counts do
+    lines = [ln.strip() for ln in str(c.get("source", "")).splitlines()
+             if ln.strip() and not ln.strip().startswith("#")]
+    what = "" if not lines else f" ({lines[0] if len(lines[0]) <= 60 else lines[0][:57] + '…'})"
+    return f"while running cell {cell or c.get('execution_count') or number}{what}"
