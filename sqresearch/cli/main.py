@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from sqresearch import __version__
-from sqresearch.cli import crashlog, runner
+from sqresearch.cli import crashlog, limits, runner
 from sqresearch.io import paths
 from sqresearch.io.errors import UserInputError
 
@@ -66,13 +66,14 @@ def cmd_run(args) -> int:
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(files) or 1))
     if jobs == 1:
         for f in files:
-            outcomes.append(runner.run_study(f, out_root, args.force))
+            outcomes.append(runner.run_study(f, out_root, args.force, args.max_memory))
             _progress_line(outcomes[-1], len(outcomes), len(files) + len(shared))
     else:
         from tqdm import tqdm
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(runner.run_study, f, out_root, args.force) for f in files]
+            futures = [pool.submit(runner.run_study, f, out_root, args.force, args.max_memory)
+                       for f in files]
             with tqdm(total=len(files), desc="studies", unit="study", file=sys.stderr) as bar:
                 for fut in as_completed(futures):
                     outcomes.append(fut.result())
@@ -117,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="rerun studies whose params, data, "
                    "template and code are unchanged since their last good report (skipped "
                    "otherwise)")
+    r.add_argument("--max-memory", type=limits.size_argument, metavar="SIZE",
+                   default=limits.default_limit(),
+                   help="memory limit of each study's kernel, e.g. 8G, 512M, 50%% or none "
+                        "(default: 75%% of the physical memory)")
     r.set_defaults(func=cmd_run)
     ls = sub.add_parser("list", help="list the studies in params/")
     ls.set_defaults(func=cmd_list)

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqresearch.cli import crashlog, fingerprint
+from sqresearch.cli import crashlog, fingerprint, limits
 from sqresearch.cli.fingerprint import sha256
 from sqresearch.io import params as params_mod
 from sqresearch.io import paths, provenance
@@ -110,12 +110,16 @@ def outputs_root(out: str | Path | None = None) -> Path:
     return root
 
 
-def run_study(path: str | Path, out: str | Path | None = None, force: bool = False) -> Outcome:
+def run_study(path: str | Path, out: str | Path | None = None, force: bool = False,
+              max_memory: int | None | str = "default") -> Outcome:
     """Run one study end to end, or skip it when nothing it depends on changed since its last
-    good report (``force`` reruns it); never raises for a study's own failure."""
+    good report (``force`` reruns it); never raises for a study's own failure. ``max_memory``:
+    the kernel's memory limit in bytes (None: no limit; "default": 75 % of the physical
+    memory)."""
     t0 = time.perf_counter()
+    limit = limits.default_limit() if max_memory == "default" else max_memory
     try:
-        return _run_study(path, out, t0, force)
+        return _run_study(path, out, t0, force, limit)
     except OSError as exc:  # a read-only or full outputs folder: the machine, not the study
         if exc.filename is None:
             return _crashed(path, out, exc, t0)
@@ -137,8 +141,8 @@ def _crashed(path, out, exc: Exception, t0: float) -> Outcome:
                    crashlog.message(exc, log), time.perf_counter() - t0)
 
 
-def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool = False
-               ) -> Outcome:
+def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool = False,
+               limit=None) -> Outcome:
     started = dt.datetime.now(dt.UTC)
     source = paths.display(paths.resolve(path))
     study = Path(path).stem
@@ -160,7 +164,7 @@ def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool 
                            "Fix: wait for it to finish, then run again.",
                            time.perf_counter() - t0)
         _remove_leftovers(out_root, study)
-        return _run_locked(p, path, source, out_root, started, t0, print_)
+        return _run_locked(p, path, source, out_root, started, t0, print_, limit)
 
 
 def _skipped(source: str, study: str, out_root: Path, last: dict, t0: float) -> Outcome:
@@ -200,7 +204,7 @@ def _remove_leftovers(out_root: Path, study: str) -> None:
 
 
 def _run_locked(p, path, source: str, out_root: Path, started, t0: float,
-                print_: str) -> Outcome:
+                print_: str, limit=None) -> Outcome:
     from sqresearch.report import export as report
     from sqresearch.report import results
 
@@ -210,7 +214,7 @@ def _run_locked(p, path, source: str, out_root: Path, started, t0: float,
     tmp.mkdir()
     t_valid = time.perf_counter() - t0
     try:
-        nb, error = _execute(p, tmp / "notebook.ipynb")
+        nb, error = _execute(p, tmp / "notebook.ipynb", limit)
         t_exec = time.perf_counter() - t0 - t_valid
         payload = results.extract(nb) if error is None else None
         if error is None and payload is None:
@@ -220,6 +224,8 @@ def _run_locked(p, path, source: str, out_root: Path, started, t0: float,
             _write_failure(final, nb, p, error)
             msg = f"{error[0]}: {error[1]}" + (f" (cell {error[2]})" if error[2] is not None
                                                else "")
+            if limits.is_memory_error(error[0], error[1]):
+                status, msg = "invalid", limits.memory_message(source, study, limit, nb, error)
             if status == "failed":
                 msg += (f"; the notebook with the traceback is "
                         f"{paths.display(final / 'FAILED.html')}")
@@ -247,7 +253,7 @@ def _kernel_name() -> str:
     return KERNEL if KERNEL in find_kernel_specs() else "python3"
 
 
-def _execute(p, target: Path):
+def _execute(p, target: Path, limit: int | None = None):
     """Execute the template; return (notebook, None) or (notebook, (ename, evalue, cell))."""
     import nbformat
     import papermill as pm
@@ -264,10 +270,15 @@ def _execute(p, target: Path):
         pm.execute_notebook(str(template), str(target), parameters=mapping,
                             kernel_name=_kernel_name(), cwd=str(paths.project_root()),
                             progress_bar=False, log_output=False,
-                            report_mode=False, extra_arguments=KERNEL_ARGS)
+                            report_mode=False,
+                            extra_arguments=KERNEL_ARGS + limits.kernel_arguments(limit))
     except pm.PapermillExecutionError as exc:
         error = (exc.ename, exc.evalue, exc.exec_count)
-    return nbformat.read(target, as_version=4), error
+    except RuntimeError as exc:  # nbclient's DeadKernelError, or death before kernel_info
+        if limit is None or "died" not in str(exc).lower():
+            raise
+        error = (limits.KERNEL_DIED, str(exc), None)  # under a memory cap: out of memory
+    return nbformat.read(target if target.exists() else template, as_version=4), error
 
 
 def _write_failure(final: Path, nb, p, error) -> None:

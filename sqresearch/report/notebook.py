@@ -10,31 +10,15 @@ import pandas as pd
 import yaml
 
 from sqresearch.io import paths, provenance
-from sqresearch.io.errors import UserInputError
-from sqresearch.report import tables
+from sqresearch.report import cell_errors, tables
 from sqresearch.report.safe import SafeMarkdown, md_text
 
 
 def quiet_user_errors() -> bool:
     """In a notebook (JupyterLab, papermill, ``sqr run``), a user error — bad params or bad
-    data — is shown as its message (file, key/column/row, the fix), not as a traceback; bugs
-    keep their traceback. Called when this module is imported; a no-op outside IPython."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with the notebook stack
-        return False
-    shell = get_ipython()
-    if shell is None:
-        return False
-
-    def message_only(ip, etype, value, _tb, tb_offset=None):
-        head, *rest = str(value).splitlines() or [""]
-        stb = [f"{etype.__name__}: {head}", *rest]
-        ip._showtraceback(etype, value, stb)  # the kernel reports it as this cell's error
-        return stb
-
-    shell.set_custom_exc((UserInputError,), message_only)
-    return True
+    data — is shown as its message, not as a traceback; bugs keep their traceback
+    (``report/cell_errors.py``). Called when this module is imported; a no-op outside IPython."""
+    return cell_errors.install()
 
 
 def md(text: str, links: bool = False) -> None:
