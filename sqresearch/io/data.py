@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sqresearch.io import paths
+from sqresearch.io import paths, personal
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.io.files import _long_from_wide, read_raw, sha256
 from sqresearch.io.schemas import DataSource
@@ -59,6 +59,7 @@ class LoadedTable:
     source: InputFile
     quality: pd.DataFrame  # check, column, rows, action, examples
     notes: list[str] = field(default_factory=list)
+    personal: list[dict] = field(default_factory=list)  # column, handling, reason
 
     @property
     def rows_read(self) -> int:
@@ -121,6 +122,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     present = {role: col for role, col in mapping.items() if col in raw.columns}
     wanted = [(f"role '{r}'", mapping[r]) for r in roles if r in required or r in src.columns]
     wanted += [("segment/column", c) for c in keep] + [("personal column", c) for c in src.personal]
+    wanted += [("allowed personal column", c) for c in src.allow_personal]
     for what, col in wanted:
         if col not in raw.columns:
             close = difflib.get_close_matches(col, list(map(str, raw.columns)), n=1)
@@ -133,6 +135,9 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             problems.append(Problem(f"column {col!r}", f"is needed as role '{role}' but is "
                                     "declared personal with policy drop.",
                                     "use policy pseudonymise for it."))
+    # undeclared columns that look personal may not be used: only roles and keep reach the frame
+    problems += personal.guard(raw, src, {c: (r, roles[r].kind) for r, c in present.items()},
+                               keep)
     if problems:
         raise DataError(source, problems)
 
@@ -193,7 +198,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             for r in bad_rows.itertuples()])
     frame = frame.loc[~invalid].reset_index(drop=True)
     table.loc[len(table)] = ["rows used", "", len(frame), "", ""]
-    return LoadedTable(frame, info, table, notes)
+    return LoadedTable(frame, info, table, notes, personal.provenance(src))
 
 
 def _action(src: DataSource) -> str:
@@ -213,7 +218,7 @@ def _q(check, column, mask, action, label, values=None) -> dict:
 
 def _show(value) -> str:
     """An offending value as a reader should see it: quoted, bounded, never the whole cell."""
-    text = "" if pd.isna(value) else str(value)
+    text = personal.mask_text(value)
     return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
