@@ -357,8 +357,8 @@ _MASK_ID = [_CN_ID, _SSN, _NINO,
             re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,4})?"
                        r"(?![A-Za-z0-9])"),  # IBAN-like
             re.compile(r"(?<!\d)\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?(?!\d)")]  # card-like
-_MASK_PHONE = re.compile(r"(?<![\w+])(?:" + "|".join(_PHONE_FORMS) + r")(?![\w])")
-_LONG_NUMBER = re.compile(r"(?<!\w)(?<!\d[.,])\d{9,}(?!\w)(?![.,]\d)")
+_MASK_PHONE = re.compile(r"(?<![A-Za-z0-9+])(?:" + "|".join(_PHONE_FORMS) + r")(?![A-Za-z0-9])")
+_LONG_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?<!\d[.,])\d{9,}(?![A-Za-z0-9])(?![.,]\d)")
 
 
 def mask_text(s) -> str:
