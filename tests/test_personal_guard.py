@@ -8,6 +8,7 @@ masked; no personal value reaches report.html, results.json or the executed note
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pandas as pd
@@ -54,7 +55,8 @@ def prose(n: int) -> list[str]:
 
 
 def serials(n: int) -> list[str]:
-    return [f"R{(7919 * i) % 1000003:07d}" for i in range(n)]
+    """Opaque record tokens, all distinct (not short codes like A001)."""
+    return [hashlib.sha1(str(i).encode()).hexdigest()[:12] for i in range(n)]
 
 
 def test_the_test_ids_follow_the_standard():
@@ -118,6 +120,7 @@ def test_findings_are_tidy_counts_never_values():
                           "agent": [f"A{i % 40:03d}" for i in range(n)],
                           "wait": [i * 0.37 for i in range(n)],
                           "team": ["north", "south", "east"] * (n // 3)})
+    frame["unit"] = [f"A{i:04d}" for i in range(n)]  # a unit table's distinct short codes
     found = personal.findings(frame, {c: "shown" for c in frame})
     assert list(found.columns) == ["column", "check", "matches", "sampled", "reason"]
     assert set(zip(found["column"], found["check"], strict=True)) == {

@@ -27,7 +27,8 @@ from sqresearch.io.errors import Problem
 
 #: values of a column whose content is checked (evenly spaced over the non-empty ones)
 SAMPLE = 1000
-#: a text column is an identifier when at least this share of its values are distinct …
+#: a text column is an identifier when at least this share of its values are distinct (and they
+#: are not short unit codes such as A001) …
 DISTINCT_SHARE = 0.9
 #: … over at least this many non-empty values
 DISTINCT_MIN = 30
@@ -247,6 +248,15 @@ def _is_text(col: pd.Series, declared: str | None) -> bool:
     return bool(num.isna().any())
 
 
+_CODE = re.compile(r"[A-Za-z]{0,4}[-_]?\d{1,8}")
+
+
+def _short_codes(values: pd.Series) -> bool:
+    """Mostly short unit codes (A001, B-07, P12, 4711): a unit table's units are distinct by
+    design and such codes name agents, branches or stores, not people."""
+    return bool(values.str.fullmatch(_CODE).mean() >= 0.5) if len(values) else True
+
+
 def sample(values: pd.Series, size: int = SAMPLE) -> pd.Series:
     """At most ``size`` values, evenly spaced over the column (deterministic)."""
     if len(values) <= size:
@@ -294,7 +304,8 @@ def findings(frame: pd.DataFrame, columns: dict[str, str], types: dict[str, str]
                 rows.append((col, check, hits, n, f"{hits} of {of} {said}"))
         if use == "shown" and _is_text(frame[col], types.get(col)):
             distinct = int(text.nunique())
-            if len(text) >= DISTINCT_MIN and distinct >= DISTINCT_SHARE * len(text):
+            if len(text) >= DISTINCT_MIN and distinct >= DISTINCT_SHARE * len(text) and \
+                    not _short_codes(values):
                 rows.append((col, "identifier", distinct, len(text),
                              f"{distinct} of {len(text)} values are distinct (an identifier of "
                              "single records or people, not a group)"))
