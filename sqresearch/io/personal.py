@@ -234,14 +234,14 @@ def _as_text(col: pd.Series) -> pd.Series:
     return text[text != ""]
 
 
-def _is_text(col: pd.Series, declared: str | None) -> bool:
-    """A text column: declared category/text, or not every value is a number."""
+def _is_text(col: pd.Series, text: pd.Series, declared: str | None) -> bool:
+    """A text column (``text``: a sample of its non-empty values): declared category/text, or
+    not every value is a number."""
     if declared in ("category", "text"):
         return True
     if declared in ("number", "integer") or not (pd.api.types.is_object_dtype(col) or
                                                  pd.api.types.is_string_dtype(col)):
         return False
-    text = _as_text(col)
     if text.empty:
         return False
     num = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
@@ -291,8 +291,8 @@ def findings(frame: pd.DataFrame, columns: dict[str, str], types: dict[str, str]
         what = name_reason(col)
         if what:
             rows.append((col, "name", 0, 0, f"its name says it holds {what}"))
-        text = _as_text(frame[col])
-        values = sample(text, size)
+        present = frame[col][frame[col].notna()]
+        values = _as_text(sample(present, size))
         n = len(values)
         for check, test, said in _CONTENT:
             if n == 0 or (use == "key" and check not in _KEY_CHECKS):
@@ -300,12 +300,13 @@ def findings(frame: pd.DataFrame, columns: dict[str, str], types: dict[str, str]
             hits = int(sum(test(v) for v in values))
             need = max(1, math.ceil(PROSE_SHARE * n)) if check == "free text" else 1
             if hits >= need:
-                of = f"{n} sampled values" if n < len(text) else f"{n} values"
+                of = f"{n} sampled values" if n < len(present) else f"{n} values"
                 rows.append((col, check, hits, n, f"{hits} of {of} {said}"))
-        if use == "shown" and _is_text(frame[col], types.get(col)):
+        if use == "shown" and n >= DISTINCT_MIN and _is_text(frame[col], values, types.get(col)) \
+                and values.nunique() >= DISTINCT_SHARE * n and not _short_codes(values):
+            text = _as_text(present)  # the sample is mostly distinct: count the whole column
             distinct = int(text.nunique())
-            if len(text) >= DISTINCT_MIN and distinct >= DISTINCT_SHARE * len(text) and \
-                    not _short_codes(values):
+            if distinct >= DISTINCT_SHARE * len(text):
                 rows.append((col, "identifier", distinct, len(text),
                              f"{distinct} of {len(text)} values are distinct (an identifier of "
                              "single records or people, not a group)"))
