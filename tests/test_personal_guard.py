@@ -69,6 +69,7 @@ def test_the_test_ids_follow_the_standard():
 
 @pytest.mark.parametrize("name, what", [
     ("email", "e-mail"), ("E-Mail", "e-mail"), ("customerEmail", "e-mail"),
+    ("e-Mail Adresse", "e-mail"),
     ("Customer E-mail Address", "e-mail"), ("mail", "e-mail"), ("邮箱", "e-mail"),
     ("phone", "phone"), ("Tel", "phone"), ("mobile_no", "phone"), ("telephone", "phone"),
     ("手机号", "phone"), ("客户电话", "phone"),
@@ -150,6 +151,9 @@ def test_mask_text():
     assert personal.mask_text("手机13800138000，邮箱 wang@example.cn") == \
         "手机<phone>，邮箱 <e-mail>"
     assert personal.mask_text(None) == "" and personal.mask_text(float("nan")) == ""
+    # offending values in messages keep long numbers (a compact timestamp), never a phone
+    assert personal.mask_text("20260101123456 or 13800138000", long_numbers=False) == \
+        "20260101123456 or <phone>"
 
 
 # --- refused where a study reads it: exit 2, the words, the fixes ------------------------------

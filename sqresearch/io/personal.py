@@ -69,7 +69,8 @@ _WHOSE = {"customer", "client", "contact", "caller", "user", "agent", "employee"
           "private", "personal", "primary", "secondary", "billing", "shipping", "delivery",
           "mailing", "postal", "main", "alt", "alternate", "other", "my", "your", "raw"}
 #: trailing words that keep the name's meaning ("phone_no", "email_address", "email_2")
-_TAIL = {"no", "nr", "nbr", "num", "number", "address", "addr", "raw", "clean", "text", "value"}
+_TAIL = {"no", "nr", "nbr", "num", "number", "address", "addr", "adresse", "raw", "clean", "text",
+         "value"}
 #: words a concatenated name may end with ("customeremail", "homephone")
 _ENDINGS = {"email": "e-mail addresses", "phone": "phone numbers", "name": "names of people",
             "passport": "national id, passport or account numbers",
@@ -373,10 +374,11 @@ _MASK_PHONE = re.compile(r"(?<![A-Za-z0-9+])(?:" + "|".join(_PHONE_FORMS) + r")(
 _LONG_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?<!\d[.,])\d{9,}(?![A-Za-z0-9])(?![.,]\d)")
 
 
-def mask_text(s) -> str:
+def mask_text(s, long_numbers: bool = True) -> str:
     """A free text safe to quote: e-mail addresses become ``<e-mail>``, phone numbers
-    ``<phone>``, national-id-, account- and card-like numbers (and any run of nine digits or
-    more) ``<id>``. Dates, times, amounts and short numbers are kept."""
+    ``<phone>``, national-id-, account- and card-like numbers (and, with ``long_numbers``, any
+    other run of nine digits or more) ``<id>``. Dates, times, amounts and short numbers are
+    kept."""
     if s is None or (not isinstance(s, str) and bool(pd.isna(s))):
         return ""
     text = _EMAIL.sub("<e-mail>", str(s))
@@ -384,4 +386,4 @@ def mask_text(s) -> str:
         text = pattern.sub("<id>", text)
     text = _MASK_PHONE.sub(lambda m: "<phone>" if 8 <= sum(c.isdigit() for c in m.group(0))
                            <= 15 else m.group(0), text)
-    return _LONG_NUMBER.sub("<id>", text)
+    return _LONG_NUMBER.sub("<id>", text) if long_numbers else text
