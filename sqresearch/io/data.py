@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sqresearch.io import paths, timestamps
-from sqresearch.io.errors import SHOWN, DataError, Problem, examples
+from sqresearch.io import paths, personal, timestamps
+from sqresearch.io.errors import SHOWN, DataError, Problem, examples, nothing_left
 from sqresearch.io.files import _long_from_wide, read_raw, sha256
 from sqresearch.io.schemas import DataSource
 from sqresearch.io.values import DECIMAL_COMMA, decimal_point, typed
@@ -63,6 +63,7 @@ class LoadedTable:
     fixes: dict[str, str] = field(default_factory=dict)  # exclusion check -> how to avoid it
     positions: np.ndarray | None = None  # each frame row's row in the file (0-based)
     label: Callable[[int], str] | None = None  # a file row as messages name it ("line 4")
+    personal: list[dict] = field(default_factory=list)  # column, handling, reason
 
     def examples(self, mask, values: pd.Series | None = None) -> str:
         """The first offending frame rows as messages show them, with their file lines."""
@@ -146,6 +147,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     present = {role: col for role, col in mapping.items() if col in raw.columns}
     wanted = [(f"role '{r}'", mapping[r]) for r in roles if r in required or r in src.columns]
     wanted += [("segment/column", c) for c in keep] + [("personal column", c) for c in src.personal]
+    wanted += [("allowed personal column", c) for c in src.allow_personal]
     for what, col in wanted:
         if col not in raw.columns:
             close = difflib.get_close_matches(col, list(map(str, raw.columns)), n=1)
@@ -158,6 +160,9 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             problems.append(Problem(f"column {col!r}", f"is needed as role '{role}' but is "
                                     "declared personal with policy drop.",
                                     "use policy pseudonymise for it."))
+    # undeclared columns that look personal may not be used: only roles and keep reach the frame
+    problems += personal.guard(raw, src, {c: (r, roles[r].kind) for r, c in present.items()},
+                               keep)
     if problems:
         raise DataError(source, problems)
 
@@ -229,7 +234,8 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     fixes = {c: _INVALID_FIX for c in table.loc[table["action"] == "excluded", "check"]}
     if len(frame) == 0 and n_read > 0:
         raise nothing_left(table, origin, n_read, fixes)
-    return LoadedTable(frame, info, table, notes, origin, fixes, np.flatnonzero(~invalid), label)
+    return LoadedTable(frame, info, table, notes, origin, fixes, np.flatnonzero(~invalid), label,
+                       personal.provenance(src))
 
 
 #: how to avoid an exclusion by the data cut
@@ -279,23 +285,6 @@ def _read_timestamps(stamps: dict, frame: pd.DataFrame, src: DataSource, label, 
 
 _INVALID_FIX = ("correct those values in the file: data.on_invalid: exclude drops every row "
                 "that has one.")
-
-
-def nothing_left(quality: pd.DataFrame, origin: str, n_read: int,
-                 fixes: dict[str, str] | None = None) -> DataError:
-    """The error for a table whose every row was excluded: the largest exclusions (from the
-    data-quality table) and how to avoid them."""
-    gone = quality[quality["action"] == "excluded"].sort_values("rows", ascending=False,
-                                                                kind="stable")
-    reasons = "; ".join(f"{r.check}" + (f" (column {r.column!r})" if r.column else "") +
-                        f": {r.rows:,} row(s)" + (f", e.g. {r.examples}" if r.examples else "")
-                        for r in gone.head(3).itertuples())
-    fixes = fixes or {}
-    fix = " ".join(dict.fromkeys(fixes.get(c, "") for c in gone["check"].head(3))).strip() or \
-        ("check the settings behind these exclusions (data.on_invalid, filters, data_cut, "
-         "wash-out, period values) against the file.")
-    return DataError(origin, Problem("data", f"no rows are left to analyse: all {n_read:,} "
-                                     f"row(s) read were excluded — {reasons}.", fix))
 
 
 def _action(src: DataSource) -> str:

@@ -65,7 +65,9 @@ def show(value) -> str:
     nobody vetted."""
     if value is None or (isinstance(value, float) and value != value):
         return "(empty)"
-    text = repr(str(value))[1:-1]
+    from sqresearch.io.personal import mask_text  # e-mails, phones and ids never echoed
+
+    text = repr(mask_text(str(value), long_numbers=False))[1:-1]
     if len(text) > _WIDTH:
         text = text[:_WIDTH - 1] + "…"
     return f"'{text}'"
@@ -88,3 +90,20 @@ def examples(rows, values=None, total: int | None = None, limit: int = SHOWN) ->
                                                      strict=False)]
     more = total - len(shown)
     return ", ".join(shown) + (f" … ({more:,} more)" if more > 0 else "")
+
+
+def nothing_left(quality, origin: str, n_read: int,
+                 fixes: dict[str, str] | None = None) -> DataError:
+    """The error for a table whose every row was excluded: the largest exclusions (from the
+    data-quality table) and how to avoid them."""
+    gone = quality[quality["action"] == "excluded"].sort_values("rows", ascending=False,
+                                                                kind="stable")
+    reasons = "; ".join(f"{r.check}" + (f" (column {r.column!r})" if r.column else "") +
+                        f": {r.rows:,} row(s)" + (f", e.g. {r.examples}" if r.examples else "")
+                        for r in gone.head(3).itertuples())
+    fixes = fixes or {}
+    fix = " ".join(dict.fromkeys(fixes.get(c, "") for c in gone["check"].head(3))).strip() or \
+        ("check the settings behind these exclusions (data.on_invalid, filters, data_cut, "
+         "wash-out, period values) against the file.")
+    return DataError(origin, Problem("data", f"no rows are left to analyse: all {n_read:,} "
+                                     f"row(s) read were excluded — {reasons}.", fix))

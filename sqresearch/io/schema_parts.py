@@ -79,6 +79,10 @@ class DataSource(Strict):
     columns: dict[str, str] = Field(default_factory=dict, description="role -> column in file")
     personal: dict[str, Literal["drop", "pseudonymise"]] = Field(
         default_factory=dict, description="personal-data column -> drop | pseudonymise")
+    allow_personal: dict[str, str] = Field(
+        default_factory=dict, description="column -> why it may be used and shown although it "
+        "looks personal (an e-mail, phone, name, id or free-text column); the reason is printed "
+        "in the report")
     missing_codes: dict[str, list[float]] = Field(
         default_factory=dict, description="role -> sentinel codes meaning 'no answer'")
     types: dict[str, Literal["number", "integer", "category", "text"]] = Field(
@@ -105,6 +109,24 @@ class DataSource(Strict):
         default_factory=dict, description="layout wide: measure -> [column before, column "
         "after], e.g. csat_mean: [csat_before, csat_after]; the table is read as one row per "
         "unit and period, the period in column 'period' (values before, after)")
+
+    @field_validator("allow_personal")
+    @classmethod
+    def _reasons(cls, v: dict[str, str]):
+        empty = [c for c, reason in v.items() if not str(reason).strip()]
+        if empty:
+            raise ValueError(f"no reason given for {empty} | write why the column may be shown, "
+                             "e.g. allow_personal: {team_mailbox: 'shared team addresses, not "
+                             "people'}; the reason is printed in the report.")
+        return {c: str(reason).strip() for c, reason in v.items()}
+
+    @model_validator(mode="after")
+    def _personal_or_allowed(self):
+        both = sorted(set(self.personal) & set(self.allow_personal))
+        if both:
+            raise ValueError(f"{both} both declared personal and allowed | keep one: personal "
+                             "(dropped or pseudonymised) or allow_personal (used as it is).")
+        return self
 
     @model_validator(mode="after")
     def _layout(self):

@@ -65,6 +65,11 @@ def data_quality(loaded) -> None:
              f"{loaded.rows_excluded:,} excluded.")
     for note in loaded.notes:
         md(f"- Personal data: {md_text(note)}; such columns are never shown in this report.")
+    allowed = [(r["column"], r["reason"]) for r in getattr(loaded, "personal", [])
+               if r["handling"] == "allowed"]
+    if allowed:
+        table(pd.DataFrame(allowed, columns=["Column", "Reason given by the study"]),
+              "Columns that look personal, used as they are (data.allow_personal)")
 
 
 # --- figure alt text ------------------------------------------------------------------------

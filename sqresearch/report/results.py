@@ -62,6 +62,7 @@ class Results:
         self.summary_lines: list[str] = []
         self.inputs: list[dict] = []
         self.data_quality: list[dict] = []
+        self.personal_data: list[dict] = []  # column, handling, reason (data.personal / allow)
         self.seed: int | None = None
 
     @classmethod
@@ -72,6 +73,7 @@ class Results:
         res.seed = params.seed
         res.inputs = [table.source.as_dict(), *(i.as_dict() for i in more_inputs)]
         res.data_quality = table.quality.to_dict("records")
+        res.personal_data = list(getattr(table, "personal", []))
         res.summary_lines = summary_lines
         return res
 
@@ -105,6 +107,7 @@ class Results:
                 "study_type": self.study_type, "ci_level": round(1 - self.alpha, 10),
                 "seed": self.seed, "headline": self.headline, "summary": self.summary_lines,
                 "inputs": self.inputs, "data_quality": self.data_quality,
+                "personal_data": self.personal_data,
                 "results": [asdict(r) for r in self.items.values()]}
 
     def to_json(self) -> str:
