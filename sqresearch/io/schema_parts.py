@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,6 +23,30 @@ from pydantic import (
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
+def _written_out(value):
+    """Dates and times are written out ('2026-04-01', '09:00'): a bare number would be read as
+    seconds since 1970, in UTC."""
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"{value!r} is a number, not a date or time | write dates as "
+                         "YYYY-MM-DD, times as HH:MM, moments as YYYY-MM-DDTHH:MM:SS.")
+    return value
+
+
+def _local(value):
+    """A moment or time of day in the data's local time (timestamps are compared naive)."""
+    if getattr(value, "tzinfo", None) is not None:
+        raise ValueError(f"{value.isoformat()} has a UTC offset | write it without the offset, "
+                         "in the data's local time.")
+    return value
+
+
+#: a calendar day, a time of day and a moment, written out and (times) local
+Day = Annotated[dt.date, BeforeValidator(_written_out)]
+Clock = Annotated[dt.time, BeforeValidator(_written_out), AfterValidator(_local)]
+Moment = Annotated[dt.datetime, BeforeValidator(_written_out), AfterValidator(_local)]
+#: the data cut may carry an offset: it is converted to data.timezone (TicketSettings)
+CutMoment = Annotated[dt.datetime, BeforeValidator(_written_out)]
+
 #: a file path: no control characters (a NUL byte, an escape sequence), at most 1,024 characters
 FilePath = Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[^\x00-\x1f\x7f]+$")]
 #: one line of display text (a title): no control characters
@@ -187,9 +212,9 @@ class BusinessHours(Strict):
     """The working schedule used for business-hours clocks (local, naive timestamps)."""
 
     days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
-    start: dt.time = dt.time(9, 0)
-    end: dt.time = dt.time(18, 0)
-    holidays: list[dt.date] = Field(default_factory=list)
+    start: Clock = dt.time(9, 0)
+    end: Clock = dt.time(18, 0)
+    holidays: list[Day] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _order(self):
@@ -282,8 +307,8 @@ class CompositeIndexSpec(Strict):
 
 
 class Window(Strict):
-    start: dt.date
-    end: dt.date
+    start: Day
+    end: Day
 
     @model_validator(mode="after")
     def _order(self):
@@ -316,7 +341,7 @@ class StudyBase(Strict):
 class TicketSettings(Strict):
     """How tickets become KPIs: shared by every study type that reads a ticket table."""
 
-    data_cut: dt.datetime | None = Field(
+    data_cut: CutMoment | None = Field(
         None, description="as-of time: open tickets are censored here (default: last timestamp)")
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     fcr: Fcr = Field(default_factory=Fcr)

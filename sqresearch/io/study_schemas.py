@@ -4,7 +4,6 @@ top-level fields of a study model are exactly the parameter names of its templat
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Literal
 
@@ -25,6 +24,7 @@ from sqresearch.io.schema_parts import (
     Fraction,
     Goal,
     Label,
+    Moment,
     Strict,
     StudyBase,
     Target,
@@ -111,7 +111,7 @@ class BeforeAfterParams(VerdictSettings, TicketSettings, StudyBase):
     data: DataSource
     design: Literal["independent", "paired"] = "independent"
     unit: str | None = Field(None, description="unit id column (agents, branches): paired design")
-    intervention: dt.datetime | None = Field(
+    intervention: Moment | None = Field(
         None, description="first moment of the after period (ticket tables)")
     period_column: str | None = Field(
         None, description="column saying before/after: a unit table's period, or a ticket "
@@ -180,7 +180,7 @@ class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
     treated_value: Label | None = Field(None, description="the treatment column's value for "
                                       "treated units (default: 1/true/yes/treated)")
     treated_units: list[Label] = Field(default_factory=list, description="or: the treated units")
-    intervention: dt.datetime | None = Field(None, description="start of the post period")
+    intervention: Moment | None = Field(None, description="start of the post period")
     period_column: str | None = Field(
         None, description="unit × period tables: the period; or a ticket table's own pre/post "
         "column (the post period then starts at its first ticket)")
@@ -193,7 +193,7 @@ class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
     covariates: list[str] = Field(default_factory=list, description="numeric unit-level columns")
     segments: list[str] = Field(default_factory=list, description="unit-level columns")
     randomized: bool = Field(False, description="arms assigned at random (enables ANCOVA)")
-    placebo_date: dt.datetime | None = None
+    placebo_date: Moment | None = None
     bootstrap: ClusterBootstrap = Field(default_factory=ClusterBootstrap)
     targets: list[Target] = Field(default_factory=list)
     goals: list[Goal] = Field(default_factory=list)

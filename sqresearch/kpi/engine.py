@@ -100,8 +100,11 @@ def ticket_roles(params) -> dict[str, Role]:
 
 
 def ticket_checks(frame: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
-    """Row checks for ticket tables: duplicate ids, replies or solves before creation."""
-    out = [("duplicate ticket id", "ticket_id",
+    """Row checks for ticket tables: no creation time or no id (a ticket that cannot be placed
+    in a period or told apart), duplicate ids, replies or solves before creation."""
+    out = [("no creation time", "created", frame["created"].isna().to_numpy()),
+           ("no ticket id", "ticket_id", frame["ticket_id"].isna().to_numpy()),
+           ("duplicate ticket id", "ticket_id",
             frame["ticket_id"].duplicated(keep=False).to_numpy() & frame["ticket_id"].notna()
             .to_numpy())]
     for role, what in [("first_response", "first response before creation"),

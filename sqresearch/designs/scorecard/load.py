@@ -57,8 +57,8 @@ def load(p: ScorecardParams, source: str) -> LoadedTable:
     if p.index is not None and p.index.table is not None:
         indicator_table(p.index, source)  # fail before any kernel starts
     if p.baseline is not None:
-        days = frame["created"].dt.date
-        inside = days.between(p.baseline.start, p.baseline.end).sum()
+        days = frame["created"].dt.normalize()
+        inside = days.between(pd.Timestamp(p.baseline.start), pd.Timestamp(p.baseline.end)).sum()
         if inside == 0:
             problems.append(Problem("key 'baseline'", f"no tickets were created between "
                                     f"{p.baseline.start} and {p.baseline.end}.",
