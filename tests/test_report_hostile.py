@@ -37,6 +37,8 @@ def _hostile_files(folder):
     df.to_csv(data, index=False)
     p = demo_params("support_desk")
     p["data"]["path"] = str(data)
+    p["data"]["allow_personal"] = {  # the hostile strings read like free text
+        "team": "team names <b>are</b> published", "category": "ticket categories"}
     p["study_id"] = "hostile_scorecard"
     p["title"] = "Scorecard <script>document.title='pwned'</script> [x](javascript:alert(1))"
     p["description"] = ("See [the guide](https://example.org/guide), not [bad](javascript:"

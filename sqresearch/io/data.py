@@ -213,6 +213,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             invalid |= bad
     for check in checks:
         for name, role, mask in check(frame):
+            mask = mask & ~invalid  # a row already found invalid is reported once
             if mask.any():
                 col = mapping.get(role, role)
                 quality.append(_q(name, role, mask, _action(src), label, raw.get(col)))
