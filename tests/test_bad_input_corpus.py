@@ -154,6 +154,21 @@ FILES = [
     ("a text file named .xlsx", lambda t: t, ".xlsx", ["cannot be read as excel"]),
     ("bytes that are no table", lambda t: bytes(range(256)) * 40, ".csv",
      ["cannot be read as csv"]),
+    ("a row with more fields than the header",
+     lambda t: t + b"T9,2026-01-01 00:00:00,,,,x,y,z,1,2,3,4,5,6,7,8,9,10,11,12\n", ".csv",
+     ["is not a regular table", "line 302 has 20 fields where the header has 17"]),
+    ("a quote left open", lambda t: t + b'T9,"2026-01-01 00:00:00\n', ".csv",
+     ["is not a regular table", "line 302", "a quote left open"]),
+    ("a column name given twice",
+     lambda t: b"\n".join(line + (b",team" if i == 0 else b",x") for i, line in
+                          enumerate(t.rstrip(b"\n").split(b"\n"))) + b"\n", ".csv",
+     ["the column name 'team' is in the header twice", "rename one of them"]),
+    ("a JSON file", lambda t: b'{"ticket_id": "T1"}', ".json",
+     ["key 'data'", "a .json file is not a table"]),
+    ("twenty thousand columns",
+     lambda t: (",".join(f"c{i}" for i in range(20_000)) + "\n" + ",".join("1" for _ in
+                                                                          range(20_000))
+                + "\n").encode(), ".csv", ["the file has: c0, c1", "(19,980 more)"]),
 ]
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from sqresearch.io import paths, personal, timestamps
 from sqresearch.io.errors import SHOWN, DataError, Problem, examples, nothing_left
-from sqresearch.io.files import _long_from_wide, read_raw, sha256
+from sqresearch.io.files import _long_from_wide, column_list, read_raw, sha256
 from sqresearch.io.schemas import DataSource
 from sqresearch.io.values import DECIMAL_COMMA, decimal_point, typed
 
@@ -152,7 +152,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         if col not in raw.columns:
             close = difflib.get_close_matches(col, list(map(str, raw.columns)), n=1)
             fix = (f"did you mean {close[0]!r}? Map it in data.columns." if close else
-                   f"map it in data.columns; the file has: {', '.join(map(str, raw.columns))}.")
+                   f"map it in data.columns; the file has: {column_list(raw.columns)}.")
             problems.append(Problem(f"column {col!r} ({what})", f"not found in {src.path}.", fix))
     for col, policy in src.personal.items():
         role = next((r for r, c in present.items() if c == col), None)

@@ -5,8 +5,10 @@ read as a long one. Everything comes back as text columns, to be typed and check
 from __future__ import annotations
 
 import codecs
+import csv
 import difflib
 import hashlib
+import io
 import tempfile
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sqresearch.io import paths
-from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.errors import DataError, Problem, show
 from sqresearch.io.schemas import DataSource
 
 
@@ -84,6 +86,11 @@ def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataF
                 out = con.execute(f"SELECT * FROM read_parquet(?){tail}", [str(path)]).df()
         else:
             out = _read_csv(path, limit, notes)
+    except ShapeError as exc:
+        raise DataError(source, Problem(f"file {src.path}", f"is not a regular table: {exc}.",
+                                        "correct that line (or export the file again); a "
+                                        "value holding the delimiter or a line break must be "
+                                        "in double quotes.")) from None
     except (duckdb.Error, ValueError, OSError, UnicodeError) as exc:
         first = str(exc).strip().splitlines()[0][:200]
         raise DataError(source, Problem(f"file {src.path}", f"cannot be read as {fmt}: {first}",
@@ -97,6 +104,41 @@ def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataF
             "or respondent, under a header line of column names)."))
     out.attrs["read_notes"] = notes
     return out
+
+
+class ShapeError(ValueError):
+    """A CSV whose rows do not match its header."""
+
+
+def shape_problem(text: str, delim: str) -> str | None:
+    """Where a CSV stops matching its header: a column name given twice, a row with more or
+    fewer fields than the header, or a quote left open (the rest of the file one value)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return None
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in seen:
+            return (f"the column name {show(name)} is in the header twice (columns "
+                    f"{seen[name] + 1} and {i + 1}): rename one of them")
+        seen[name] = i
+    try:
+        for row in reader:
+            if row and len(row) != len(header):
+                return (f"line {reader.line_num} has {len(row)} fields where the header has "
+                        f"{len(header)}")
+    except csv.Error as exc:
+        return f"line {reader.line_num}: {exc} (a quote left open?)"
+    return None
+
+
+def column_list(columns, limit: int = 20) -> str:
+    """A file's column names for a message: the first ``limit``, then how many more."""
+    names = [str(c) for c in columns]
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" … ({more:,} more)" if more > 0 else "")
 
 
 def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
@@ -117,6 +159,15 @@ def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
         sniff = con.execute("SELECT Delimiter FROM sniff_csv(?)", [str(target)]).fetchone()
         out = con.execute(f"SELECT * FROM read_csv(?, header = true, all_varchar = true){tail}",
                           [str(target)]).df()
+    text = data.decode(enc).lstrip("\ufeff")
+    first = text.split("\n", 1)[0].rstrip("\r")
+    delim = sniff[0] if sniff and sniff[0] and len(out.columns) > 1 else \
+        max(",;\t|", key=first.count)  # a sniffer that gave up: the header's likeliest
+    header = next(csv.reader(io.StringIO(first), delimiter=delim), [])
+    if len(header) != len(out.columns) or len(set(header)) != len(header):
+        problem = shape_problem(text, delim)
+        if problem:
+            raise ShapeError(problem)
     if enc not in ("utf-8", "utf-8-sig"):
         notes.append(f"encoding: {ENCODING_NAMES[enc]} (detected; read as such)")
     if sniff and sniff[0] not in (",", None):
@@ -140,7 +191,7 @@ def _long_from_wide(raw: pd.DataFrame, src: DataSource, source: str, label):
                 problems.append(Problem(f"key 'data.wide.{measure}' (column {col!r})",
                                         f"not found in {src.path}.",
                                         f"did you mean {close[0]!r}?" if close else
-                                        f"the file has: {', '.join(map(str, raw.columns))}."))
+                                        f"the file has: {column_list(raw.columns)}."))
         if measure in raw.columns and measure not in used:
             problems.append(Problem(f"key 'data.wide.{measure}'", f"the file already has a "
                                     f"column {measure!r}.", "name the measure differently."))

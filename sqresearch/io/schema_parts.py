@@ -94,6 +94,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+_SUFFIXES = {"csv": "csv", "txt": "csv", "tsv": "csv", "parquet": "parquet", "pq": "parquet",
+             "xlsx": "excel", "xls": "excel"}
+
+
+def _suffix(path: str) -> str:
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
 class DataSource(Strict):
     """One input table."""
 
@@ -203,9 +212,16 @@ class DataSource(Strict):
     def file_format(self) -> str:
         if self.format:
             return self.format
-        suffix = self.path.lower().rsplit(".", 1)[-1]
-        return {"csv": "csv", "txt": "csv", "parquet": "parquet", "pq": "parquet",
-                "xlsx": "excel", "xls": "excel"}.get(suffix, "csv")
+        return _SUFFIXES.get(_suffix(self.path), "csv")
+
+    @model_validator(mode="after")
+    def _known_format(self):
+        suffix = _suffix(self.path)
+        if self.format is None and suffix and suffix not in _SUFFIXES:
+            raise ValueError(f"a .{suffix} file is not a table this tool reads | export it as "
+                             "CSV, Parquet or Excel, or set format: csv if it is a CSV under "
+                             "another name.")
+        return self
 
 
 class BusinessHours(Strict):
