@@ -11,16 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from sqresearch.io import paths
+from sqresearch.io.paths import sha256
 
 PACKAGE = Path(__file__).resolve().parents[1]
-
-
-def sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)

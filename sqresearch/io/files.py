@@ -7,7 +7,6 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-import hashlib
 import io
 import tempfile
 from pathlib import Path
@@ -18,15 +17,8 @@ import pandas as pd
 
 from sqresearch.io import paths
 from sqresearch.io.errors import DataError, Problem, show
+from sqresearch.io.paths import sha256  # noqa: F401  (re-exported: io.data, provenance)
 from sqresearch.io.schemas import DataSource
-
-
-def sha256(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def detect_encoding(data: bytes) -> str:

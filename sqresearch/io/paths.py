@@ -63,3 +63,14 @@ def display(path: str | os.PathLike) -> str:
         return str(p.resolve().relative_to(project_root()))
     except ValueError:
         return str(p)
+
+
+def sha256(path) -> str:
+    """The SHA-256 of a file, read in 1 MB chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
