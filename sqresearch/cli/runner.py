@@ -75,9 +75,10 @@ def shared_study_ids(files) -> dict[str, str]:
     return out
 
 
-def validate_study(path: str | Path):
-    """Check a study's params and data without running anything; return the params."""
-    p = params_mod.load(path)
+def validate_study(path: str | Path, p=None):
+    """Check a study's params (``p``: already loaded from ``path``) and data without running
+    anything; return the params."""
+    p = p or params_mod.load(path)
     study_module(p.study_type).load(p, paths.display(paths.resolve(path)))
     return p
 
@@ -153,7 +154,7 @@ def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool 
         last = None if force else fingerprint.unchanged(out_root / p.study_id, print_)
         if last is not None:
             return _skipped(source, p.study_id, out_root, last, t0)
-        p = validate_study(path)
+        p = validate_study(path, p)
     except UserInputError as exc:
         return Outcome(source, study, "invalid", str(exc), time.perf_counter() - t0)
     study = p.study_id
