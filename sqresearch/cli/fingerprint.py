@@ -48,10 +48,33 @@ def input_paths(params) -> list[Path]:
     return [paths.resolve(f) for f in dict.fromkeys(found)]
 
 
+def engine_tables(params) -> list[str]:
+    """The tables a study reads from a database or Spark (``data.source``), by name."""
+    found: list[str] = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            if isinstance(value.get("source"), dict) and "backend" in value["source"]:
+                s = value["source"]
+                found.append(f"{s['backend']}:{s.get('table') or s.get('path')}")
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(params.model_dump(mode="json"))
+    return found
+
+
 def of(params, hash_seed: str) -> str:
-    """The study's fingerprint (a missing input file gives a fingerprint that matches none)."""
+    """The study's fingerprint (a missing input file gives a fingerprint that matches none; so
+    does a table on a database or Spark, whose content may change without the study knowing:
+    such a study is always rerun)."""
+    import os
+
     template = paths.project_root() / "notebooks" / f"{params.study_type}.ipynb"
-    inputs = {}
+    inputs = {t: "rerun-" + os.urandom(8).hex() for t in engine_tables(params)}
     for f in input_paths(params):
         inputs[str(f)] = sha256(f) if f.is_file() else "missing"
     doc = {"params": params.model_dump(mode="json"), "template": sha256(template),

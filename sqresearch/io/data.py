@@ -133,33 +133,44 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     checks : table-specific checks run after parsing
     source : the params file, for messages
     """
-    path = paths.resolve(src.path)
-    raw = read_raw(src, source)
-    info = InputFile(paths.display(path), sha256(path), len(raw), src.file_format)
+    mapping = {role: src.columns.get(role, role) for role in roles}
+    raw = read_raw(src, source, wanted=_wanted(src, mapping, keep))
     label = _row_labeller(src.file_format)
+    if src.source is not None:
+        raw, label = canonical_order(raw, [mapping[r] for r, spec in roles.items()
+                                           if spec.kind == "id" and mapping[r] in raw])
+    info = _input_file(src, raw)
     n_read = len(raw)
     if src.layout == "wide":
         raw, label = _long_from_wide(raw, src, source, label)
     problems: list[Problem] = []
 
     # 1. columns
-    mapping = {role: src.columns.get(role, role) for role in roles}
     present = {role: col for role, col in mapping.items() if col in raw.columns}
     wanted = [(f"role '{r}'", mapping[r]) for r in roles if r in required or r in src.columns]
     wanted += [("segment/column", c) for c in keep] + [("personal column", c) for c in src.personal]
     wanted += [("allowed personal column", c) for c in src.allow_personal]
+    names = raw.attrs.get("columns", list(raw.columns))
     for what, col in wanted:
         if col not in raw.columns:
-            close = difflib.get_close_matches(col, list(map(str, raw.columns)), n=1)
+            close = difflib.get_close_matches(col, list(map(str, names)), n=1)
             fix = (f"did you mean {close[0]!r}? Map it in data.columns." if close else
-                   f"map it in data.columns; the file has: {column_list(raw.columns)}.")
-            problems.append(Problem(f"column {col!r} ({what})", f"not found in {src.path}.", fix))
+                   f"map it in data.columns; the {'file' if src.source is None else 'table'} "
+                   f"has: {column_list(names)}.")
+            problems.append(Problem(f"column {col!r} ({what})", f"not found in {src.where}.",
+                                    fix))
     for col, policy in src.personal.items():
         role = next((r for r, c in present.items() if c == col), None)
         if role and policy == "drop" and role in required:
             problems.append(Problem(f"column {col!r}", f"is needed as role '{role}' but is "
                                     "declared personal with policy drop.",
                                     "use policy pseudonymise for it."))
+    if src.source is not None:
+        from sqresearch.io.engines import type_problems
+
+        problems += type_problems(raw.attrs.get("types", {}),
+                                  {c: (r, roles[r].kind) for r, c in present.items()},
+                                  src.where)
     # undeclared columns that look personal may not be used: only roles and keep reach the frame
     problems += personal.guard(raw, src, {c: (r, roles[r].kind) for r, c in present.items()},
                                keep)
@@ -222,7 +233,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     table = pd.DataFrame(quality, columns=["check", "column", "rows", "action", "examples"])
     if src.on_invalid == "error" and invalid.any():
         bad_rows = table[table["action"] == "error"]
-        raise DataError(f"{source} ({src.path})", [
+        raise DataError(f"{source} ({src.where})", [
             Problem(f"column '{mapping.get(r.column, r.column)}', {r.rows} row(s) ({r.examples})",
                     f"{r.check}.", "the numbers are written with a decimal comma: set "
                     "data.decimal: ','." if src.decimal == "." and DECIMAL_COMMA.search(
@@ -231,12 +242,58 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
             for r in bad_rows.itertuples()])
     frame = frame.loc[~invalid].reset_index(drop=True)
     table.loc[len(table)] = ["rows used", "", len(frame), "", ""]
-    origin = f"{source} ({src.path})"
+    origin = f"{source} ({src.where})"
     fixes = {c: _INVALID_FIX for c in table.loc[table["action"] == "excluded", "check"]}
     if len(frame) == 0 and n_read > 0:
         raise nothing_left(table, origin, n_read, fixes)
     return LoadedTable(frame, info, table, notes, origin, fixes, np.flatnonzero(~invalid), label,
                        personal.provenance(src))
+
+
+def _wanted(src: DataSource, mapping: dict[str, str], keep) -> list[str] | None:
+    """The columns a table source is asked for (a file is read whole)."""
+    if src.source is None:
+        return None
+    cols = [*mapping.values(), *keep, *src.personal, *src.allow_personal]
+    cols += [c for pair in src.wide.values() for c in pair]
+    return list(dict.fromkeys(cols))
+
+
+def canonical_order(raw: pd.DataFrame, ids: list[str]) -> tuple[pd.DataFrame, Callable]:
+    """A table from an engine in one order whatever the engine (a database returns rows in no
+    set order, and seeded resampling depends on it): sorted by its id column, then by every
+    column. Rows are named by their id in messages (``ticket_id 'T0042'``), else by position
+    in that order."""
+    import warnings
+
+    by = list(dict.fromkeys([*ids, *raw.columns]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        keys = [raw[c] if raw[c].dtype.kind in "biufcmM" else raw[c].astype("string")
+                for c in by]
+    order = pd.DataFrame(dict(zip(range(len(by)), keys, strict=True)))
+    order = order.sort_values(list(range(len(by))), kind="mergesort", na_position="last").index
+    out = raw.iloc[np.asarray(order)].reset_index(drop=True)
+    out.attrs = raw.attrs
+    if ids:
+        shown = out[ids[0]].astype("string")
+
+        def label(i: int) -> str:
+            return f"{ids[0]} {str(shown.iloc[i])!r}"
+    else:
+        def label(i: int) -> str:
+            return f"row {i + 1} (sorted by {', '.join(map(str, by[:3]))})"
+    return out, label
+
+
+def _input_file(src: DataSource, raw: pd.DataFrame) -> InputFile:
+    """The provenance of the table read: a file's path and hash, or an engine table's name
+    and the hash of the columns read (pandas' row hashes, in order)."""
+    if src.source is None:
+        path = paths.resolve(src.path)
+        return InputFile(paths.display(path), sha256(path), len(raw), src.file_format)
+    digest = hashlib.sha256(pd.util.hash_pandas_object(raw, index=False).to_numpy().tobytes())
+    return InputFile(src.where, digest.hexdigest(), len(raw), src.file_format)
 
 
 #: how to avoid an exclusion by the data cut
@@ -270,7 +327,7 @@ def _read_timestamps(stamps: dict, frame: pd.DataFrame, src: DataSource, label, 
                                     f"did you mean {close[0]!r}?" if close else
                                     f"timestamp columns: {', '.join(sorted(known)) or 'none'}."))
     if problems:
-        raise DataError(f"{source} ({src.path})", problems)
+        raise DataError(f"{source} ({src.where})", problems)
     invalid = np.zeros(len(frame), dtype=bool)
     for role, parsed in stamps.items():
         frame[role] = values[role]
@@ -319,12 +376,24 @@ def _bad_message(spec: Role) -> str:
 
 def _parse(col: pd.Series, spec: Role, codes, decimal: str = "."
            ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Parse one column (timestamps: see ``timestamps``): (values, bad rows, sentinel codes)."""
-    text = col.astype("string").str.strip()
-    empty = (text.isna() | (text == "")).to_numpy()
+    """Parse one column (timestamps: see ``timestamps``): (values, bad rows, sentinel codes).
+
+    A column an engine already typed as numbers (Parquet, a database) is taken as it is."""
+    numeric = col.dtype.kind in "biuf"
+    if numeric and spec.kind in {"score", "count", "bool"}:
+        text = None
+        empty = col.isna().to_numpy()
+    else:
+        text = col.astype("string").str.strip()
+        empty = (text.isna() | (text == "")).to_numpy()
     coded = np.zeros(len(col), dtype=bool)
+    if spec.kind == "bool" and numeric:
+        num = col.astype(float)
+        values = num.where(num.isin([0.0, 1.0]))
+        return values, (values.isna().to_numpy() & ~empty), coded
     if spec.kind in {"score", "count"}:
-        num = pd.to_numeric(decimal_point(text, decimal), errors="coerce").astype(float)
+        num = col.astype(float) if numeric else \
+            pd.to_numeric(decimal_point(text, decimal), errors="coerce").astype(float)
         if codes:
             coded = num.isin([float(c) for c in codes]).to_numpy()
             num[coded] = np.nan
@@ -356,14 +425,21 @@ def _protect(raw: pd.DataFrame, personal: dict[str, str]) -> tuple[pd.DataFrame,
     if hashed:
         key, origin = pseudonym_key()
         for c in hashed:
-            out[c] = [None if pd.isna(v) else
-                      "p_" + hmac.new(key, str(v).encode(), hashlib.sha256).hexdigest()[:16]
-                      for v in out[c]]
+            out[c] = pseudonyms(out[c], key)
         notes.append(f"pseudonymised with a keyed hash ({origin}): {', '.join(hashed)}")
     dropped = [c for c, p in personal.items() if p == "drop"]
     if dropped:
         notes.append(f"dropped at load: {', '.join(dropped)}")
     return out, notes
+
+
+def pseudonyms(values: pd.Series, key: bytes) -> pd.Series:
+    """``p_`` + the first 16 hex digits of HMAC-SHA256(key, value as text); missing stays
+    missing. Each distinct value is hashed once (customers recur across tickets)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    hashed = np.array([None] + ["p_" + hmac.new(key, str(v).encode(), hashlib.sha256)
+                                .hexdigest()[:16] for v in uniques], dtype=object)
+    return pd.Series(hashed[codes + 1], index=values.index, dtype=object)
 
 
 def pseudonym_key() -> tuple[bytes, str]:

@@ -55,10 +55,26 @@ ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with byte-order mark",
                   "latin-1": "Latin-1"}
 
 
-def read_raw(src: DataSource, source: str, limit: int | None = None) -> pd.DataFrame:
+def read_raw(src: DataSource, source: str, limit: int | None = None,
+             wanted: list[str] | None = None) -> pd.DataFrame:
     """Read a file as it is (CSV as text, so that every value can be checked and located);
     ``limit`` rows at most (0 reads just the columns). A CSV's encoding is detected
-    (:func:`detect_encoding`) and its delimiter sniffed; both are in ``attrs["read_notes"]``."""
+    (:func:`detect_encoding`) and its delimiter sniffed; both are in ``attrs["read_notes"]``.
+
+    A table on a database or Spark (``src.source``) is read through ``engines`` with its own
+    types, only the columns ``wanted`` (all when None); ``attrs["columns"]`` lists all of them.
+    """
+    if src.source is not None:
+        from sqresearch.io import engines
+
+        out = engines.read(src.source, source, wanted, limit)
+        if limit != 0 and len(out) == 0:
+            raise DataError(source, Problem(f"{src.where}", "the table has no rows.",
+                                            "point data.source at the table holding the "
+                                            "tickets or respondents."))
+        out.attrs["read_notes"] = [f"read from the {src.source.backend} engine with its own "
+                                   "column types"]
+        return out
     path = paths.resolve(src.path)
     why = paths.outside_data_dirs(path)
     if why:
@@ -181,7 +197,7 @@ def _long_from_wide(raw: pd.DataFrame, src: DataSource, source: str, label):
             if col not in raw.columns:
                 close = difflib.get_close_matches(col, list(map(str, raw.columns)), n=1)
                 problems.append(Problem(f"key 'data.wide.{measure}' (column {col!r})",
-                                        f"not found in {src.path}.",
+                                        f"not found in {src.where}.",
                                         f"did you mean {close[0]!r}?" if close else
                                         f"the file has: {column_list(raw.columns)}."))
         if measure in raw.columns and measure not in used:
@@ -192,7 +208,7 @@ def _long_from_wide(raw: pd.DataFrame, src: DataSource, source: str, label):
                                 f"'{WIDE_PERIOD}' column, but the file already has one.",
                                 "rename that column in the file, or use the long layout."))
     if problems:
-        raise DataError(f"{source} ({src.path})", problems)
+        raise DataError(f"{source} ({src.where})", problems)
     rest = raw.drop(columns=list(dict.fromkeys(used)))
     parts = [rest.assign(**{m: raw[pair[i]] for m, pair in pairs.items()},
                          **{WIDE_PERIOD: name}) for i, name in enumerate(("before", "after"))]

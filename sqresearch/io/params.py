@@ -187,9 +187,11 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
     out: list[tuple[tuple, str, str]] = []
     data = getattr(params, "data", None)
     if data is not None:
-        path = paths.resolve(data.path)
-        why = paths.outside_data_dirs(path)
-        if why:
+        path = paths.resolve(data.path) if data.path is not None else None
+        why = paths.outside_data_dirs(path) if path is not None else None
+        if path is None:
+            pass  # a table on an engine: checked when it is read (sqr validate)
+        elif why:
             what, _, fix = why.partition(" Fix: ")
             out.append((("data", "path"), f"{shown(data.path, 160)} {what.rstrip('.')}.",
                         fix.rstrip(".") + "."))

@@ -332,7 +332,7 @@ def guard(raw: pd.DataFrame, src, roles: dict[str, tuple[str, str]], keep) -> li
     how = {col: f"it is read as the role {role!r}" for col, (role, _) in roles.items()}
     how |= {col: "the study uses it (as a segment, filter, unit, cluster or another column it "
                  "names)" for col in keep}
-    return [refusal(col, group["reason"].tolist(), src.path, how[col])
+    return [refusal(col, group["reason"].tolist(), src.where, how[col])
             for col, group in found.groupby("column", sort=False)]
 
 

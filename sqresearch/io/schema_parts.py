@@ -103,10 +103,70 @@ def _suffix(path: str) -> str:
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
-class DataSource(Strict):
-    """One input table."""
+#: the name of an environment variable (credentials are never written in params)
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+#: a table name, optionally qualified by its schema or database: sales.tickets
+TableName = Annotated[str, Field(min_length=1, max_length=200,
+                                 pattern=r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*){0,2}$")]
 
-    path: FilePath = Field(description="file path, relative to the project root")
+
+class EngineTable(Strict):
+    """A table on a database or on Spark, read through Ibis instead of a file."""
+
+    backend: Literal["duckdb", "postgres", "spark"] = Field(
+        description="duckdb (a database file), postgres (a server) or spark (local or a cluster)")
+    table: TableName | None = Field(
+        None, description="the table, optionally schema-qualified (sales.tickets); for spark "
+        "give table or path")
+    url_env: EnvName | None = Field(
+        None, description="postgres: the environment variable holding the connection URL "
+        "(postgresql://user:password@host:port/database); default SQR_POSTGRES_URL, else the "
+        "libpq variables PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. The URL is never "
+        "written in params, printed or stored")
+    database: FilePath | None = Field(
+        None, description="duckdb: the database file (under a data folder), opened read-only")
+    path: FilePath | None = Field(
+        None, description="spark: Parquet or CSV files read by Spark (a file or a folder)")
+    warehouse: FilePath | None = Field(
+        None, description="spark: the catalog's folder (local mode; default: Spark's own)")
+
+    @model_validator(mode="after")
+    def _complete(self):
+        b = self.backend
+        needs = {"duckdb": ("table", "database"), "postgres": ("table",)}.get(b, ())
+        missing = [k for k in needs if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"a {b} source needs {' and '.join(missing)} | e.g. source: "
+                             + ("{backend: duckdb, database: data/warehouse.duckdb, table: "
+                                "tickets}" if b == "duckdb" else
+                                "{backend: postgres, table: public.tickets, url_env: "
+                                "SQR_POSTGRES_URL}") + ".")
+        if b == "spark" and (self.table is None) == (self.path is None):
+            raise ValueError("a spark source needs table or path, not both | e.g. source: "
+                             "{backend: spark, table: tickets} or {backend: spark, path: "
+                             "data/tickets.parquet}.")
+        foreign = [k for k, owner in (("url_env", "postgres"), ("database", "duckdb"),
+                                      ("path", "spark"), ("warehouse", "spark"))
+                   if getattr(self, k) is not None and b != owner]
+        if foreign:
+            raise ValueError(f"{', '.join(foreign)} do(es) not apply to a {b} source | remove "
+                             "it, or set the backend it belongs to.")
+        return self
+
+    @property
+    def where(self) -> str:
+        """How messages name the table (never with credentials)."""
+        if self.backend == "spark" and self.path is not None:
+            return f"spark files {self.path}"
+        return f"{self.backend} table {self.table}"
+
+
+class DataSource(Strict):
+    """One input table: a file, or a table on a database or Spark (``source``)."""
+
+    path: FilePath | None = Field(None, description="file path, relative to the project root")
+    source: EngineTable | None = Field(
+        None, description="instead of path: a table on a database or Spark (backend, table, …)")
     format: Literal["csv", "parquet", "excel"] | None = Field(
         None, description="inferred from the file suffix when omitted")
     sheet: str | int | None = Field(None, description="Excel sheet name or index")
@@ -209,13 +269,35 @@ class DataSource(Strict):
         return f.get(role, f.get(column)) if isinstance(f, dict) else f
 
     @property
+    def where(self) -> str:
+        """How messages name the table: the file path, or the backend and table."""
+        return self.path if self.source is None else self.source.where
+
+    @property
     def file_format(self) -> str:
+        if self.source is not None:
+            return self.source.backend
         if self.format:
             return self.format
         return _SUFFIXES.get(_suffix(self.path), "csv")
 
     @model_validator(mode="after")
+    def _path_or_source(self):
+        if (self.path is None) == (self.source is None):
+            raise ValueError("give path (a file) or source (a table on a database), one of them"
+                             " | e.g. path: data/tickets.csv, or source: {backend: postgres, "
+                             "table: public.tickets}.")
+        if self.source is not None:
+            for key in ("format", "sheet") + (("decimal",) if self.decimal != "." else ()):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key} describes a file; a {self.source.backend} table "
+                                     f"has its own types | remove {key}.")
+        return self
+
+    @model_validator(mode="after")
     def _known_format(self):
+        if self.path is None:
+            return self
         suffix = _suffix(self.path)
         if self.format is None and suffix and suffix not in _SUFFIXES:
             raise ValueError(f"a .{suffix} file is not a table this tool reads | export it as "

@@ -71,7 +71,7 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
         missing = [r for r in _needs(name, p) if r not in frame]
         if missing:
             problems.append(Problem(f"key 'metrics' ({name})", "needs column role(s) "
-                                    f"{', '.join(missing)}, not found in {p.data.path}.",
+                                    f"{', '.join(missing)}, not found in {p.data.where}.",
                                     "map them in data.columns, or drop the metric."))
     for col, values in p.filters.items():
         table.exclude(~frame[col].astype("string").isin([str(v) for v in values]).to_numpy(),

@@ -42,7 +42,7 @@ def load(p: ScorecardParams, source: str) -> LoadedTable:
             needs = kpi.fcr_needs(p.fcr.method) if name == "fcr" else k.needs
             missing = [r for r in needs if r not in frame]
             problems.append(Problem(f"key '{where}'", f"KPI {name!r} needs column role(s) "
-                                    f"{missing}, not found in {p.data.path}.",
+                                    f"{missing}, not found in {p.data.where}.",
                                     "map them in data.columns (role: column in your file), or "
                                     "drop the KPI."))
     if p.pareto and p.pareto in kpi.ROLE_NAMES and p.pareto not in frame:
@@ -64,7 +64,7 @@ def load(p: ScorecardParams, source: str) -> LoadedTable:
                                     f"{p.baseline.start} and {p.baseline.end}.",
                                     "choose a window inside the data."))
     if len(frame) == 0:
-        problems.append(Problem(p.data.path, "no rows are left to analyse.",
+        problems.append(Problem(p.data.where, "no rows are left to analyse.",
                                 "check the file and the exclusions listed in the data-quality "
                                 "table."))
     if problems:
