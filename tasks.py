@@ -3,7 +3,8 @@
 
     python3 tasks.py report   # create .venv, install, register the kernel, run every study
     python3 tasks.py test     # create .venv, install (with test tools), run the tests
-                              # (and, as root, apt-get install chromium for the browser test)
+                              # (and, as root, apt-get install chromium for the browser test
+                              # and postgresql for the PostgreSQL tests when missing)
     python3 tasks.py lab      # start JupyterLab in the project's environment
     python3 tasks.py setup    # only create/refresh .venv
     python3 tasks.py demo-data  # regenerate data/ from the simulator (overwrites the demo files)
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -70,6 +72,35 @@ def ensure_chromium() -> None:
               "will skip. Install it with: sudo apt-get install -y chromium", flush=True)
 
 
+def postgres_initdb() -> Path | None:
+    """PostgreSQL's initdb: on PATH, else the newest /usr/lib/postgresql/*/bin (Debian)."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found)
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                      key=lambda p: int(p.parts[-3]) if p.parts[-3].isdigit() else 0)
+    return versions[-1] if versions else None
+
+
+def ensure_postgres() -> None:
+    """The PostgreSQL tests start a throwaway server with initdb/pg_ctl (tests/support/
+    postgres.py). Install the server with apt-get when running as root and it is missing; else
+    say how (the tests then fail with the same advice)."""
+    if postgres_initdb():
+        return
+    apt = Path("/usr/bin/apt-get")
+    if os.name == "posix" and os.geteuid() == 0 and apt.exists():
+        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+        for cmd in ([apt, "update", "-qq"], [apt, "install", "-y", "-qq", "postgresql"]):
+            print("+", " ".join(str(c) for c in cmd), flush=True)
+            if subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env).returncode != 0:
+                break
+    if not postgres_initdb():
+        print("note: no PostgreSQL server (initdb) on PATH or in /usr/lib/postgresql/*/bin; "
+              "the PostgreSQL tests will fail. Install it with: sudo apt-get install -y "
+              "postgresql", flush=True)
+
+
 def main(argv: list[str]) -> int:
     task = argv[1] if len(argv) > 1 else "help"
     rest = argv[2:]
@@ -90,6 +121,7 @@ def main(argv: list[str]) -> int:
     cmd = commands[task]
     if task == "test":
         ensure_chromium()
+        ensure_postgres()
     if cmd is None:
         return 0
     print("+", " ".join(str(c) for c in cmd), flush=True)
