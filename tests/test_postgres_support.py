@@ -16,7 +16,6 @@ from tests.support.postgres import (
     load_mistyped,
     load_synthetic,
     load_table,
-    postgres,  # noqa: F401  (the session fixture)
     postgres_server,
     synthetic_tickets,
 )

@@ -151,6 +151,15 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
     wanted += [("segment/column", c) for c in keep] + [("personal column", c) for c in src.personal]
     wanted += [("allowed personal column", c) for c in src.allow_personal]
     names = raw.attrs.get("columns", list(raw.columns))
+    by_column: dict[str, list[str]] = {}
+    for role, col in present.items():
+        by_column.setdefault(col, []).append(role)
+    for col, shared in by_column.items():
+        if len(shared) > 1:
+            problems.append(Problem(f"column {col!r}", f"is given to {len(shared)} roles ("
+                                    f"{', '.join(shared)}); a column holds one.",
+                                    "map each of them to its own column in data.columns (a "
+                                    "role left out is looked up under its own name)."))
     for what, col in wanted:
         if col not in raw.columns:
             close = difflib.get_close_matches(col, list(map(str, names)), n=1)

@@ -1,0 +1,83 @@
+"""The demo studies on a real PostgreSQL 15 server (a throwaway cluster started by the tests,
+tests/support/postgres.py): the same results.json as from the files, and the ways a server
+table goes wrong as clear messages (a missing table, a wrong column type, a wrong password)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import assert_user_error, demo_params, write_params
+from test_engines import assert_same_results, engine_study
+
+from tests.support.postgres import DATA, load_mistyped, load_table
+
+
+@pytest.fixture
+def warehouse_env(postgres, monkeypatch):
+    """The server's URL in the environment, under a name the params give (url_env)."""
+    monkeypatch.setenv("SQR_TEST_WAREHOUSE", postgres.url)
+    return {"backend": "postgres", "url_env": "SQR_TEST_WAREHOUSE"}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("demo, table", [("support_desk", "support_tickets"),
+                                         ("chatbot_launch", "public.support_tickets"),
+                                         ("branch_pilot", "branch_pilot")])
+def test_a_demo_study_on_postgres_gives_the_results_of_its_file(run_all, tmp_path, run_cli,
+                                                                warehouse_env, postgres,
+                                                                demo, table):
+    path = engine_study(tmp_path, demo, {**warehouse_env, "table": table})
+    out = tmp_path / "outputs"
+    code, _, err = run_cli("run", path, "--outputs", out)
+    assert code == 0, err
+    study = demo_params(demo)["study_id"]
+    got = out / f"{study}_postgres"
+    assert_same_results(run_all[1] / study / "results.json", got / "results.json")
+    inputs = json.loads((got / "results.json").read_text(encoding="utf-8"))["inputs"][0]
+    assert inputs["path"] == f"postgres table {table}" and inputs["format"] == "postgres"
+    for f in got.iterdir():  # the URL and its password are nowhere in the outputs
+        if f.is_file():
+            assert postgres.password not in f.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_missing_table_on_the_server(tmp_path, run_cli, warehouse_env):
+    path = engine_study(tmp_path, "support_desk", {**warehouse_env,
+                                                   "table": "support_ticket"})
+    assert_user_error(run_cli, path, ["data.source.table", "'support_ticket' not found",
+                                      "did you mean 'support_tickets'?"])
+    path = engine_study(tmp_path, "support_desk", {**warehouse_env, "table": "sales.tickets"})
+    assert_user_error(run_cli, path, ["'sales.tickets' not found"])
+
+
+def test_a_wrong_column_type_on_the_server(tmp_path, run_cli, postgres, warehouse_env):
+    bad = load_mistyped(postgres.url, "tickets_csat_text", DATA / "support_tickets.csv",
+                        column="csat", bad="n/a", every=10)
+    path = engine_study(tmp_path, "support_desk", {**warehouse_env,
+                                                   "table": "tickets_csat_text"})
+    assert_user_error(run_cli, path, ["column 'csat'", f"{bad} row(s)", "ticket_id 'T0",
+                                      "'n/a'"])
+    frame = pd.read_csv(DATA / "support_tickets.csv")
+    frame["opened_ts"] = pd.to_datetime(frame["opened_ts"]).astype("int64") // 10**9
+    load_table(postgres.url, "tickets_epoch", frame)
+    path = engine_study(tmp_path, "support_desk", {**warehouse_env, "table": "tickets_epoch"})
+    assert_user_error(run_cli, path, ["column 'opened_ts'", "has the type int64",
+                                      "role 'created' needs a timestamp"])
+    p = demo_params("support_desk")  # two roles given one column
+    p["data"]["columns"]["created"] = "csat"
+    p["data"].pop("path")
+    p["data"]["source"] = {**warehouse_env, "table": "support_tickets"}
+    assert_user_error(run_cli, write_params(tmp_path, p), [
+        "column 'csat'", "is given to 2 roles (created, csat)"])
+
+
+def test_a_wrong_password_is_refused_and_not_shown(tmp_path, run_cli, postgres, monkeypatch):
+    wrong = postgres.url.replace(postgres.password, "not-the-password")
+    monkeypatch.setenv("SQR_TEST_WAREHOUSE", wrong)
+    path = engine_study(tmp_path, "support_desk", {"backend": "postgres", "table": "t",
+                                                   "url_env": "SQR_TEST_WAREHOUSE"})
+    assert_user_error(run_cli, path, ["cannot connect to the PostgreSQL server",
+                                      "password authentication failed"])
+    err = run_cli("validate", path)[2]
+    assert "not-the-password" not in err and postgres.password not in err
