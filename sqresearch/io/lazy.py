@@ -1,0 +1,379 @@
+"""Large tables validated where they live: the checks of ``io.data`` as engine expressions.
+
+``load_lazy`` reads nothing into memory: it maps the roles of a CSV or Parquet file (through
+DuckDB) or of a table on an engine (``engines``) to typed Ibis expressions, counts every kind of
+bad row with one aggregate query, fetches at most five examples per check (named by the table's
+id, ``ticket_id 'T0042'``), and returns a ``LazyTable`` whose expression holds only the valid
+rows. KPIs are then aggregated by the engine (``kpi.pushdown``).
+
+It takes the common case; whatever needs the row-by-row reading of ``io.data`` makes it answer
+``Fallback`` with the reason (the caller then loads the table in memory): Excel, a wide layout,
+a CSV that is not UTF-8, timestamps written other than ISO 8601 or with UTC offsets, declared
+timestamp formats or a time zone.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from sqresearch.io import paths, personal
+from sqresearch.io.data import _TRUE, Role, _bad_message
+from sqresearch.io.errors import SHOWN, DataError, Problem, examples, nothing_left
+from sqresearch.io.files import column_list, detect_encoding
+from sqresearch.io.schemas import DataSource
+
+#: rows sampled (evenly) for the personal-data guard's content checks
+SAMPLE = personal.SAMPLE
+
+
+class Fallback(Exception):  # noqa: N818 - a signal, not an error
+    """The table needs the in-memory reader; ``str(exc)`` says why."""
+
+
+@dataclass
+class LazyTable:
+    """A validated table left in its engine: ``expr`` holds the valid rows, roles as columns."""
+
+    expr: object  # ibis.Table
+    con: object
+    source: object  # io.data.InputFile
+    quality: pd.DataFrame
+    rows_read: int
+    notes: list[str] = field(default_factory=list)
+    origin: str = "data"
+    personal: list[dict] = field(default_factory=list)
+    fixes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rows_used(self) -> int:
+        return int(self.quality["rows"].iloc[-1])
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.expr.schema().names)
+
+    def exclude(self, predicate, check: str, column: str, fix: str = "") -> None:
+        """Drop the rows where the Ibis ``predicate`` holds, counted in the quality table."""
+        n = int(self.expr.filter(predicate).count().execute())
+        if n == 0:
+            return
+        if fix:
+            self.fixes[check] = fix
+        rows = [{"check": check, "column": column, "rows": n, "action": "excluded",
+                 "examples": ""},
+                {"check": "rows used", "column": "", "rows": self.rows_used - n, "action": "",
+                 "examples": ""}]
+        quality = pd.concat([self.quality.iloc[:-1], pd.DataFrame(rows)], ignore_index=True)
+        if n == self.rows_used:
+            raise nothing_left(quality, self.origin, self.rows_read, self.fixes)
+        self.expr = self.expr.filter(~predicate.fill_null(False))
+        self.quality = quality
+
+
+def open_table(src: DataSource, source: str):
+    """(connection, Ibis table) of the source; files through an in-memory DuckDB (CSV as text,
+    so that every value is checked as written)."""
+    if src.source is not None:
+        from sqresearch.io import engines
+
+        con = engines.connect(src.source, source)
+        return con, engines.table(con, src.source, source)
+    if src.file_format not in ("csv", "parquet") or src.layout == "wide":
+        raise Fallback(f"a {src.layout} {src.file_format} table is read in memory")
+    import ibis
+
+    from sqresearch.io.files import read_raw
+
+    read_raw(src, source, limit=0)  # the folder, existence and shape checks of a file
+    path = paths.resolve(src.path)
+    con = ibis.duckdb.connect()
+    if src.file_format == "parquet":
+        return con, con.read_parquet(str(path))
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    if detect_encoding(head) not in ("utf-8", "utf-8-sig"):
+        raise Fallback("a CSV that is not UTF-8 is decoded in memory")
+    return con, con.read_csv(str(path), header=True, all_varchar=True)
+
+
+def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...] = (),
+              keep: tuple[str, ...] = (), source: str = "data",
+              ticket_checks: bool = False) -> LazyTable:
+    """Validate a table in its engine; raises ``Fallback`` where ``io.data`` must read it."""
+    import ibis
+
+    if src.timestamp_format is not None or src.timezone is not None:
+        raise Fallback("declared timestamp formats and time zones are read in memory")
+    con, t = open_table(src, source)
+    names = list(t.schema().names)
+    mapping = {role: src.columns.get(role, role) for role in roles}
+    present = {r: c for r, c in mapping.items() if c in names}
+    problems = []
+    wanted = [(f"role '{r}'", mapping[r]) for r in roles if r in required or r in src.columns]
+    wanted += [("segment/column", c) for c in keep] + [("personal column", c)
+                                                       for c in src.personal]
+    for what, col in wanted:
+        if col not in names:
+            close = difflib.get_close_matches(col, names, n=1)
+            problems.append(Problem(f"column {col!r} ({what})", f"not found in {src.where}.",
+                                    f"did you mean {close[0]!r}? Map it in data.columns." if
+                                    close else f"map it in data.columns; it has: "
+                                    f"{column_list(names)}."))
+    used = list(dict.fromkeys([*present.values(), *keep]))
+    n_read = int(t.count().execute())
+    sample = _sample(t, used, n_read)
+    problems += personal.guard(sample, src, {c: (r, roles[r].kind) for r, c in present.items()},
+                               keep)
+    if problems:
+        raise DataError(source, problems)
+
+    ids = [r for r, s in roles.items() if s.kind == "id" and r in present]
+    cols, bad, coded = {}, {}, {}
+    for role, col in present.items():
+        cols[role], bad[role], coded[role] = _typed(t[col], roles[role], src, role,
+                                                    names, t.schema()[col])
+    kept = [c for c in dict.fromkeys(keep) if c not in present.values()]
+    kept_types = _keep_types(t, kept, src)
+    for col in kept:
+        cols[col] = _keep_value(t[col], kept_types[col][0], src)
+    x = t.select(**cols, **{f"_bad_{r}": b for r, b in bad.items()},
+                 **{f"_coded_{r}": c for r, c in coded.items() if c is not None},
+                 **{f"_raw_{r}": t[c] for r, c in present.items()})
+    checks: list[tuple[str, str, object]] = []  # (check, role, bad-row expression)
+    for role in present:
+        if roles[role].kind != "timestamp":
+            checks.append((_bad_message(roles[role]), role, x[f"_bad_{role}"]))
+    _text_stamps(t, {r: c for r, c in present.items() if roles[r].kind == "timestamp"})
+    invalid = ibis.literal(False)
+    ordered = []
+    for name, role, expr in checks:  # each column's own reading: counted column by column
+        ordered.append((name, role, expr))
+        invalid = invalid | expr
+    if ticket_checks:
+        x = x.mutate(_dup=x.ticket_id.notnull() & (x.ticket_id.count().over(
+            ibis.window(group_by=x.ticket_id)) > 1))
+        extra = [("no creation time", "created", x.created.isnull()),
+                 ("no ticket id", "ticket_id", x.ticket_id.isnull()),
+                 ("duplicate ticket id", "ticket_id", x._dup)]
+        for role, what in [("first_response", "first response before creation"),
+                           ("resolved", "resolved before creation")]:
+            if role in present:
+                extra.append((what, role, (x[role] < x.created).fill_null(False)))
+        for name, role, expr in extra:
+            ordered.append((name, role, expr & ~invalid))
+            invalid = invalid | expr
+    aggs = {f"c{i}": expr.cast("int64").sum() for i, (_, _, expr) in enumerate(ordered)}
+    aggs |= {f"m_{r}": x[f"_coded_{r}"].cast("int64").sum() for r in coded
+             if coded[r] is not None}
+    counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int) if aggs else {}
+
+    quality: list[dict] = [{"check": "rows read", "column": "", "rows": n_read, "action": "",
+                            "examples": ""}]
+    if src.source is not None:
+        quality.append({"check": f"read in the {src.source.backend} engine (validated there)",
+                        "column": "", "rows": n_read, "action": "", "examples": ""})
+    label_of = ids[0] if ids else None
+    for r, c in coded.items():
+        if c is not None and counts[f"m_{r}"]:
+            codes = ", ".join(f"{v:g}" for v in src.missing_codes[r])
+            quality.append({"check": f"missing-value code {codes} set to missing", "column": r,
+                            "rows": int(counts[f"m_{r}"]), "action": "set missing",
+                            "examples": _examples(x, x[f"_coded_{r}"], label_of, None,
+                                                  int(counts[f"m_{r}"]))})
+    for col in kept:
+        quality.append({"check": f"type: {kept_types[col][1]}", "column": col,
+                        "rows": kept_types[col][2], "action": "", "examples": ""})
+    action = "error" if src.on_invalid == "error" else "excluded"
+    for i, (name, role, expr) in enumerate(ordered):
+        n = int(counts[f"c{i}"])
+        if n:
+            shown = _examples(x, expr, label_of, f"_raw_{role}" if role in present else None,
+                              n)
+            quality.append({"check": name, "column": role, "rows": n, "action": action,
+                            "examples": shown})
+    table = pd.DataFrame(quality, columns=["check", "column", "rows", "action", "examples"])
+    origin = f"{source} ({src.where})"
+    n_bad = int(x.filter(invalid).count().execute()) if ordered else 0
+    if src.on_invalid == "error" and n_bad:
+        raise DataError(origin, [Problem(f"column '{mapping.get(r.column, r.column)}', "
+                                         f"{r.rows} row(s) ({r.examples})", f"{r.check}.",
+                                         "correct the data, or set data.on_invalid: exclude "
+                                         "to drop such rows (they are counted in the report).")
+                                 for r in table[table["action"] == "error"].itertuples()])
+    rows_used = n_read - n_bad
+    table.loc[len(table)] = ["rows used", "", rows_used, "", ""]
+    fixes = {c: "correct those values: data.on_invalid: exclude drops every row that has one."
+             for c in table.loc[table["action"] == "excluded", "check"]}
+    if rows_used == 0 and n_read > 0:
+        raise nothing_left(table, origin, n_read, fixes)
+    valid = x.filter(~invalid) if ordered else x
+    expr = valid.select(*[c for c in cols])
+    from sqresearch.io.data import InputFile
+
+    if src.source is None:
+        path = paths.resolve(src.path)
+        info = InputFile(paths.display(path), paths.sha256(path), n_read, src.file_format)
+    else:
+        info = InputFile(src.where, "", n_read, src.file_format)
+    notes = []
+    hashed = [c for c, p in src.personal.items() if p == "pseudonymise"]
+    if hashed:
+        notes.append(f"kept inside the engine, never fetched: {', '.join(hashed)}")
+    dropped = [c for c, p in src.personal.items() if p == "drop"]
+    if dropped:
+        notes.append(f"never read: {', '.join(dropped)}")
+    return LazyTable(expr, con, info, table, n_read, notes, origin, personal.provenance(src),
+                     fixes)
+
+
+def _keep_types(t, kept: list[str], src: DataSource) -> dict[str, tuple[str, str, int]]:
+    """Each other column's type as ``values.typed`` chooses it: (kind, how, non-empty rows).
+    Declared types are taken; text columns become numbers when every value is one."""
+    aggs = {}
+    for c in kept:
+        col = t[c]
+        if col.type().is_string():
+            text = col.strip()
+            text = text.replace(",", ".") if src.decimal == "," else text
+            filled = (text != "").fill_null(False)
+            num = text.try_cast("float64")
+            aggs[f"f_{c}"] = filled.cast("int64").sum()
+            aggs[f"n_{c}"] = (filled & num.notnull()).cast("int64").sum()
+            aggs[f"w_{c}"] = (filled & (num == num.round())).fill_null(False).cast("int64").sum()
+        else:
+            aggs[f"f_{c}"] = col.count()
+            num = col.cast("float64") if col.type().is_numeric() else None
+            aggs[f"w_{c}"] = ((num == num.round()).fill_null(False).cast("int64").sum()
+                              if num is not None else col.count())
+            aggs[f"n_{c}"] = col.count()
+    got = t.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int) if aggs else {}
+    out = {}
+    for c in kept:
+        filled, numbers, whole = got[f"f_{c}"], got[f"n_{c}"], got[f"w_{c}"]
+        declared = src.types.get(c)
+        numeric_type = t[c].type().is_numeric() and not t[c].type().is_boolean()
+        if declared in ("category", "text"):
+            out[c] = ("text", f"{declared} (declared)", filled)
+        elif numeric_type:
+            kind = declared or ("integer" if whole == filled else "number")
+            out[c] = (kind, f"{kind} (from the file)", filled)
+        elif declared is None and (filled == 0 or numbers < filled):
+            out[c] = ("text", "text (inferred: not every value is a number)", filled)
+        else:
+            kind = declared or ("integer" if whole == filled else "number")
+            how = "declared" if declared else "inferred: every value is a number"
+            if numbers < filled:
+                raise Fallback(f"column {c} holds values that are not numbers")
+            out[c] = (kind, f"{kind} ({how})", numbers)
+    return out
+
+
+def _keep_value(col, kind: str, src: DataSource):
+    import ibis
+
+    if kind == "text":
+        text = col.cast("string").strip()
+        return ibis.ifelse(text == "", ibis.null("string"), text)
+    if col.type().is_string():
+        text = col.strip()
+        col = (text.replace(",", ".") if src.decimal == "," else text).try_cast("float64")
+    return col.cast("int64" if kind == "integer" else "float64")
+
+
+def _sample(t, used: list[str], n: int) -> pd.DataFrame:
+    """At most SAMPLE rows of the used columns, evenly spaced over the table's own order."""
+    import ibis
+
+    if not used:
+        return pd.DataFrame()
+    step = max(1, n // SAMPLE)
+    numbered = t.select(*used).mutate(_i=ibis.row_number())
+    return numbered.filter(numbered._i % step == 0).limit(SAMPLE).drop("_i").to_pandas()
+
+
+def _typed(col, spec: Role, src: DataSource, role: str, names, dtype):
+    """(typed value, bad-row flag, missing-code flag or None) of one role column."""
+    import ibis
+
+    text_in = dtype.is_string()
+    empty = col.isnull() | (col.cast("string").strip() == "") if text_in else col.isnull()
+    if spec.kind == "timestamp":
+        if not text_in and getattr(dtype, "timezone", None) is not None:
+            raise Fallback(f"time-zone-aware timestamps ({role}) are converted in memory")
+        value = col.strip().try_cast("timestamp") if text_in else col.cast("timestamp")
+        return value, ibis.literal(False), None
+    if spec.kind in ("score", "count"):
+        if text_in:
+            text = col.strip()
+            if src.decimal == ",":
+                text = text.replace(",", ".")
+            num = text.try_cast("float64")
+        else:
+            num = col.cast("float64")
+        codes = src.missing_codes.get(role, [])
+        coded = num.isin([float(c) for c in codes]).fill_null(False) if codes else None
+        if coded is not None:
+            num = ibis.ifelse(coded, ibis.null("float64"), num)
+        whole = spec.integer or spec.kind == "count"
+        ok = num.isnull() | (num == num.round()) if whole else ibis.literal(True)
+        ok = ok & (num.isnull() | ((num >= 0) if spec.kind == "count" else
+                                   ((num >= spec.low) & (num <= spec.high))))
+        unparsed = num.isnull() & ~empty
+        if coded is not None:
+            unparsed = unparsed & ~coded
+        return num, (~ok.fill_null(True)) | unparsed, coded
+    if spec.kind == "bool":
+        if text_in:
+            low = col.strip().lower()
+            value = ibis.cases((low.isin(sorted(_TRUE)), 1.0),
+                               (low.isin(["false", "f", "no", "n", "0", "0.0"]), 0.0),
+                               else_=ibis.null("float64"))
+        else:
+            num = col.cast("float64")
+            value = ibis.ifelse(num.isin([0.0, 1.0]), num, ibis.null("float64"))
+        return value, value.isnull() & ~empty, None
+    if spec.kind == "id":
+        text = col.cast("string").strip()
+        text = ibis.ifelse(text == "", ibis.null("string"), text)
+        return text, text.isnull(), None
+    return col.cast("string").strip(), ibis.literal(False), None  # "" kept, as in io.data
+
+
+#: a UTC offset or zone letter at the end of a timestamp written as text
+_OFFSET = r"([+-][0-9]{2}(:?[0-9]{2})?|Z|UTC)$"
+
+
+def _text_stamps(t, stamps: dict[str, str]) -> None:
+    """Timestamps written as text must all read as ISO 8601 without an offset here; others
+    (25/03/2026, offsets, impossible dates) need the in-memory reader's rules and messages."""
+    checks = {}
+    for role, col in stamps.items():
+        if t.schema()[col].is_string():
+            text = t[col].strip()
+            odd = (text != "") & (text.try_cast("timestamp").isnull() | text.re_search(_OFFSET))
+            checks[role] = odd.fill_null(False).cast("int64").sum()
+    if checks:
+        found = t.aggregate(**checks).to_pandas()
+        odd = [r for r in checks if int(found[r].iloc[0] or 0)]
+        if odd:
+            raise Fallback(f"timestamps of {', '.join(odd)} not all written as ISO 8601 "
+                           "without an offset")
+
+
+def _examples(x, mask, label_of: str | None, raw: str | None, total: int) -> str:
+    """The first offending rows (by id) for a message, with their values as written."""
+    rows = x.filter(mask)
+    if label_of is not None:
+        rows = rows.order_by(label_of)
+    cols = [c for c in (label_of, raw) if c is not None]
+    got = rows.select(*cols).limit(SHOWN).to_pandas() if cols else pd.DataFrame()
+    labels = [f"{label_of} {str(v)!r}" for v in got[label_of]] if label_of else \
+        [f"row {i + 1}" for i in range(min(total, SHOWN))]
+    values = None if raw is None else list(got[raw])
+    return examples(labels, values, total)
+
+
+__all__ = ["Fallback", "LazyTable", "load_lazy", "open_table"]
