@@ -377,3 +377,40 @@ def _examples(x, mask, label_of: str | None, raw: str | None, total: int) -> str
 
 
 __all__ = ["Fallback", "LazyTable", "load_lazy", "open_table"]
+
+
+#: tables with at least this many rows are validated and aggregated in their engine (auto)
+PUSHDOWN_ROWS = 1_000_000
+
+
+def estimated_rows(src: DataSource, source: str) -> int:
+    """About how many rows the table has, cheaply: a Parquet file's metadata, a CSV's size over
+    the length of its first lines, a database's count."""
+    if src.source is not None:
+        from sqresearch.io import engines
+
+        con = engines.connect(src.source, source)
+        return int(engines.table(con, src.source, source).count().execute())
+    path = paths.resolve(src.path)
+    if not path.is_file():
+        return 0
+    if src.file_format == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except Exception:  # noqa: BLE001 - not a Parquet file: the reader says why
+            return 0
+    if src.file_format != "csv":
+        return 0
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    lines = max(1, head.count(b"\n"))
+    return int(path.stat().st_size / (len(head) / lines))
+
+
+def use_pushdown(src: DataSource, source: str) -> bool:
+    """Whether the study should validate and aggregate in the engine (``data.engine``)."""
+    if src.engine != "auto":
+        return src.engine == "pushdown"
+    return estimated_rows(src, source) >= PUSHDOWN_ROWS

@@ -167,6 +167,11 @@ class DataSource(Strict):
     path: FilePath | None = Field(None, description="file path, relative to the project root")
     source: EngineTable | None = Field(
         None, description="instead of path: a table on a database or Spark (backend, table, …)")
+    engine: Literal["auto", "memory", "pushdown"] = Field(
+        "auto", description="where rows are checked and KPIs computed: memory (pandas, every "
+        "reading rule), pushdown (in DuckDB for a file, or in the source's engine: only "
+        "aggregates come back; timestamps must be ISO 8601), auto: pushdown for tables of "
+        "1,000,000 rows or more (scorecard and before/after studies)")
     format: Literal["csv", "parquet", "excel"] | None = Field(
         None, description="inferred from the file suffix when omitted")
     sheet: str | int | None = Field(None, description="Excel sheet name or index")

@@ -71,6 +71,7 @@ class IndexReport:
     spec: CompositeIndexSpec
     uncertainty: IndexUncertainty | None = None
     table_file: InputFile | None = None
+    resampled: str = "all tickets"  # the rows the bootstrap drew from
 
     @property
     def unit_name(self) -> str:
@@ -104,10 +105,11 @@ def ticket_values(kpis: pd.DataFrame, spec: CompositeIndexSpec, source: str) -> 
     return values.rename_axis("unit")
 
 
-def build(spec: CompositeIndexSpec, values: pd.DataFrame, *, frame: pd.DataFrame | None = None,
+def build(spec: CompositeIndexSpec, values: pd.DataFrame, *, tickets=None,
           seed: int = 0, alpha: float = 0.05, csat_top: int = 5,
           table_file: InputFile | None = None) -> IndexReport:
-    """Weights and scores; with the ticket ``frame`` (and resamples > 0) bootstrap intervals."""
+    """Weights and scores; with the study's ``tickets`` (``kpi.tickets``; resamples > 0)
+    bootstrap intervals."""
     directions = {i.kpi: i.direction for i in spec.indicators}
     try:
         idx = composite_index(values, directions, spec.weights.method, spec.weights.values,
@@ -116,11 +118,15 @@ def build(spec: CompositeIndexSpec, values: pd.DataFrame, *, frame: pd.DataFrame
         bad = Problem("key 'index.weights'", f"{exc}.",
                       "use expert or AHP weights, or other indicators.")
         raise ParamsError("index", bad) from None
-    unc = None
-    if frame is not None and spec.bootstrap.resamples > 0:
+    unc, resampled = None, "all tickets"
+    if tickets is not None and spec.bootstrap.resamples > 0:
         if (p := bootstrap_problem(spec)) is not None:
             raise ParamsError("index", p)
-        df = _ticket_columns(frame, csat_top)
+        derived = {"_csat_top2": "csat", "_nps_points": "nps"}
+        needed = {derived.get(c, c) for c, _ in
+                  (_TICKET_AGGREGATES.get(k, (k, None)) for k in directions)}
+        rows, resampled = tickets.rows(sorted(needed), spec.by, seed)
+        df = _ticket_columns(rows, csat_top)
         units = [str(u) for u in values.index]
         groups = {str(k): g for k, g in df.groupby(spec.by, sort=True, observed=True)}
         cols, how = {}, {}
@@ -131,4 +137,4 @@ def build(spec: CompositeIndexSpec, values: pd.DataFrame, *, frame: pd.DataFrame
         w = idx.weights.set_index("indicator").loc[list(directions), "weight"].to_numpy()
         unc = index_uncertainty(cols, how, units, [d == "higher" for d in directions.values()],
                                 w, spec.bootstrap.resamples, seed, alpha)
-    return IndexReport(idx, values, spec, unc, table_file)
+    return IndexReport(idx, values, spec, unc, table_file, resampled)

@@ -66,8 +66,9 @@ def index_table(study) -> Table | Text:
         view["Index (0–100)"] = [_score(v) for v in s["index"]]
     for k in rep.values.columns:
         view[study.label(k)] = [tables.fmt(v, study.unit(k)) for v in s[k]]
+    drawn = "" if rep.resampled == "all tickets" else f", drawn from {rep.resampled}"
     what = ("percentile bootstrap of the tickets within each unit, "
-            f"{rep.uncertainty.resamples:,} resamples, weights held fixed"
+            f"{rep.uncertainty.resamples:,} resamples, weights held fixed{drawn}"
             if rep.uncertainty is not None else "no intervals: the values come from a "
             "ready indicator table, with no tickets to resample")
     return Table(view, f"Composite index by {rep.unit_name}, best first ({what}), and the "

@@ -9,10 +9,12 @@ import pandas as pd
 from sqresearch import kpi
 from sqresearch.designs.scorecard.index import bootstrap_problem
 from sqresearch.io import paths
-from sqresearch.io.data import InputFile, LoadedTable, check_data_cut, load_table
-from sqresearch.io.errors import DataError, ParamsError, Problem, examples
+from sqresearch.io.data import DATA_CUT_FIX, InputFile, LoadedTable, check_data_cut, load_table
+from sqresearch.io.errors import DataError, ParamsError, Problem, examples, nothing_left
 from sqresearch.io.files import sha256
+from sqresearch.io.lazy import Fallback, LazyTable, load_lazy, use_pushdown
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, CompositeIndexSpec, ScorecardParams
+from sqresearch.kpi.tickets import PushedTickets, Tickets
 from sqresearch.report import tables
 
 
@@ -24,28 +26,37 @@ def _referenced_kpis(p: ScorecardParams) -> list[tuple[str, str]]:
     return refs
 
 
-def load(p: ScorecardParams, source: str) -> LoadedTable:
-    """Read and validate the ticket table; check every KPI the params use can be computed."""
+def load(p: ScorecardParams, source: str) -> LoadedTable | LazyTable:
+    """Read and validate the ticket table (in memory, or in its engine for a large table:
+    ``data.engine``); check every KPI the params use can be computed."""
     pareto_col = p.pareto if p.pareto and p.pareto not in kpi.ROLE_NAMES else None
     keep = tuple(dict.fromkeys([*p.segments, *([pareto_col] if pareto_col else [])]))
-    table = load_table(p.data, kpi.ticket_roles(p), REQUIRED_TICKET_ROLES, keep,
-                       (kpi.ticket_checks,), source)
-    check_data_cut(table, p.data_cut)
-    frame = table.frame
+    table = load_tickets(p.data, kpi.ticket_roles(p), keep, source)
+    if isinstance(table, LazyTable):
+        cut = p.data_cut
+        if cut is not None and table.expr.filter(table.expr.created <= pd.Timestamp(cut)
+                                                 .to_pydatetime()).count().execute() == 0:
+            raise nothing_left(table.quality, table.origin, table.rows_read,
+                               {"created after the data cut": DATA_CUT_FIX})
+        tickets = PushedTickets(table.expr, None)
+    else:
+        check_data_cut(table, p.data_cut)
+        tickets = Tickets(table.frame, None)
+    columns = tickets.columns
     problems = []
-    ctx = kpi.context_for(p, frame)
-    available = {k.name for k in ctx.available(frame)}
+    ctx = kpi.Context(pd.Timestamp(0), None, slas=tuple(p.sla), fcr_method=p.fcr.method)
+    available = {k.name for k in ctx.available(columns)}
     for where, name in _referenced_kpis(p):
         if name not in available:
             k = kpi.CATALOGUE.get(name) or next(kpi.sla_kpi(s) for s in p.sla
                                                 if f"sla_{s.name}" == name)
             needs = kpi.fcr_needs(p.fcr.method) if name == "fcr" else k.needs
-            missing = [r for r in needs if r not in frame]
+            missing = [r for r in needs if r not in columns]
             problems.append(Problem(f"key '{where}'", f"KPI {name!r} needs column role(s) "
                                     f"{missing}, not found in {p.data.where}.",
                                     "map them in data.columns (role: column in your file), or "
                                     "drop the KPI."))
-    if p.pareto and p.pareto in kpi.ROLE_NAMES and p.pareto not in frame:
+    if p.pareto and p.pareto in kpi.ROLE_NAMES and p.pareto not in columns:
         problems.append(Problem("key 'pareto'", f"role {p.pareto!r} has no column.",
                                 "map it in data.columns."))
     if p.index and p.index.table is None and p.index.by != "period" and \
@@ -56,19 +67,33 @@ def load(p: ScorecardParams, source: str) -> LoadedTable:
         raise ParamsError(source, bad)
     if p.index is not None and p.index.table is not None:
         indicator_table(p.index, source)  # fail before any kernel starts
-    if p.baseline is not None:
-        days = frame["created"].dt.normalize()
-        inside = days.between(pd.Timestamp(p.baseline.start), pd.Timestamp(p.baseline.end)).sum()
-        if inside == 0:
-            problems.append(Problem("key 'baseline'", f"no tickets were created between "
-                                    f"{p.baseline.start} and {p.baseline.end}.",
-                                    "choose a window inside the data."))
-    if len(frame) == 0:
+    if p.baseline is not None and \
+            tickets.created_between(p.baseline.start, p.baseline.end) == 0:
+        problems.append(Problem("key 'baseline'", f"no tickets were created between "
+                                f"{p.baseline.start} and {p.baseline.end}.",
+                                "choose a window inside the data."))
+    if tickets.n == 0:
         problems.append(Problem(p.data.where, "no rows are left to analyse.",
                                 "check the file and the exclusions listed in the data-quality "
                                 "table."))
     if problems:
         raise DataError(source, problems)
+    return table
+
+
+def load_tickets(src, roles, keep, source: str) -> LoadedTable | LazyTable:
+    """A ticket table validated in its engine when it is large (``data.engine``), else — or
+    when it needs the in-memory reader's rules — in memory (the reason is noted)."""
+    reason = None
+    if use_pushdown(src, source):
+        try:
+            return load_lazy(src, roles, REQUIRED_TICKET_ROLES, keep, source,
+                             ticket_checks=True)
+        except Fallback as why:
+            reason = f"read in memory: {why}"
+    table = load_table(src, roles, REQUIRED_TICKET_ROLES, keep, (kpi.ticket_checks,), source)
+    if reason:
+        table.notes.append(reason)
     return table
 
 

@@ -23,7 +23,7 @@ def results(study) -> Results:
         _index(res, study)
     t = study.targets[study.targets["group_by"] == "all"]
     res.headline = (f"{(t['status'] == 'met').sum()} of {len(t)} targets met"
-                    if len(t) else f"{len(study.frame):,} contacts scored")
+                    if len(t) else f"{study.tickets.n:,} contacts scored")
     return res
 
 

@@ -20,6 +20,7 @@ from sqresearch.io import params as params_mod
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.io.schemas import ScorecardParams
 from sqresearch.kpi.targets import judge_table
+from sqresearch.kpi.tickets import for_study
 from sqresearch.report import tables
 from sqresearch.report.results import Results
 from sqresearch.stats.control import ControlChart, chart_for
@@ -35,8 +36,14 @@ class Scorecard:
         self.params = p = params
         self.source = source
         self.table = load(p, source)
-        self.frame, self.ctx = kpi.prepare_table(p, self.table)
-        self.frame["period"] = kpi.period_labels(self.frame["created"], p.periods)
+        self.tickets = for_study(p, self.table, p.periods)
+        self.ctx = self.tickets.ctx
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The prepared tickets (one row per ticket, with its clocks and period) when they are
+        in memory; a table validated in its engine keeps them there (``tickets.expr``)."""
+        return self.tickets.frame
 
     @classmethod
     def from_notebook(cls, namespace: dict, names: set[str]) -> Scorecard:
@@ -60,7 +67,7 @@ class Scorecard:
         return "share" if any(f"sla_{s.name}" == name for s in self.params.sla) else ""
 
     def _tidy(self, by: str | None = None) -> pd.DataFrame:
-        t = kpi.kpi_table(self.frame, self.ctx, by=by)
+        t = self.tickets.kpi_table(by)
         return t.assign(label=[self.label(k) for k in t["kpi"]])
 
     @cached_property
@@ -84,7 +91,7 @@ class Scorecard:
     @cached_property
     def series(self) -> pd.DataFrame:
         wanted = set(self.params.control_charts) | {"contacts"}
-        s = kpi.series(self.frame, self.ctx, self.params.series_freq, wanted)
+        s = self.tickets.series(self.params.series_freq, wanted)
         return s.assign(label=[self.label(k) for k in s["kpi"]])
 
     @cached_property
@@ -107,12 +114,11 @@ class Scorecard:
     @cached_property
     def pareto(self) -> pd.DataFrame | None:
         """Counts per category, largest first, with shares and the cumulative share."""
-        col, df = self.params.pareto, self.frame
+        col = self.params.pareto
         if not col:
             return None
-        if self.params.pareto_complaints_only and "complaint" in df:
-            df = df[df["complaint"] == 1]
-        counts = df[col].replace("", pd.NA).dropna().value_counts()
+        counts = self.tickets.counts(col, "complaint" if self.params.pareto_complaints_only
+                                     else None)
         counts = counts.sort_index().sort_values(ascending=False, kind="mergesort")
         out = counts.rename_axis("category").reset_index(name="count")
         out["share"] = out["count"] / out["count"].sum()
@@ -130,7 +136,7 @@ class Scorecard:
             return index_mod.build(spec, values, alpha=p.alpha, table_file=file)
         kpis = self.by_period if spec.by == "period" else self.by_segment[spec.by]
         values = index_mod.ticket_values(kpis, spec, self.source)
-        return index_mod.build(spec, values, frame=self.frame, seed=p.seed, alpha=p.alpha,
+        return index_mod.build(spec, values, tickets=self.tickets, seed=p.seed, alpha=p.alpha,
                                csat_top=self.ctx.csat_scale[1])
 
     @property
@@ -141,7 +147,7 @@ class Scorecard:
 
     @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
-        return self.frame["created"].min(), self.frame["created"].max()
+        return self.tickets.window()
 
     # --- the report, one call per template cell ----------------------------------------------
     def summary_lines(self) -> list[str]:
@@ -190,7 +196,7 @@ class Scorecard:
         """Every KPI definition the report used, plus the study's conventions."""
         noun = self.params.contact_noun
         rows = [{"KPI": self.label(k.name), "Definition": tables.in_words_of(k.definition, noun)}
-                for k in self.ctx.available(self.frame)]
+                for k in self.ctx.available(self.tickets.columns)]
         fcr = {"flag": "agent flag in the ticket", "survey": "customer survey answer",
                "repeat_contact": "resolved with no new ticket from the same customer within "
                                  f"{self.params.fcr.repeat_window_days} days of the resolution"}

@@ -11,7 +11,7 @@ def lines(study) -> list[str]:
     p, (start, end) = study.params, study.window
     cut = f"{study.ctx.data_cut:%d %b %Y %H:%M}"
     by = f" and by {', '.join(p.segments)}" if p.segments else ""
-    out = [f"**What was measured.** {len(study.frame):,} contacts created "
+    out = [f"**What was measured.** {study.tickets.n:,} contacts created "
            f"{start:%d %b %Y} – {end:%d %b %Y} (data cut {cut}), by {p.periods}{by}."]
     out += _targets(study)
     for chart in study.control_charts:
@@ -24,7 +24,7 @@ def lines(study) -> list[str]:
         else:
             out.append(f"**{name}** stayed within its baseline control limits.")
     out += _index(study)
-    excluded = study.table.rows_read - len(study.frame)
+    excluded = study.table.rows_read - study.tickets.n
     if excluded:
         out.append(f"{excluded:,} of {study.table.rows_read:,} rows were excluded; the "
                    "data-quality section says why.")
