@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from sqresearch.io import paths, personal
@@ -71,6 +72,42 @@ class LazyTable:
             raise nothing_left(quality, self.origin, self.rows_read, self.fixes)
         self.expr = self.expr.filter(~predicate.fill_null(False))
         self.quality = quality
+
+
+def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticket_id",)):
+    """The validated rows brought into memory as an ``io.data.LoadedTable`` — typed columns
+    only (no text to parse), text as categories, ordered by id, pseudonymised columns hashed
+    on the way (``data.pseudonyms``): for studies whose statistics need single rows."""
+    import pyarrow as pa
+
+    from sqresearch.io.data import LoadedTable, pseudonym_key, pseudonyms
+
+    key = next((c for c in ids if c in lazy.columns), None)
+    expr = lazy.expr.order_by(key) if key else lazy.expr
+    arrow = expr.to_pyarrow()
+    cols = {}
+    for name in arrow.column_names:
+        col = arrow[name]
+        if name == key and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            cols[name] = pd.Series(col.to_pandas(types_mapper=pd.ArrowDtype))  # compact
+            continue
+        cols[name] = col.to_pandas()  # repeated strings share one object (deduplicated)
+    frame = pd.DataFrame(cols)
+    hashed = [r for r, c in {**{r: src.columns.get(r, r) for r in frame.columns}}.items()
+              if src.personal.get(c) == "pseudonymise"]
+    notes = [n for n in lazy.notes if not n.startswith("kept inside the engine")]
+    if hashed:
+        secret, origin = pseudonym_key()
+        for c in hashed:
+            frame[c] = pseudonyms(frame[c].astype(object), secret)
+        notes.append(f"pseudonymised with a keyed hash ({origin}): {', '.join(hashed)}")
+    ident = frame[key].astype(str).to_numpy() if key else None
+
+    def label(i: int) -> str:
+        return f"{key} {ident[i]!r}" if ident is not None else f"row {i + 1}"
+
+    return LoadedTable(frame, lazy.source, lazy.quality, notes, lazy.origin, dict(lazy.fixes),
+                       np.arange(len(frame)), label, lazy.personal)
 
 
 def open_table(src: DataSource, source: str):

@@ -167,13 +167,30 @@ def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
     required = (REQUIRED_TICKET_ROLES if tickets else ()) + tuple(custom)
     keep = tuple(dict.fromkeys(c for c in keep if c and c not in roles))
     try:
-        table = load_table(src, roles, required, keep, (ticket_checks,) if tickets else (),
-                           source)
+        table = _large(src, roles, required, keep, source, tickets)
+        if table is None:
+            table = load_table(src, roles, required, keep, (ticket_checks,) if tickets else (),
+                               source)
     except DataError as exc:
         raise explain_missing_clock(exc, params.metrics) from None
     if tickets:
         check_data_cut(table, params.data_cut)
     return table
+
+
+def _large(src, roles, required, keep, source: str, tickets: bool):
+    """A large table (``data.engine``) validated in its engine and brought into memory as
+    typed columns only (``io.lazy.materialize``); None where the in-memory reader is used."""
+    from sqresearch.io.lazy import Fallback, load_lazy, materialize, use_pushdown
+
+    if not use_pushdown(src, source):
+        return None
+    try:
+        lazy = load_lazy(src, roles, required, keep, source, ticket_checks=tickets)
+    except Fallback:
+        return None
+    ids = ("ticket_id",) if tickets else tuple(r for r, s in roles.items() if s.kind == "id")
+    return materialize(lazy, src, ids)
 
 
 def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:
