@@ -153,3 +153,44 @@ def test_lifelines_agrees_if_installed():
     chi2, _, _ = logrank(d, e, g)
     ref = lifelines.logrank_test(d[g == 0], d[g == 1], e[g == 0], e[g == 1])
     assert chi2 == pytest.approx(ref.test_statistic, rel=1e-9)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 1001, 1000])
+def test_resampled_medians_have_the_law_of_resampling_every_value(n):
+    """Medians drawn from their order-statistic distribution vs medians of real resamples:
+    two-sample Kolmogorov–Smirnov (20,000 each), values of the sample, equal 2.5/97.5 % points up
+    to Monte Carlo error; n = 1, 2 in closed form."""
+    from scipy import stats
+
+    rng = np.random.default_rng(n)
+    x = rng.gamma(1.5, 10, n)
+    exact = boot.resampled_medians(x, 20_000, np.random.default_rng(1))
+    naive = np.median(x[rng.integers(0, n, (20_000, n))], axis=1)
+    if n == 1:
+        assert_array_equal(exact, np.full(20_000, x[0]))
+        return
+    if n == 2:  # resamples {a,a}, {a,b}, {b,a}, {b,b}: medians a, (a+b)/2, b with 1/4, 1/2, 1/4
+        lo, hi = np.sort(x)
+        values, counts = np.unique(exact, return_counts=True)
+        assert_allclose(values, [lo, (lo + hi) / 2, hi])
+        assert_allclose(counts / 20_000, [0.25, 0.5, 0.25], atol=0.015)
+        return
+    assert stats.ks_2samp(exact, naive).pvalue > 1e-3
+    if n % 2:  # an odd sample's resampled medians are values of the sample
+        assert set(np.unique(exact)) <= set(x)
+    spread = np.percentile(naive, 97.5) - np.percentile(naive, 2.5)
+    assert_allclose(np.percentile(exact, [2.5, 97.5]), np.percentile(naive, [2.5, 97.5]),
+                    atol=0.1 * spread)
+
+
+def test_large_samples_use_the_exact_draws_with_the_same_interval(monkeypatch):
+    rng = np.random.default_rng(3)
+    b, a = rng.gamma(1.5, 10, 3000), rng.gamma(1.5, 9, 3001)
+    slow = boot.bootstrap(b, a, resamples=4000, method="percentile", seed=2)
+    monkeypatch.setattr(boot, "EXACT_FROM", 1000)
+    fast = boot.bootstrap(b, a, resamples=4000, method="percentile", seed=2)
+    assert "exact order-statistic distribution" in fast["method"].iloc[0]
+    assert fast["estimate"].iloc[0] == slow["estimate"].iloc[0]
+    width = slow["ci_high"].iloc[0] - slow["ci_low"].iloc[0]
+    assert_allclose(fast[["ci_low", "ci_high"]].to_numpy(), slow[["ci_low", "ci_high"]]
+                    .to_numpy(), atol=0.1 * width)

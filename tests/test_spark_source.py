@@ -192,3 +192,27 @@ def test_environment_problems_are_one_message(prefix, env, message):
     assert out.stdout.startswith("study.yaml: 1 data problem")
     assert "Traceback" not in out.stdout + out.stderr
     assert "at org.apache" not in out.stdout + out.stderr
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("demo, source", [
+    ("support_desk", {"table": "support_tickets"}),
+    ("chatbot_launch", {"path": "data/support_tickets.csv"}),
+])
+def test_a_demo_study_on_spark_gives_the_results_of_its_file(run_all, tmp_path, run_cli,
+                                                             warehouse, demo, source):
+    """The study's kernel starts its own local Spark and reads the catalog table (or the
+    files) there; the numbers are those of the file read in memory."""
+    from conftest import demo_params
+    from test_engines import assert_same_results, engine_study
+
+    path = engine_study(tmp_path, demo, {"backend": "spark", "warehouse": str(warehouse),
+                                         **source})
+    out = tmp_path / "outputs"
+    code, _, err = run_cli("run", path, "--outputs", out)
+    assert code == 0, err
+    study = demo_params(demo)["study_id"]
+    got = out / f"{study}_spark" / "results.json"
+    assert_same_results(run_all[1] / study / "results.json", got)
+    inputs = json.loads(got.read_text(encoding="utf-8"))["inputs"][0]
+    assert inputs["format"] == "spark" and inputs["path"].startswith("spark ")

@@ -77,9 +77,7 @@ def connect(spec, source: str):
     import ibis
 
     if spec.backend == "spark":
-        from sqresearch.io import spark
-
-        return spark.connection(spec, source)
+        return None  # the session is started (or reused) when the table is opened
     if spec.backend == "duckdb":
         path = paths.resolve(spec.database)
         why = paths.outside_data_dirs(path)
@@ -117,7 +115,7 @@ def table(con, spec, source: str):
     if spec.backend == "spark":
         from sqresearch.io import spark
 
-        return spark.table(con, spec, source)
+        return spark.spark_table(spec, source)
     *prefix, name = spec.table.split(".")
     database = tuple(prefix) if len(prefix) > 1 else (prefix[0] if prefix else None)
     try:

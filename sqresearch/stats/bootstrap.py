@@ -14,6 +14,30 @@ from scipy import stats
 from sqresearch.stats.testrow import _clean, _row
 
 _BOOT_CELLS = 4_000_000  # resampled values held at once (bootstrap batches)
+#: from this many values in both periods together, resampled medians are drawn directly from
+#: their exact distribution (``resampled_medians``) instead of by resampling every value
+EXACT_FROM = 200_000
+
+
+def resampled_medians(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """The medians of ``k`` bootstrap resamples of ``x``, drawn from their exact distribution
+    in O(k) after one sort, instead of O(k·n).
+
+    A resample takes indices ⌊n·V⌋ of the sorted sample for n independent uniforms V, so its
+    j-th smallest value is s[⌊n·V₍ⱼ₎⌋], with V₍ⱼ₎ ~ Beta(j, n − j + 1); given V₍ⱼ₎, the next one
+    is V₍ⱼ₎ + (1 − V₍ⱼ₎)·Beta(1, n − j). The medians have the same law as those of the
+    resample-every-value bootstrap (tests/test_scaling_stats.py compares the two), only the
+    random stream differs.
+    """
+    s = np.sort(x)
+    n = s.size
+    m = (n + 1) // 2  # 1-based rank of the (lower) middle value
+    v = rng.beta(m, n - m + 1, size=k)
+    low = s[np.minimum((n * v).astype(np.int64), n - 1)]
+    if n % 2:
+        return low
+    v2 = v + (1 - v) * rng.beta(1, n - m, size=k)
+    return (low + s[np.minimum((n * v2).astype(np.int64), n - 1)]) / 2
 
 
 def _loo_medians(x: np.ndarray) -> np.ndarray:
@@ -66,7 +90,12 @@ def bootstrap(before, after, statistic: str = "median_difference", resamples: in
     rng = np.random.default_rng(seed)
     batch = max(1, _BOOT_CELLS // (b.size + a.size))
     theta = np.empty(resamples)
-    for start in range(0, resamples, batch):
+    exact = b.size + a.size >= EXACT_FROM
+    if exact:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            theta[:] = fn(resampled_medians(b, resamples, rng), resampled_medians(a, resamples,
+                                                                                 rng))
+    for start in range(0, 0 if exact else resamples, batch):
         k = min(batch, resamples - start)
         mb = np.median(b[rng.integers(0, b.size, (k, b.size))], axis=-1)
         ma = np.median(a[rng.integers(0, a.size, (k, a.size))], axis=-1)
@@ -82,6 +111,8 @@ def bootstrap(before, after, statistic: str = "median_difference", resamples: in
                f"tied values), {resamples:,} resamples, seed {seed}")
     else:
         how = f"{method} bootstrap, {resamples:,} resamples, seed {seed}"
+    if exact:
+        how += " (resampled medians drawn from their exact order-statistic distribution)"
     levels = np.array([alpha / 2, 1 - alpha / 2])
     if used.lower() == "bca":
         z0 = stats.norm.ppf(((theta < est).sum() + (theta <= est).sum()) / (2 * resamples))
