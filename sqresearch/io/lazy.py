@@ -110,6 +110,28 @@ def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticke
                        np.arange(len(frame)), label, lazy.personal)
 
 
+#: DuckDB's share of memory for a file validated in it; beyond it, DuckDB spills to disk
+ENGINE_MEMORY = "1536MB"
+
+
+def duckdb_connection():
+    """An in-memory DuckDB for files, its memory capped (``ENGINE_MEMORY``) and its spill
+    files in a temporary folder (removed at exit), never in the project."""
+    import atexit
+    import shutil
+    import tempfile
+
+    import ibis
+
+    spill = tempfile.mkdtemp(prefix="sqr-duckdb-")
+    atexit.register(shutil.rmtree, spill, ignore_errors=True)
+    con = ibis.duckdb.connect()
+    con.raw_sql(f"SET memory_limit = '{ENGINE_MEMORY}'")
+    con.raw_sql(f"SET temp_directory = '{spill}'")
+    con.raw_sql("SET preserve_insertion_order = false")
+    return con
+
+
 def open_table(src: DataSource, source: str):
     """(connection, Ibis table) of the source; files through an in-memory DuckDB (CSV as text,
     so that every value is checked as written)."""
@@ -120,13 +142,12 @@ def open_table(src: DataSource, source: str):
         return con, engines.table(con, src.source, source)
     if src.file_format not in ("csv", "parquet") or src.layout == "wide":
         raise Fallback(f"a {src.layout} {src.file_format} table is read in memory")
-    import ibis
 
     from sqresearch.io.files import read_raw
 
     read_raw(src, source, limit=0)  # the folder, existence and shape checks of a file
     path = paths.resolve(src.path)
-    con = ibis.duckdb.connect()
+    con = duckdb_connection()
     if src.file_format == "parquet":
         return con, con.read_parquet(str(path))
     with open(path, "rb") as f:
@@ -160,10 +181,8 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
                                     close else f"map it in data.columns; it has: "
                                     f"{column_list(names)}."))
     used = list(dict.fromkeys([*present.values(), *keep]))
-    n_read = int(t.count().execute())
-    sample = _sample(t, used, n_read)
-    problems += personal.guard(sample, src, {c: (r, roles[r].kind) for r, c in present.items()},
-                               keep)
+    problems += personal.guard(_sample(t, [c for c in used if c in names]), src,
+                               {c: (r, roles[r].kind) for r, c in present.items()}, keep)
     if problems:
         raise DataError(source, problems)
 
@@ -176,14 +195,15 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
     kept_types = _keep_types(t, kept, src)
     for col in kept:
         cols[col] = _keep_value(t[col], kept_types[col][0], src)
+    odd = {f"_odd_{r}": _odd_stamp(t[c]) for r, c in present.items()
+           if roles[r].kind == "timestamp" and t.schema()[c].is_string()}
     x = t.select(**cols, **{f"_bad_{r}": b for r, b in bad.items()},
                  **{f"_coded_{r}": c for r, c in coded.items() if c is not None},
-                 **{f"_raw_{r}": t[c] for r, c in present.items()})
+                 **{f"_raw_{r}": t[c] for r, c in present.items()}, **odd)
     checks: list[tuple[str, str, object]] = []  # (check, role, bad-row expression)
     for role in present:
         if roles[role].kind != "timestamp":
             checks.append((_bad_message(roles[role]), role, x[f"_bad_{role}"]))
-    _text_stamps(t, {r: c for r, c in present.items() if roles[r].kind == "timestamp"})
     invalid = ibis.literal(False)
     ordered = []
     for name, role, expr in checks:  # each column's own reading: counted column by column
@@ -202,10 +222,19 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
         for name, role, expr in extra:
             ordered.append((name, role, expr & ~invalid))
             invalid = invalid | expr
-    aggs = {f"c{i}": expr.cast("int64").sum() for i, (_, _, expr) in enumerate(ordered)}
+    # every count in one pass over the table
+    x = x.mutate(_invalid=invalid, **{f"_chk{i}": e for i, (_, _, e) in enumerate(ordered)})
+    aggs = {"n_read": x.count(), "n_bad": x._invalid.cast("int64").sum()}
+    aggs |= {f"c{i}": x[f"_chk{i}"].cast("int64").sum() for i in range(len(ordered))}
     aggs |= {f"m_{r}": x[f"_coded_{r}"].cast("int64").sum() for r in coded
              if coded[r] is not None}
-    counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int) if aggs else {}
+    aggs |= {k: x[k].cast("int64").sum() for k in odd}
+    counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int)
+    strange = [k.removeprefix("_odd_") for k in odd if counts[k]]
+    if strange:
+        raise Fallback(f"timestamps of {', '.join(strange)} not all written as ISO 8601 "
+                       "without an offset")
+    n_read = int(counts["n_read"])
 
     quality: list[dict] = [{"check": "rows read", "column": "", "rows": n_read, "action": "",
                             "examples": ""}]
@@ -224,16 +253,16 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
         quality.append({"check": f"type: {kept_types[col][1]}", "column": col,
                         "rows": kept_types[col][2], "action": "", "examples": ""})
     action = "error" if src.on_invalid == "error" else "excluded"
-    for i, (name, role, expr) in enumerate(ordered):
+    for i, (name, role, _) in enumerate(ordered):
         n = int(counts[f"c{i}"])
         if n:
-            shown = _examples(x, expr, label_of, f"_raw_{role}" if role in present else None,
-                              n)
+            shown = _examples(x, x[f"_chk{i}"], label_of,
+                              f"_raw_{role}" if role in present else None, n)
             quality.append({"check": name, "column": role, "rows": n, "action": action,
                             "examples": shown})
     table = pd.DataFrame(quality, columns=["check", "column", "rows", "action", "examples"])
     origin = f"{source} ({src.where})"
-    n_bad = int(x.filter(invalid).count().execute()) if ordered else 0
+    n_bad = int(counts["n_bad"])
     if src.on_invalid == "error" and n_bad:
         raise DataError(origin, [Problem(f"column '{mapping.get(r.column, r.column)}', "
                                          f"{r.rows} row(s) ({r.examples})", f"{r.check}.",
@@ -246,8 +275,8 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
              for c in table.loc[table["action"] == "excluded", "check"]}
     if rows_used == 0 and n_read > 0:
         raise nothing_left(table, origin, n_read, fixes)
-    valid = x.filter(~invalid) if ordered else x
-    expr = valid.select(*[c for c in cols])
+    # the valid rows, typed, kept once in the engine (a temporary table) for what follows
+    expr = x.filter(~x._invalid).select(*cols).cache()
     from sqresearch.io.data import InputFile
 
     if src.source is None:
@@ -320,12 +349,13 @@ def _keep_value(col, kind: str, src: DataSource):
     return col.cast("int64" if kind == "integer" else "float64")
 
 
-def _sample(t, used: list[str], n: int) -> pd.DataFrame:
+def _sample(t, used: list[str]) -> pd.DataFrame:
     """At most SAMPLE rows of the used columns, evenly spaced over the table's own order."""
     import ibis
 
     if not used:
         return pd.DataFrame()
+    n = int(t.count().execute())
     step = max(1, n // SAMPLE)
     numbered = t.select(*used).mutate(_i=ibis.row_number())
     return numbered.filter(numbered._i % step == 0).limit(SAMPLE).drop("_i").to_pandas()
@@ -383,21 +413,12 @@ def _typed(col, spec: Role, src: DataSource, role: str, names, dtype):
 _OFFSET = r"([+-][0-9]{2}(:?[0-9]{2})?|Z|UTC)$"
 
 
-def _text_stamps(t, stamps: dict[str, str]) -> None:
-    """Timestamps written as text must all read as ISO 8601 without an offset here; others
-    (25/03/2026, offsets, impossible dates) need the in-memory reader's rules and messages."""
-    checks = {}
-    for role, col in stamps.items():
-        if t.schema()[col].is_string():
-            text = t[col].strip()
-            odd = (text != "") & (text.try_cast("timestamp").isnull() | text.re_search(_OFFSET))
-            checks[role] = odd.fill_null(False).cast("int64").sum()
-    if checks:
-        found = t.aggregate(**checks).to_pandas()
-        odd = [r for r in checks if int(found[r].iloc[0] or 0)]
-        if odd:
-            raise Fallback(f"timestamps of {', '.join(odd)} not all written as ISO 8601 "
-                           "without an offset")
+def _odd_stamp(col):
+    """A timestamp written as text that does not read as ISO 8601 without an offset (such
+    rows need the in-memory reader's rules and messages)."""
+    text = col.strip()
+    return ((text != "") & (text.try_cast("timestamp").isnull() | text.re_search(_OFFSET))
+            ).fill_null(False)
 
 
 def _examples(x, mask, label_of: str | None, raw: str | None, total: int) -> str:
