@@ -96,7 +96,11 @@ def connect(spec, source: str):
                        "data.source.database") from None
     url = postgres_url(spec, source)
     try:
-        return ibis.connect(url) if url != "postgresql://" else ibis.postgres.connect()
+        con = ibis.connect(url) if url != "postgresql://" else ibis.postgres.connect()
+        # the planner misjudges small uploaded tables (the business calendar) and would spend
+        # seconds compiling queries that take milliseconds
+        con.raw_sql("SET jit = off").close()
+        return con
     except Exception as exc:  # noqa: BLE001 - psycopg's OperationalError and kin
         raise _key(source, spec, f"cannot connect to the PostgreSQL server: "
                    f"{hide_password(_first_line(exc))}",
