@@ -155,3 +155,21 @@ def test_exclusions_are_counted_and_an_empty_result_refused():
     assert lazy.rows_used == n - k and int(lazy.expr.count().execute()) == n - k
     with pytest.raises(DataError, match="no rows are left"):
         lazy.exclude(lazy.expr.ticket_id.notnull(), "everything", "ticket_id")
+
+
+def test_a_study_asked_to_push_down_what_needs_memory_says_so(tmp_path):
+    """engine: pushdown on a table with day-first dates: read in memory, and the data-quality
+    table says why (no silent change of method)."""
+    p = params.load(ROOT / "params" / "chatbot_launch.yaml")
+    df = pd.read_csv(ROOT / "data" / "support_tickets.csv", dtype=str, keep_default_na=False)
+    df["opened_ts"] = df["opened_ts"].str.replace(r"^(\d{4})-(\d\d)-(\d\d)", r"\3/\2/\1",
+                                                  regex=True)
+    path = tmp_path / "dayfirst.csv"
+    df.to_csv(path, index=False)
+    p = p.model_copy(update={"data": p.data.model_copy(update={"path": str(path),
+                                                               "engine": "pushdown"})})
+    table = kpi.load_study_table(p, p.data, {}, (), "s")
+    assert hasattr(table, "frame")
+    checks = list(table.quality["check"])
+    assert checks[0] == "rows read" and checks[-1] == "rows used"
+    assert "read in memory (timestamps of created not all written as ISO 8601" in checks[1]

@@ -53,6 +53,10 @@ class LazyTable:
         return int(self.quality["rows"].iloc[-1])
 
     @property
+    def rows_excluded(self) -> int:
+        return self.rows_read - self.rows_used
+
+    @property
     def columns(self) -> list[str]:
         return list(self.expr.schema().names)
 
@@ -93,6 +97,10 @@ def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticke
             continue
         cols[name] = col.to_pandas()  # repeated strings share one object (deduplicated)
     frame = pd.DataFrame(cols)
+    if key is None:  # no id: one order whatever the engine (every column, as io.data does)
+        from sqresearch.io.data import canonical_order
+
+        frame = canonical_order(frame, [])[0]
     hashed = [r for r, c in {**{r: src.columns.get(r, r) for r in frame.columns}}.items()
               if src.personal.get(c) == "pseudonymise"]
     notes = [n for n in lazy.notes if not n.startswith("kept inside the engine")]
@@ -435,6 +443,14 @@ def _examples(x, mask, label_of: str | None, raw: str | None, total: int) -> str
 
 
 __all__ = ["Fallback", "LazyTable", "load_lazy", "open_table"]
+
+
+def note_fallback(table, reason: str) -> None:
+    """Say in the data-quality table that a large table was read in memory, and why."""
+    row = pd.DataFrame([{"check": f"read in memory ({reason})", "column": "",
+                         "rows": table.rows_read, "action": "", "examples": ""}])
+    table.quality = pd.concat([table.quality.iloc[:1], row, table.quality.iloc[1:]],
+                              ignore_index=True)
 
 
 #: tables with at least this many rows are validated and aggregated in their engine (auto)

@@ -168,9 +168,13 @@ def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
     keep = tuple(dict.fromkeys(c for c in keep if c and c not in roles))
     try:
         table = _large(src, roles, required, keep, source, tickets)
-        if table is None:
-            table = load_table(src, roles, required, keep, (ticket_checks,) if tickets else (),
-                               source)
+        if not hasattr(table, "frame"):
+            reason, table = table, load_table(src, roles, required, keep,
+                                              (ticket_checks,) if tickets else (), source)
+            if reason:
+                from sqresearch.io.lazy import note_fallback
+
+                note_fallback(table, reason)
     except DataError as exc:
         raise explain_missing_clock(exc, params.metrics) from None
     if tickets:
@@ -180,15 +184,16 @@ def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
 
 def _large(src, roles, required, keep, source: str, tickets: bool):
     """A large table (``data.engine``) validated in its engine and brought into memory as
-    typed columns only (``io.lazy.materialize``); None where the in-memory reader is used."""
+    typed columns only (``io.lazy.materialize``); else why the in-memory reader is used (None:
+    the table is not large)."""
     from sqresearch.io.lazy import Fallback, load_lazy, materialize, use_pushdown
 
     if not use_pushdown(src, source):
         return None
     try:
         lazy = load_lazy(src, roles, required, keep, source, ticket_checks=tickets)
-    except Fallback:
-        return None
+    except Fallback as why:
+        return str(why)
     ids = ("ticket_id",) if tickets else tuple(r for r, s in roles.items() if s.kind == "id")
     return materialize(lazy, src, ids)
 

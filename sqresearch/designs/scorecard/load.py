@@ -12,7 +12,7 @@ from sqresearch.io import paths
 from sqresearch.io.data import DATA_CUT_FIX, InputFile, LoadedTable, check_data_cut, load_table
 from sqresearch.io.errors import DataError, ParamsError, Problem, examples, nothing_left
 from sqresearch.io.files import sha256
-from sqresearch.io.lazy import Fallback, LazyTable, load_lazy, use_pushdown
+from sqresearch.io.lazy import Fallback, LazyTable, load_lazy, note_fallback, use_pushdown
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, CompositeIndexSpec, ScorecardParams
 from sqresearch.kpi.tickets import PushedTickets, Tickets
 from sqresearch.report import tables
@@ -90,10 +90,10 @@ def load_tickets(src, roles, keep, source: str) -> LoadedTable | LazyTable:
             return load_lazy(src, roles, REQUIRED_TICKET_ROLES, keep, source,
                              ticket_checks=True)
         except Fallback as why:
-            reason = f"read in memory: {why}"
+            reason = str(why)
     table = load_table(src, roles, REQUIRED_TICKET_ROLES, keep, (kpi.ticket_checks,), source)
     if reason:
-        table.notes.append(reason)
+        note_fallback(table, reason)
     return table
 
 
