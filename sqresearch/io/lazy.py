@@ -14,6 +14,7 @@ timestamp formats or a time zone.
 
 from __future__ import annotations
 
+import contextvars
 import difflib
 from dataclasses import dataclass, field
 
@@ -25,6 +26,9 @@ from sqresearch.io.data import _TRUE, Role, _bad_message
 from sqresearch.io.errors import SHOWN, DataError, Problem, examples, nothing_left
 from sqresearch.io.files import column_list, detect_encoding
 from sqresearch.io.schemas import DataSource
+
+#: the engine the expressions being built will run on (for ``try_cast``)
+_BACKEND: contextvars.ContextVar[str] = contextvars.ContextVar("backend", default="duckdb")
 
 #: rows sampled (evenly) for the personal-data guard's content checks
 SAMPLE = personal.SAMPLE
@@ -173,6 +177,7 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
 
     if src.timestamp_format is not None or src.timezone is not None:
         raise Fallback("declared timestamp formats and time zones are read in memory")
+    _BACKEND.set(src.source.backend if src.source is not None else "duckdb")
     con, t = open_table(src, source)
     names = list(t.schema().names)
     mapping = {role: src.columns.get(role, role) for role in roles}
@@ -237,7 +242,14 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
     aggs |= {f"m_{r}": x[f"_coded_{r}"].cast("int64").sum() for r in coded
              if coded[r] is not None}
     aggs |= {k: x[k].cast("int64").sum() for k in odd}
-    counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int)
+    try:
+        counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int)
+    except Exception as exc:  # noqa: BLE001 - e.g. a text date the engine refuses to cast
+        from sqresearch.io.engines import hide_password
+
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise Fallback(f"the engine could not check every value: {hide_password(first)}"
+                       ) from None
     strange = [k.removeprefix("_odd_") for k in odd if counts[k]]
     if strange:
         raise Fallback(f"timestamps of {', '.join(strange)} not all written as ISO 8601 "
@@ -313,7 +325,7 @@ def _keep_types(t, kept: list[str], src: DataSource) -> dict[str, tuple[str, str
             text = col.strip()
             text = text.replace(",", ".") if src.decimal == "," else text
             filled = (text != "").fill_null(False)
-            num = text.try_cast("float64")
+            num = try_cast(text, "float64")
             aggs[f"f_{c}"] = filled.cast("int64").sum()
             aggs[f"n_{c}"] = (filled & num.notnull()).cast("int64").sum()
             aggs[f"w_{c}"] = (filled & (num == num.round())).fill_null(False).cast("int64").sum()
@@ -353,7 +365,7 @@ def _keep_value(col, kind: str, src: DataSource):
         return ibis.ifelse(text == "", ibis.null("string"), text)
     if col.type().is_string():
         text = col.strip()
-        col = (text.replace(",", ".") if src.decimal == "," else text).try_cast("float64")
+        col = try_cast(text.replace(",", ".") if src.decimal == "," else text, "float64")
     return col.cast("int64" if kind == "integer" else "float64")
 
 
@@ -378,14 +390,14 @@ def _typed(col, spec: Role, src: DataSource, role: str, names, dtype):
     if spec.kind == "timestamp":
         if not text_in and getattr(dtype, "timezone", None) is not None:
             raise Fallback(f"time-zone-aware timestamps ({role}) are converted in memory")
-        value = col.strip().try_cast("timestamp") if text_in else col.cast("timestamp")
+        value = try_cast(col.strip(), "timestamp") if text_in else col.cast("timestamp")
         return value, ibis.literal(False), None
     if spec.kind in ("score", "count"):
         if text_in:
             text = col.strip()
             if src.decimal == ",":
                 text = text.replace(",", ".")
-            num = text.try_cast("float64")
+            num = try_cast(text, "float64")
         else:
             num = col.cast("float64")
         codes = src.missing_codes.get(role, [])
@@ -421,11 +433,30 @@ def _typed(col, spec: Role, src: DataSource, role: str, names, dtype):
 _OFFSET = r"([+-][0-9]{2}(:?[0-9]{2})?|Z|UTC)$"
 
 
+#: what a number and an ISO 8601 timestamp look like as text (for engines without TRY_CAST)
+_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+_ISO = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+        r"([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?)?$")
+
+
+def try_cast(text, to: str):
+    """``text`` cast to ``to`` where it reads as one, else NULL, on every engine: PostgreSQL
+    has no TRY_CAST (Ibis compiles it to CAST, which fails the query), so the text is checked
+    against the shape of a number or an ISO 8601 timestamp first."""
+    import ibis
+
+    backend = _BACKEND.get()
+    if backend in ("duckdb", "spark"):
+        return text.try_cast(to)
+    shape = _NUMBER if to.startswith("float") else _ISO
+    return ibis.ifelse(text.re_search(shape), text, ibis.null("string")).cast(to)
+
+
 def _odd_stamp(col):
     """A timestamp written as text that does not read as ISO 8601 without an offset (such
     rows need the in-memory reader's rules and messages)."""
     text = col.strip()
-    return ((text != "") & (text.try_cast("timestamp").isnull() | text.re_search(_OFFSET))
+    return ((text != "") & (try_cast(text, "timestamp").isnull() | text.re_search(_OFFSET))
             ).fill_null(False)
 
 
