@@ -81,3 +81,30 @@ def test_a_wrong_password_is_refused_and_not_shown(tmp_path, run_cli, postgres, 
                                       "password authentication failed"])
     err = run_cli("validate", path)[2]
     assert "not-the-password" not in err and postgres.password not in err
+
+
+def test_validation_in_postgres_counts_what_memory_counts(postgres, warehouse_env):
+    """io/lazy on the server (PostgreSQL has no TRY_CAST: text is checked by its shape) gives
+    the rows and check counts io/data gives on the same table, text-typed scores included."""
+    from test_lazy_load import _counts, _same_rows
+
+    from sqresearch import kpi
+    from sqresearch.io import params
+    from sqresearch.io.data import load_table as load_eager
+    from sqresearch.io.lazy import load_lazy
+    from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, DataSource
+
+    load_mistyped(postgres.url, "tickets_csat_na", DATA / "support_tickets.csv", column="csat",
+                  bad="n/a", every=25)
+    p = params.load(DATA.parent / "params" / "support_desk.yaml")
+    for table in ("support_tickets", "tickets_csat_na"):
+        src = DataSource.model_validate({**p.data.model_dump(exclude={"path", "source"}),
+                                         "source": {**warehouse_env, "table": table},
+                                         "on_invalid": "exclude"})
+        roles = kpi.ticket_roles(p)
+        eager = load_eager(src, roles, REQUIRED_TICKET_ROLES, ("channel", "team"),
+                           (kpi.ticket_checks,), "s")
+        lazy = load_lazy(src, roles, REQUIRED_TICKET_ROLES, ("channel", "team"), "s",
+                         ticket_checks=True)
+        _same_rows(eager, lazy)
+        assert _counts(eager) == _counts(lazy)

@@ -237,11 +237,11 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
             invalid = invalid | expr
     # every count in one pass over the table
     x = x.mutate(_invalid=invalid, **{f"_chk{i}": e for i, (_, _, e) in enumerate(ordered)})
-    aggs = {"n_read": x.count(), "n_bad": x._invalid.cast("int64").sum()}
-    aggs |= {f"c{i}": x[f"_chk{i}"].cast("int64").sum() for i in range(len(ordered))}
-    aggs |= {f"m_{r}": x[f"_coded_{r}"].cast("int64").sum() for r in coded
+    aggs = {"n_read": x.count(), "n_bad": _trues(x._invalid)}
+    aggs |= {f"c{i}": _trues(x[f"_chk{i}"]) for i in range(len(ordered))}
+    aggs |= {f"m_{r}": _trues(x[f"_coded_{r}"]) for r in coded
              if coded[r] is not None}
-    aggs |= {k: x[k].cast("int64").sum() for k in odd}
+    aggs |= {k: _trues(x[k]) for k in odd}
     try:
         counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int)
     except Exception as exc:  # noqa: BLE001 - e.g. a text date the engine refuses to cast
@@ -326,13 +326,13 @@ def _keep_types(t, kept: list[str], src: DataSource) -> dict[str, tuple[str, str
             text = text.replace(",", ".") if src.decimal == "," else text
             filled = (text != "").fill_null(False)
             num = try_cast(text, "float64")
-            aggs[f"f_{c}"] = filled.cast("int64").sum()
-            aggs[f"n_{c}"] = (filled & num.notnull()).cast("int64").sum()
-            aggs[f"w_{c}"] = (filled & (num == num.round())).fill_null(False).cast("int64").sum()
+            aggs[f"f_{c}"] = _trues(filled)
+            aggs[f"n_{c}"] = _trues(filled & num.notnull())
+            aggs[f"w_{c}"] = _trues((filled & (num == num.round())).fill_null(False))
         else:
             aggs[f"f_{c}"] = col.count()
-            num = col.cast("float64") if col.type().is_numeric() else None
-            aggs[f"w_{c}"] = ((num == num.round()).fill_null(False).cast("int64").sum()
+            num = _as_float(col) if col.type().is_numeric() else None
+            aggs[f"w_{c}"] = (_trues((num == num.round()).fill_null(False))
                               if num is not None else col.count())
             aggs[f"n_{c}"] = col.count()
     got = t.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int) if aggs else {}
@@ -399,7 +399,7 @@ def _typed(col, spec: Role, src: DataSource, role: str, names, dtype):
                 text = text.replace(",", ".")
             num = try_cast(text, "float64")
         else:
-            num = col.cast("float64")
+            num = _as_float(col)
         codes = src.missing_codes.get(role, [])
         coded = num.isin([float(c) for c in codes]).fill_null(False) if codes else None
         if coded is not None:
@@ -419,7 +419,7 @@ def _typed(col, spec: Role, src: DataSource, role: str, names, dtype):
                                (low.isin(["false", "f", "no", "n", "0", "0.0"]), 0.0),
                                else_=ibis.null("float64"))
         else:
-            num = col.cast("float64")
+            num = _as_float(col)
             value = ibis.ifelse(num.isin([0.0, 1.0]), num, ibis.null("float64"))
         return value, value.isnull() & ~empty, None
     if spec.kind == "id":
@@ -450,6 +450,21 @@ def try_cast(text, to: str):
         return text.try_cast(to)
     shape = _NUMBER if to.startswith("float") else _ISO
     return ibis.ifelse(text.re_search(shape), text, ibis.null("string")).cast(to)
+
+
+def _as_float(col):
+    """A number or boolean column as float64 (true 1, false 0; PostgreSQL casts no boolean)."""
+    import ibis
+
+    if col.type().is_boolean():
+        return ibis.cases((col, 1.0), (~col, 0.0), else_=ibis.null("float64"))
+    return col.cast("float64")
+
+
+def _trues(flag):
+    """How many rows a boolean expression holds for (PostgreSQL cannot cast booleans to
+    integers, so the sum is over a CASE)."""
+    return flag.ifelse(1, 0).sum()
 
 
 def _odd_stamp(col):
