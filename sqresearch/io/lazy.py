@@ -93,9 +93,11 @@ def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticke
     key = next((c for c in ids if c in lazy.columns), None)
     expr = lazy.expr.order_by(key) if key else lazy.expr
     arrow = expr.to_pyarrow()
+    pending = {name: arrow[name] for name in arrow.column_names}
+    del arrow  # each column is freed once converted: peak memory of one copy, not two
     cols = {}
-    for name in arrow.column_names:
-        col = arrow[name]
+    for name in list(pending):
+        col = pending.pop(name)
         if name == key and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             cols[name] = pd.Series(col.to_pandas(types_mapper=pd.ArrowDtype))  # compact
             continue

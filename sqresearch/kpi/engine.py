@@ -207,8 +207,9 @@ def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:
 
 
 def prepare(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """Add the per-ticket clocks and outcomes the KPIs are computed from."""
-    df = frame.copy()
+    """Add the per-ticket clocks and outcomes the KPIs are computed from (to a shallow copy:
+    the table's own columns are shared, not duplicated)."""
+    df = frame.copy(deep=False)
     cut = ctx.data_cut
     if "first_response" in df:
         answered = df["first_response"].notna() & (df["first_response"] <= cut)
