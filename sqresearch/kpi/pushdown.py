@@ -61,7 +61,8 @@ def kpi_table_expr(t: ibis.Table, ctx: Context, by: str | None = None,
 
     ``t`` holds prepared tickets: the role columns (which KPIs are available is decided by
     their presence, as in pandas), the per-ticket columns of ``engine.prepare`` and ``by``.
-    Tickets whose ``by`` is missing are left out, as pandas' ``groupby`` does.
+    Missing values are NULL or, in floating columns, NaN; tickets whose ``by`` is missing are
+    left out, as pandas' ``groupby`` does.
 
     Returns
     -------
@@ -70,6 +71,10 @@ def kpi_table_expr(t: ibis.Table, ctx: Context, by: str | None = None,
     """
     defs = {k.name: k for k in ctx.available(set(t.columns))}
     names = [n for n in defs if only is None or n in only]
+    # a NaN is missing, as in pandas (Spark and PostgreSQL keep NaN as a value, not as NULL)
+    floats = {c: t[c].isnan().ifelse(ibis.null("float64"), t[c].cast("float64"))
+              for c, kind in t.schema().items() if kind.is_floating()}
+    t = t.mutate(**floats) if floats else t
     if by is None:
         base, keys = t, []
     else:
