@@ -71,14 +71,10 @@ def kpi_table_expr(t: ibis.Table, ctx: Context, by: str | None = None,
     """
     defs = {k.name: k for k in ctx.available(set(t.columns))}
     names = [n for n in defs if only is None or n in only]
-    # a NaN is missing, as in pandas (Spark and PostgreSQL keep NaN as a value, not as NULL)
-    floats = {c: t[c].isnan().ifelse(ibis.null("float64"), t[c].cast("float64"))
-              for c, kind in t.schema().items() if kind.is_floating()}
-    t = t.mutate(**floats) if floats else t
     if by is None:
         base, keys = t, []
     else:
-        base, keys = t.filter(t[by].notnull()).mutate(**{G: t[by]}), [G]
+        base, keys = t.filter(_present(t[by])).mutate(**{G: t[by]}), [G]
     aggs = _aggregates(base, keys, names, ctx)
     if keys:
         aggs = aggs.sort_values(G, kind="mergesort")  # the order of pandas' groupby
@@ -109,10 +105,18 @@ def _share_column(name: str) -> str:
     return SHARES.get(name, name)
 
 
+def _present(col: ibis.Value) -> ibis.Value:
+    """Not missing: not NULL and, in a floating column, not NaN (pandas' missing value, which
+    Spark and PostgreSQL keep as a value)."""
+    return col.notnull() & ~col.isnan() if col.type().is_floating() else col.notnull()
+
+
 def _number(col: ibis.Value) -> ibis.Value:
-    """A 0/1 or numeric column as float64 (booleans as 1.0/0.0; NULL stays NULL)."""
+    """A column's values as float64, NULL where missing (booleans as 1.0/0.0)."""
     if col.type().is_boolean():
         return col.ifelse(1.0, 0.0)
+    if col.type().is_floating():
+        return _present(col).ifelse(col.cast("float64"), ibis.null("float64"))
     return col.cast("float64")
 
 
@@ -133,11 +137,12 @@ def _aggregates(base: ibis.Table, keys: list[str], names: list[str], ctx: Contex
         if name in MEANS or name in QUANTILES or name in MEDIANS or name == "contacts":
             continue
         if name == "csat_top2":
-            top = (base["csat"] >= ctx.csat_scale[1] - 1).fill_null(False)
+            top = (_number(base["csat"]) >= ctx.csat_scale[1] - 1).fill_null(False)
             metrics["sum__csat_top2"] = top.ifelse(1, 0).sum()
             counted.add("csat")
         elif name == "nps":
-            for label, cond in [("pro", base["nps"] >= 9), ("det", base["nps"] <= 6)]:
+            score = _number(base["nps"])
+            for label, cond in [("pro", score >= 9), ("det", score <= 6)]:
                 metrics[f"{label}__nps"] = cond.fill_null(False).ifelse(1, 0).sum()
             counted.add("nps")
         else:
@@ -145,9 +150,9 @@ def _aggregates(base: ibis.Table, keys: list[str], names: list[str], ctx: Contex
             metrics[f"sum__{col}"] = _number(base[col]).sum()
             counted.add(col)
     for col in sorted(counted):
-        metrics[f"n__{col}"] = base[col].count()
+        metrics[f"n__{col}"] = _number(base[col]).count()
     for col in means:
-        x = base[col].cast("float64")
+        x = _number(base[col])
         metrics |= {f"mean__{col}": x.mean(), f"var__{col}": x.var(how="sample")}
     return _aggregate(base, keys, metrics).execute()
 
@@ -194,7 +199,7 @@ def _order_statistics(base: ibis.Table, keys: list[str], col: str, sizes: dict, 
     if not needed:
         return {}
     x = base[col].cast("float64")
-    counts = _aggregate(base.filter(x.notnull()).mutate(_v=x), [*keys, "_v"],
+    counts = _aggregate(base.filter(_present(base[col])).mutate(_v=x), [*keys, "_v"],
                         {"_c": ibis._.count()})
     upto = ibis.cumulative_window(group_by=keys or None, order_by="_v")
     h = counts.mutate(_cum=counts["_c"].sum().over(upto)).view()
@@ -239,7 +244,7 @@ def _km_medians(base: ibis.Table, keys: list[str], col: str, alpha: float) -> di
     null = ibis.null("float64")
     time = base[col].cast("float64")
     event = (base["solved"] == 1).fill_null(False).ifelse(1.0, 0.0)
-    k = _aggregate(base.filter(time.notnull()).select(*keys, _t=time, _e=event),
+    k = _aggregate(base.filter(_present(base[col])).select(*keys, _t=time, _e=event),
                    [*keys, "_t"], {"_d": ibis._["_e"].sum(), "_m": ibis._.count()})
     group = ibis.window(group_by=keys or None)
     upto = ibis.cumulative_window(group_by=keys or None, order_by="_t")
