@@ -336,15 +336,23 @@ def kpi_table(df: pd.DataFrame, ctx: Context, by: str | None = None,
     """
     defs = {k.name: k for k in ctx.available(df)}
     groups = [("all", df)] if by is None else list(df.groupby(by, sort=True, observed=True))
+    return tidy_kpis([(g, group_kpis(part, ctx, only)) for g, part in groups], defs, by)
+
+
+KPI_TABLE_COLUMNS = ["group_by", "group", "kpi", "label", "estimate", "ci_low", "ci_high", "n",
+                     "unit", "direction", "method"]
+
+
+def tidy_kpis(groups: list[tuple[object, list[dict]]], defs: dict[str, Kpi],
+              by: str | None) -> pd.DataFrame:
+    """The ``kpi_table`` frame from each group's ``group_kpis`` rows, groups in order."""
     rows = []
-    for g, part in groups:
-        for r in group_kpis(part, ctx, only):
+    for g, estimates in groups:
+        for r in estimates:
             k = defs[r["kpi"]]
             rows.append({"group_by": by or "all", "group": str(g), **r, "label": k.label,
                          "unit": k.unit, "direction": k.direction, "method": k.definition})
-    cols = ["group_by", "group", "kpi", "label", "estimate", "ci_low", "ci_high", "n", "unit",
-            "direction", "method"]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=KPI_TABLE_COLUMNS)
 
 
 def period_labels(created: pd.Series, freq: str) -> pd.Series:

@@ -8,6 +8,8 @@ variances are two-pass with n - 1 in the denominator.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,14 +49,22 @@ def summary(x, probs=(0.5, 0.9)) -> pd.DataFrame:
 def mean_ci(x, alpha: float = 0.05) -> tuple[float, float, float, int]:
     """Mean with its t-based confidence interval: (mean, low, high, n)."""
     a = _clean(x)
-    n = a.size
+    if a.size == 0:
+        return mean_ci_from_moments(0, math.nan, math.nan, alpha)
+    sd = float(np.std(a, ddof=1)) if a.size > 1 else math.nan
+    return mean_ci_from_moments(a.size, float(np.mean(a)), sd, alpha)
+
+
+def mean_ci_from_moments(n: int, mean: float, sd: float,
+                         alpha: float = 0.05) -> tuple[float, float, float, int]:
+    """``mean_ci`` from a sample's size, mean and SD (n - 1 denominator), e.g. aggregates
+    computed in a database: (mean, low, high, n); mean NaN when n = 0, interval NaN when n < 2."""
     if n == 0:
         return math.nan, math.nan, math.nan, 0
-    m = float(np.mean(a))
     if n < 2:
-        return m, math.nan, math.nan, n
-    half = stats.t.ppf(1 - alpha / 2, n - 1) * np.std(a, ddof=1) / math.sqrt(n)
-    return m, m - half, m + half, n
+        return mean, math.nan, math.nan, n
+    half = stats.t.ppf(1 - alpha / 2, n - 1) * sd / math.sqrt(n)
+    return mean, mean - half, mean + half, n
 
 
 def quantile_ci(x, p: float, alpha: float = 0.05) -> tuple[float, float, float, int]:
@@ -68,14 +78,47 @@ def quantile_ci(x, p: float, alpha: float = 0.05) -> tuple[float, float, float, 
     3rd ed., §3.2). An end that would fall outside the sample is returned as NaN.
     """
     a = np.sort(_clean(x))
-    n = a.size
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    q = float(np.quantile(a, p))
+    return quantile_from_order_stats(lambda rank: float(a[rank - 1]), a.size, p, alpha)
+
+
+class QuantileRanks(NamedTuple):
+    """The 1-based ranks ``quantile_ci`` reads: ``below``/``above`` the type-7 interpolation
+    (equal when (n - 1)·p is whole), ``frac`` its weight, ``low``/``high`` the interval's
+    ends (None where outside 1…n)."""
+
+    below: int
+    above: int
+    frac: float
+    low: int | None
+    high: int | None
+
+    def needed(self) -> set[int]:
+        return {r for r in (self.below, self.above, self.low, self.high) if r is not None}
+
+
+def quantile_ranks(n: int, p: float, alpha: float = 0.05) -> QuantileRanks:
+    """The order statistics a type-7 quantile and its order-statistic interval need, for a
+    sample of n >= 1 (see ``quantile_ci``): a database can fetch just these ranks."""
+    h = (n - 1) * p  # numpy's virtual index for method "linear"
+    below = math.floor(h)
+    frac = h - below
     lo_rank = int(stats.binom.ppf(alpha / 2, n, p))
     hi_rank = int(stats.binom.ppf(1 - alpha / 2, n, p)) + 1
-    lo = float(a[lo_rank - 1]) if lo_rank >= 1 else math.nan
-    hi = float(a[hi_rank - 1]) if hi_rank <= n else math.nan
+    return QuantileRanks(below + 1, below + 1 + (frac > 0), frac,
+                         lo_rank if lo_rank >= 1 else None, hi_rank if hi_rank <= n else None)
+
+
+def quantile_from_order_stats(stat: Callable[[int], float], n: int, p: float,
+                              alpha: float = 0.05) -> tuple[float, float, float, int]:
+    """``quantile_ci`` from the sample's order statistics, ``stat(rank)`` the value of 1-based
+    rank (only the ranks of ``quantile_ranks(n, p, alpha)`` are asked for): (q, low, high, n)."""
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    r = quantile_ranks(n, p, alpha)
+    # numpy's own interpolation between the two order statistics: bit for bit np.quantile
+    q = float(np.quantile(np.array([stat(r.below), stat(r.above)]), r.frac))
+    lo = stat(r.low) if r.low is not None else math.nan
+    hi = stat(r.high) if r.high is not None else math.nan
     return q, lo, hi, n
 
 

@@ -61,7 +61,12 @@ def nps_ci(scores, alpha: float = 0.05, adjust: str | bool = "auto") -> NPSInter
     two proportions) is also how Lewis & Sauro state it (MeasuringU, "Evaluating NPS confidence
     intervals with real-world data", 2021), who confirmed Rocks's finding on two data sets.
     """
-    pro, det, n = _nps_counts(scores)
+    return nps_ci_from_counts(*_nps_counts(scores), alpha, adjust)
+
+
+def nps_ci_from_counts(pro: int, det: int, n: int, alpha: float = 0.05,
+                       adjust: str | bool = "auto") -> NPSInterval:
+    """``nps_ci`` from the counts of promoters (9–10), detractors (0–6) and answers."""
     if n == 0:
         return NPSInterval(math.nan, math.nan, math.nan, math.nan, 0, "no answers")
     value, se = _nps_moments(pro, det, n)

@@ -73,7 +73,7 @@ def kaplan_meier(durations, events, alpha: float = 0.05) -> KaplanMeier:
     times, inverse = np.unique(d, return_inverse=True)
     n_event = np.bincount(inverse, weights=e, minlength=times.size)
     n_total = np.bincount(inverse, minlength=times.size)
-    n_risk = d.size - np.concatenate([[0], np.cumsum(n_total)[:-1]])
+    n_risk = d.size - (np.cumsum(n_total) - n_total)  # cases at or after each time
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1 - n_event / n_risk)
         var = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
@@ -108,26 +108,48 @@ def _first_crossing(t: np.ndarray, s: np.ndarray, level: float) -> float:
     stretch. For a monotone curve this is the first crossing; for a confidence band, which need
     not be monotone, it is the band point nearest the level from below, as in R.
     """
+    return crossing_time(crossing_points(t, s, level), level)
+
+
+class Crossing(NamedTuple):
+    """The few points of a curve ``_first_crossing`` reads (y = 1 - s, the point (0, 0) in
+    front): a database can compute them without returning the curve."""
+
+    top: float  # the largest non-missing y (NaN if none)
+    x1: float | None  # first time of the smallest y with y + tol >= 1 - level (None: none)
+    x2: float | None  # first time of the smallest y with y - tol >= 1 - level (None: none)
+    last: float  # the value of y that first occurs latest (NaN if that value is missing)
+    xmax: float  # the last time (0 if none)
+
+
+def crossing_points(t: np.ndarray, s: np.ndarray, level: float) -> Crossing:
     p = 1 - level
     x = np.concatenate([[0.0], t])
     y = np.concatenate([[0.0], 1 - s])
-    if np.all(np.isnan(y)) or np.nanmax(y) < p:
-        return math.nan
     xmax = x[-1]
+    top = math.nan if np.all(np.isnan(y)) else float(np.nanmax(y))
     _, first = np.unique(np.where(np.isnan(y), np.inf, y), return_index=True)
     keep = np.sort(first)
     x, y = x[keep], y[keep]
 
-    def smallest_at_least(shift: float):
+    def first_time_of_smallest(shift: float) -> float | None:
         ok = ~np.isnan(y) & (y + shift >= p)
-        return int(np.flatnonzero(ok)[np.argmin(y[ok])]) if ok.any() else None
+        return float(x[np.flatnonzero(ok)[np.argmin(y[ok])]]) if ok.any() else None
 
-    i1, i2 = smallest_at_least(_TOL), smallest_at_least(-_TOL)
-    if i1 is None:
+    return Crossing(top, first_time_of_smallest(_TOL), first_time_of_smallest(-_TOL),
+                    float(y[-1]), float(xmax))
+
+
+def crossing_time(c: Crossing, level: float) -> float:
+    """``_first_crossing`` from a curve's ``Crossing`` points: the first time of the smallest
+    y >= p (p = 1 - level, tolerance sqrt(eps)); where that y equals p over a stretch, the
+    midpoint of the stretch (to the last time if the curve ends at p); NaN if never reached."""
+    p = 1 - level
+    if math.isnan(c.top) or c.top < p or c.x1 is None:
         return math.nan
-    if not np.isnan(y[-1]) and abs(p - y[-1]) < _TOL:
-        return float((x[i1] + xmax) / 2)
-    return float((x[i1] + x[i2]) / 2) if i2 is not None else math.nan
+    if not math.isnan(c.last) and abs(p - c.last) < _TOL:
+        return (c.x1 + c.xmax) / 2
+    return (c.x1 + c.x2) / 2 if c.x2 is not None else math.nan
 
 
 def logrank(durations, events, groups) -> tuple[float, float, pd.DataFrame]:
