@@ -298,7 +298,7 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
     if rows_used == 0 and n_read > 0:
         raise nothing_left(table, origin, n_read, fixes)
     # the valid rows, typed, kept once in the engine (a temporary table) for what follows
-    expr = x.filter(~x._invalid).select(*cols).cache()
+    expr = _keep_once(con, x.filter(~x._invalid).select(*cols))
     from sqresearch.io.data import InputFile
 
     if src.source is None:
@@ -461,6 +461,17 @@ def _as_float(col):
     if col.type().is_boolean():
         return ibis.cases((col, 1.0), (~col, 0.0), else_=ibis.null("float64"))
     return col.cast("float64")
+
+
+def _keep_once(con, expr):
+    """``expr`` computed once into a temporary table of its engine (dropped with the
+    connection), so that what follows reads typed rows instead of validating again; Spark
+    keeps its plan (its cache is per session and unbounded)."""
+    import uuid
+
+    if _BACKEND.get() == "spark" or con is None:
+        return expr
+    return con.create_table(f"sqr_valid_{uuid.uuid4().hex[:12]}", expr, temp=True)
 
 
 def _trues(flag):
