@@ -14,7 +14,6 @@ timestamp formats or a time zone.
 
 from __future__ import annotations
 
-import contextvars
 import difflib
 from dataclasses import dataclass, field
 
@@ -22,20 +21,22 @@ import numpy as np
 import pandas as pd
 
 from sqresearch.io import paths, personal
-from sqresearch.io.data import _TRUE, Role, _bad_message
+from sqresearch.io.data import Role, _bad_message
 from sqresearch.io.errors import SHOWN, DataError, Problem, examples, nothing_left
 from sqresearch.io.files import column_list, detect_encoding
+from sqresearch.io.lazy_values import (
+    _BACKEND,
+    Fallback,
+    keep_types,
+    keep_value,
+    odd_stamp,
+    trues,
+    typed,
+)
 from sqresearch.io.schemas import DataSource
-
-#: the engine the expressions being built will run on (for ``try_cast``)
-_BACKEND: contextvars.ContextVar[str] = contextvars.ContextVar("backend", default="duckdb")
 
 #: rows sampled (evenly) for the personal-data guard's content checks
 SAMPLE = personal.SAMPLE
-
-
-class Fallback(Exception):  # noqa: N818 - a signal, not an error
-    """The table needs the in-memory reader; ``str(exc)`` says why."""
 
 
 @dataclass
@@ -204,13 +205,13 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
     ids = [r for r, s in roles.items() if s.kind == "id" and r in present]
     cols, bad, coded = {}, {}, {}
     for role, col in present.items():
-        cols[role], bad[role], coded[role] = _typed(t[col], roles[role], src, role,
+        cols[role], bad[role], coded[role] = typed(t[col], roles[role], src, role,
                                                     names, t.schema()[col])
     kept = [c for c in dict.fromkeys(keep) if c not in present.values()]
-    kept_types = _keep_types(t, kept, src)
+    kept_types = keep_types(t, kept, src)
     for col in kept:
-        cols[col] = _keep_value(t[col], kept_types[col][0], src)
-    odd = {f"_odd_{r}": _odd_stamp(t[c]) for r, c in present.items()
+        cols[col] = keep_value(t[col], kept_types[col][0], src)
+    odd = {f"_odd_{r}": odd_stamp(t[c]) for r, c in present.items()
            if roles[r].kind == "timestamp" and t.schema()[c].is_string()}
     x = t.select(**cols, **{f"_bad_{r}": b for r, b in bad.items()},
                  **{f"_coded_{r}": c for r, c in coded.items() if c is not None},
@@ -225,8 +226,9 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
         ordered.append((name, role, expr))
         invalid = invalid | expr
     if ticket_checks:
-        x = x.mutate(_dup=x.ticket_id.notnull() & (x.ticket_id.count().over(
-            ibis.window(group_by=x.ticket_id)) > 1))
+        ids_seen = x.group_by("ticket_id").aggregate(_n=x.count())  # a hash aggregate and
+        twice = ids_seen.filter((ids_seen._n > 1) & ids_seen.ticket_id.notnull())  # semi-join:
+        x = x.mutate(_dup=x.ticket_id.isin(twice.ticket_id).fill_null(False))  # no sort by id
         extra = [("no creation time", "created", x.created.isnull()),
                  ("no ticket id", "ticket_id", x.ticket_id.isnull()),
                  ("duplicate ticket id", "ticket_id", x._dup)]
@@ -239,11 +241,11 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
             invalid = invalid | expr
     # every count in one pass over the table
     x = x.mutate(_invalid=invalid, **{f"_chk{i}": e for i, (_, _, e) in enumerate(ordered)})
-    aggs = {"n_read": x.count(), "n_bad": _trues(x._invalid)}
-    aggs |= {f"c{i}": _trues(x[f"_chk{i}"]) for i in range(len(ordered))}
-    aggs |= {f"m_{r}": _trues(x[f"_coded_{r}"]) for r in coded
+    aggs = {"n_read": x.count(), "n_bad": trues(x._invalid)}
+    aggs |= {f"c{i}": trues(x[f"_chk{i}"]) for i in range(len(ordered))}
+    aggs |= {f"m_{r}": trues(x[f"_coded_{r}"]) for r in coded
              if coded[r] is not None}
-    aggs |= {k: _trues(x[k]) for k in odd}
+    aggs |= {k: trues(x[k]) for k in odd}
     try:
         counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int)
     except Exception as exc:  # noqa: BLE001 - e.g. a text date the engine refuses to cast
@@ -298,7 +300,7 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
     if rows_used == 0 and n_read > 0:
         raise nothing_left(table, origin, n_read, fixes)
     # the valid rows, typed, kept once in the engine (a temporary table) for what follows
-    expr = _keep_once(con, x.filter(~x._invalid).select(*cols))
+    expr = keep_once(con, x.filter(~x._invalid).select(*cols))
     from sqresearch.io.data import InputFile
 
     if src.source is None:
@@ -317,60 +319,6 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
                      fixes)
 
 
-def _keep_types(t, kept: list[str], src: DataSource) -> dict[str, tuple[str, str, int]]:
-    """Each other column's type as ``values.typed`` chooses it: (kind, how, non-empty rows).
-    Declared types are taken; text columns become numbers when every value is one."""
-    aggs = {}
-    for c in kept:
-        col = t[c]
-        if col.type().is_string():
-            text = col.strip()
-            text = text.replace(",", ".") if src.decimal == "," else text
-            filled = (text != "").fill_null(False)
-            num = try_cast(text, "float64")
-            aggs[f"f_{c}"] = _trues(filled)
-            aggs[f"n_{c}"] = _trues(filled & num.notnull())
-            aggs[f"w_{c}"] = _trues((filled & (num == num.round())).fill_null(False))
-        else:
-            aggs[f"f_{c}"] = col.count()
-            num = _as_float(col) if col.type().is_numeric() else None
-            aggs[f"w_{c}"] = (_trues((num == num.round()).fill_null(False))
-                              if num is not None else col.count())
-            aggs[f"n_{c}"] = col.count()
-    got = t.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int) if aggs else {}
-    out = {}
-    for c in kept:
-        filled, numbers, whole = got[f"f_{c}"], got[f"n_{c}"], got[f"w_{c}"]
-        declared = src.types.get(c)
-        numeric_type = t[c].type().is_numeric() and not t[c].type().is_boolean()
-        if declared in ("category", "text"):
-            out[c] = ("text", f"{declared} (declared)", filled)
-        elif numeric_type:
-            kind = declared or ("integer" if whole == filled else "number")
-            out[c] = (kind, f"{kind} (from the file)", filled)
-        elif declared is None and (filled == 0 or numbers < filled):
-            out[c] = ("text", "text (inferred: not every value is a number)", filled)
-        else:
-            kind = declared or ("integer" if whole == filled else "number")
-            how = "declared" if declared else "inferred: every value is a number"
-            if numbers < filled:
-                raise Fallback(f"column {c} holds values that are not numbers")
-            out[c] = (kind, f"{kind} ({how})", numbers)
-    return out
-
-
-def _keep_value(col, kind: str, src: DataSource):
-    import ibis
-
-    if kind == "text":
-        text = col.cast("string").strip()
-        return ibis.ifelse(text == "", ibis.null("string"), text)
-    if col.type().is_string():
-        text = col.strip()
-        col = try_cast(text.replace(",", ".") if src.decimal == "," else text, "float64")
-    return col.cast("int64" if kind == "integer" else "float64")
-
-
 def _sample(t, used: list[str]) -> pd.DataFrame:
     """At most SAMPLE rows of the used columns, evenly spaced over the table's own order."""
     import ibis
@@ -383,109 +331,15 @@ def _sample(t, used: list[str]) -> pd.DataFrame:
     return numbered.filter(numbered._i % step == 0).limit(SAMPLE).drop("_i").to_pandas()
 
 
-def _typed(col, spec: Role, src: DataSource, role: str, names, dtype):
-    """(typed value, bad-row flag, missing-code flag or None) of one role column."""
-    import ibis
-
-    text_in = dtype.is_string()
-    empty = col.isnull() | (col.cast("string").strip() == "") if text_in else col.isnull()
-    if spec.kind == "timestamp":
-        if not text_in and getattr(dtype, "timezone", None) is not None:
-            raise Fallback(f"time-zone-aware timestamps ({role}) are converted in memory")
-        value = try_cast(col.strip(), "timestamp") if text_in else col.cast("timestamp")
-        return value, ibis.literal(False), None
-    if spec.kind in ("score", "count"):
-        if text_in:
-            text = col.strip()
-            if src.decimal == ",":
-                text = text.replace(",", ".")
-            num = try_cast(text, "float64")
-        else:
-            num = _as_float(col)
-        codes = src.missing_codes.get(role, [])
-        coded = num.isin([float(c) for c in codes]).fill_null(False) if codes else None
-        if coded is not None:
-            num = ibis.ifelse(coded, ibis.null("float64"), num)
-        whole = spec.integer or spec.kind == "count"
-        ok = num.isnull() | (num == num.round()) if whole else ibis.literal(True)
-        ok = ok & (num.isnull() | ((num >= 0) if spec.kind == "count" else
-                                   ((num >= spec.low) & (num <= spec.high))))
-        unparsed = num.isnull() & ~empty
-        if coded is not None:
-            unparsed = unparsed & ~coded
-        return num, (~ok.fill_null(True)) | unparsed, coded
-    if spec.kind == "bool":
-        if text_in:
-            low = col.strip().lower()
-            value = ibis.cases((low.isin(sorted(_TRUE)), 1.0),
-                               (low.isin(["false", "f", "no", "n", "0", "0.0"]), 0.0),
-                               else_=ibis.null("float64"))
-        else:
-            num = _as_float(col)
-            value = ibis.ifelse(num.isin([0.0, 1.0]), num, ibis.null("float64"))
-        return value, value.isnull() & ~empty, None
-    if spec.kind == "id":
-        text = col.cast("string").strip()
-        text = ibis.ifelse(text == "", ibis.null("string"), text)
-        return text, text.isnull(), None
-    return col.cast("string").strip(), ibis.literal(False), None  # "" kept, as in io.data
-
-
-#: a UTC offset or zone letter at the end of a timestamp written as text
-_OFFSET = r"([+-][0-9]{2}(:?[0-9]{2})?|Z|UTC)$"
-
-
-#: what a number and an ISO 8601 timestamp look like as text (for engines without TRY_CAST)
-_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
-_ISO = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-        r"([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]+)?)?)?$")
-
-
-def try_cast(text, to: str):
-    """``text`` cast to ``to`` where it reads as one, else NULL, on every engine: PostgreSQL
-    has no TRY_CAST (Ibis compiles it to CAST, which fails the query), so the text is checked
-    against the shape of a number or an ISO 8601 timestamp first."""
-    import ibis
-
-    backend = _BACKEND.get()
-    if backend in ("duckdb", "spark"):
-        return text.try_cast(to)
-    shape = _NUMBER if to.startswith("float") else _ISO
-    return ibis.ifelse(text.re_search(shape), text, ibis.null("string")).cast(to)
-
-
-def _as_float(col):
-    """A number or boolean column as float64 (true 1, false 0; PostgreSQL casts no boolean)."""
-    import ibis
-
-    if col.type().is_boolean():
-        return ibis.cases((col, 1.0), (~col, 0.0), else_=ibis.null("float64"))
-    return col.cast("float64")
-
-
-def _keep_once(con, expr):
+def keep_once(con, expr):
     """``expr`` computed once into a temporary table of its engine (dropped with the
     connection), so that what follows reads typed rows instead of validating again; Spark
     keeps its plan (its cache is per session and unbounded)."""
     import uuid
 
-    if _BACKEND.get() == "spark" or con is None:
+    if con is None:  # Spark
         return expr
     return con.create_table(f"sqr_valid_{uuid.uuid4().hex[:12]}", expr, temp=True)
-
-
-def _trues(flag):
-    """How many rows a boolean expression holds for (PostgreSQL cannot cast booleans to
-    integers, so the sum is over a CASE)."""
-    return flag.ifelse(1, 0).sum()
-
-
-def _odd_stamp(col):
-    """A timestamp written as text that does not read as ISO 8601 without an offset (such
-    rows need the in-memory reader's rules and messages)."""
-    text = col.strip()
-    return ((text != "") & (try_cast(text, "timestamp").isnull() | text.re_search(_OFFSET))
-            ).fill_null(False)
 
 
 def _examples(x, mask, label_of: str | None, raw: str | None, total: int) -> str:
@@ -501,7 +355,8 @@ def _examples(x, mask, label_of: str | None, raw: str | None, total: int) -> str
     return examples(labels, values, total)
 
 
-__all__ = ["Fallback", "LazyTable", "load_lazy", "open_table"]
+__all__ = ["Fallback", "LazyTable", "estimated_rows", "keep_once", "load_lazy", "materialize",
+           "note_fallback", "open_table", "use_pushdown"]
 
 
 def note_fallback(table, reason: str) -> None:

@@ -160,6 +160,7 @@ def for_study(params, table, period_freq: str | None = None):
         if period_freq:
             frame["period"] = engine.period_labels(frame["created"], period_freq)
         return Tickets(frame, ctx)
+    from sqresearch.io.lazy import keep_once
     from sqresearch.kpi.pushdown_prepare import period_expr, prepare_expr
 
     ctx = context_for_expr(params, table.expr)
@@ -168,4 +169,4 @@ def for_study(params, table, period_freq: str | None = None):
     expr = prepare_expr(table.expr, ctx)
     if period_freq:
         expr = expr.mutate(period=period_expr(expr.created, period_freq))
-    return PushedTickets(expr, ctx)
+    return PushedTickets(keep_once(table.con, expr), ctx)  # clocks computed once
