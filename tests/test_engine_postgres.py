@@ -4,12 +4,10 @@ table goes wrong as clear messages (a missing table, a wrong column type, a wron
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 from conftest import assert_user_error, demo_params, write_params
-from test_engines import assert_same_results, engine_study
+from test_engines import engine_study, run_on_engine
 
 from tests.support.postgres import DATA, load_mistyped, load_table
 
@@ -28,14 +26,8 @@ def warehouse_env(postgres, monkeypatch):
 def test_a_demo_study_on_postgres_gives_the_results_of_its_file(run_all, tmp_path, run_cli,
                                                                 warehouse_env, postgres,
                                                                 demo, table):
-    path = engine_study(tmp_path, demo, {**warehouse_env, "table": table})
-    out = tmp_path / "outputs"
-    code, _, err = run_cli("run", path, "--outputs", out)
-    assert code == 0, err
-    study = demo_params(demo)["study_id"]
-    got = out / f"{study}_postgres"
-    assert_same_results(run_all[1] / study / "results.json", got / "results.json")
-    inputs = json.loads((got / "results.json").read_text(encoding="utf-8"))["inputs"][0]
+    got, inputs = run_on_engine(run_all, run_cli, tmp_path, demo,
+                                {**warehouse_env, "table": table})
     assert inputs["path"] == f"postgres table {table}" and inputs["format"] == "postgres"
     for f in got.iterdir():  # the URL and its password are nowhere in the outputs
         if f.is_file():

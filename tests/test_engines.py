@@ -64,6 +64,19 @@ def assert_same_results(expected: Path, got: Path, rtol: float = 1e-9) -> int:
     return len(keys)
 
 
+def run_on_engine(run_all, run_cli, folder: Path, demo: str, source: dict):
+    """Run the demo study reading ``source``, check its results equal the file's (from the
+    session's run of every demo), and return (its output folder, its input's provenance)."""
+    path = engine_study(folder, demo, source)
+    out = folder / "outputs"
+    code, _, err = run_cli("run", path, "--outputs", out)
+    assert code == 0, err
+    study = demo_params(demo)["study_id"]
+    got = out / f"{study}_{source['backend']}"
+    assert_same_results(run_all[1] / study / "results.json", got / "results.json")
+    return got, json.loads((got / "results.json").read_text(encoding="utf-8"))["inputs"][0]
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     """A DuckDB database file holding the demo tables with DuckDB's own types."""
@@ -128,18 +141,12 @@ def test_rows_from_an_engine_come_in_one_order_named_by_their_id():
                                          ("branch_queueing", "branches.visits")])
 def test_a_duckdb_table_gives_the_results_of_its_file(run_all, tmp_path, run_cli, warehouse,
                                                       demo, table):
-    path = engine_study(tmp_path, demo, {"backend": "duckdb", "database": str(warehouse),
-                                         "table": table})
-    out = tmp_path / "outputs"
-    code, _, err = run_cli("run", path, "--outputs", out)
-    assert code == 0, err
-    study = demo_params(demo)["study_id"]
-    got = out / f"{study}_duckdb" / "results.json"
-    assert_same_results(run_all[1] / study / "results.json", got)
-    inputs = json.loads(got.read_text(encoding="utf-8"))["inputs"][0]
+    got, inputs = run_on_engine(run_all, run_cli, tmp_path, demo, {
+        "backend": "duckdb", "database": str(warehouse), "table": table})
     assert inputs["path"] == f"duckdb table {table}" and inputs["format"] == "duckdb"
     # a table on an engine may change without the study knowing: it is never skipped
-    code, stdout, _ = run_cli("run", path, "--outputs", out)
+    path = got.parent.parent / f"{got.name}.yaml"
+    code, stdout, _ = run_cli("run", path, "--outputs", got.parent)
     assert code == 0 and "unchanged" not in stdout
 
 

@@ -203,16 +203,8 @@ def test_a_demo_study_on_spark_gives_the_results_of_its_file(run_all, tmp_path, 
                                                              warehouse, demo, source):
     """The study's kernel starts its own local Spark and reads the catalog table (or the
     files) there; the numbers are those of the file read in memory."""
-    from conftest import demo_params
-    from test_engines import assert_same_results, engine_study
+    from test_engines import run_on_engine
 
-    path = engine_study(tmp_path, demo, {"backend": "spark", "warehouse": str(warehouse),
-                                         **source})
-    out = tmp_path / "outputs"
-    code, _, err = run_cli("run", path, "--outputs", out)
-    assert code == 0, err
-    study = demo_params(demo)["study_id"]
-    got = out / f"{study}_spark" / "results.json"
-    assert_same_results(run_all[1] / study / "results.json", got)
-    inputs = json.loads(got.read_text(encoding="utf-8"))["inputs"][0]
+    _, inputs = run_on_engine(run_all, run_cli, tmp_path, demo, {
+        "backend": "spark", "warehouse": str(warehouse), **source})
     assert inputs["format"] == "spark" and inputs["path"].startswith("spark ")
