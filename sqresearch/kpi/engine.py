@@ -17,8 +17,6 @@ import pandas as pd
 from sqresearch.io.data import Role
 from sqresearch.io.schemas import TICKET_ROLES
 from sqresearch.kpi.bizhours import Schedule, calendar_duration
-from sqresearch.stats import describe
-from sqresearch.stats.survival import kaplan_meier
 
 ROLE_NAMES = list(TICKET_ROLES)
 
@@ -275,6 +273,8 @@ def _repeat_contact_fcr(df: pd.DataFrame, ctx: Context) -> pd.Series:
 
 
 def _share(values: pd.Series, alpha: float) -> tuple:
+    from sqresearch.stats import describe
+
     v = values.dropna()
     p, lo, hi = describe.wilson_ci(int(v.sum()), len(v), alpha)
     return p, lo, hi, len(v)
@@ -282,6 +282,9 @@ def _share(values: pd.Series, alpha: float) -> tuple:
 
 def group_kpis(df: pd.DataFrame, ctx: Context, only: set[str] | None = None) -> list[dict]:
     """Estimate every available KPI on one group of prepared tickets."""
+    from sqresearch.stats import describe  # scipy: not needed to validate a study
+    from sqresearch.stats.survival import kaplan_meier
+
     a = ctx.alpha
     rows = []
     for k in ctx.available(df):
