@@ -214,7 +214,7 @@ def test_a_typed_parquet_column_is_converted_to_the_time_zone(tmp_path):
     import duckdb
 
     path = tmp_path / "t.parquet"
-    duckdb.execute(f"COPY (SELECT 'T1' AS ticket_id, TIMESTAMPTZ '2026-03-01 09:00+00' AS "
+    duckdb.execute(f"COPY (SELECT 'T1' AS ticket_id, TIMESTAMPTZ '2026-03-01 09:00:00+00' AS "
                    f"created) TO '{path}'")
     t = _load(path, timezone="Europe/Berlin")
     assert t.frame["created"].iloc[0] == pd.Timestamp("2026-03-01 10:00")

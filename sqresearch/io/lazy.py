@@ -393,6 +393,8 @@ def estimated_rows(src: DataSource, source: str) -> int:
         return 0
     with open(path, "rb") as f:
         head = f.read(1 << 20)
+    if not head:
+        return 0
     lines = max(1, head.count(b"\n"))
     return int(path.stat().st_size / (len(head) / lines))
 
