@@ -208,3 +208,22 @@ def test_a_demo_study_on_spark_gives_the_results_of_its_file(run_all, tmp_path, 
     _, inputs = run_on_engine(run_all, run_cli, tmp_path, demo, {
         "backend": "spark", "warehouse": str(warehouse), **source})
     assert inputs["format"] == "spark" and inputs["path"].startswith("spark ")
+
+
+def test_a_wrong_column_type_and_a_missing_table_on_spark(tmp_path, run_cli, warehouse):
+    """The bad-input path on Spark: a number where the creation time belongs is refused with
+    its Spark type; a misspelt table is named with the close one. Exit 2, no Java trace."""
+    from conftest import assert_user_error
+    from test_engines import engine_study
+
+    frame = pd.read_csv(CSV)
+    frame["opened_ts"] = pd.to_datetime(frame["opened_ts"]).astype("int64") // 10**9
+    write_table(frame[["ticket_id", "opened_ts", "channel"]], "epoch_tickets", str(warehouse))
+    path = engine_study(tmp_path, "support_desk", {"backend": "spark", "table":
+                                                   "epoch_tickets", "warehouse": str(warehouse)})
+    assert_user_error(run_cli, path, ["column 'opened_ts'", "has the type int64",
+                                      "role 'created' needs a timestamp"])
+    path = engine_study(tmp_path, "support_desk", {"backend": "spark", "table":
+                                                   "support_ticket", "warehouse": str(warehouse)})
+    assert_user_error(run_cli, path, ["support_ticket", "support_tickets"])
+    assert "java." not in run_cli("validate", path)[2]

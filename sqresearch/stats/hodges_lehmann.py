@@ -19,30 +19,34 @@ from sqresearch.stats.testrow import _z
 _MAX_CELLS = 2_000_000  # pairwise sums materialised at once; above, selection narrows them first
 
 
-def _count_less(u, v, lo, hi, pivot, strict: bool) -> np.ndarray:
+def _count_less(u, v, lo, hi, pivot, strict: bool, runs=None) -> np.ndarray:
     """Per row i, how many of fl(u[i] + v[j]) for j in [lo[i], hi[i]) are < (or <=) ``pivot``.
 
     v is sorted, so each row is non-decreasing in j: ``searchsorted`` of pivot − u[i] finds the
-    boundary up to rounding, and a few exact steps on fl(u[i] + v[j]) itself settle it
-    (O(rows · log n) time in C, O(rows) memory)."""
+    boundary up to rounding, and exact steps on fl(u[i] + v[j]) itself settle it, a run of tied
+    v values at a time (``runs``: each index's run start and end; O(rows · log n) time in C,
+    O(rows) memory)."""
+    start, end = runs if runs is not None else (np.searchsorted(v, v, "left"),
+                                                np.searchsorted(v, v, "right"))
     with np.errstate(invalid="ignore", over="ignore"):
         a = np.searchsorted(v, pivot - u, side="left" if strict else "right")
     a = np.clip(a, lo, hi)
+    last = v.size - 1
 
-    def below(j):  # fl(u[i] + v[j]) counts, for rows whose j is in range
-        s = u + v[np.minimum(j, v.size - 1)]
+    def counts(j):  # does fl(u[i] + v[j]) count? (j clipped; callers mask the rows out of range)
+        s = u + v[np.clip(j, 0, last)]
         return s < pivot if strict else s <= pivot
 
-    while True:  # step left while the sum just below the boundary does not count
-        back = (a > lo) & ~below(a - 1)
+    while True:  # step left over runs whose sum does not count
+        back = (a > lo) & ~counts(a - 1)
         if not back.any():
             break
-        a[back] -= 1
-    while True:  # step right while the sum at the boundary still counts
-        ahead = (a < hi) & below(a)
+        a[back] = np.maximum(start[np.clip(a[back] - 1, 0, last)], lo[back])
+    while True:  # step right over runs whose sum still counts
+        ahead = (a < hi) & counts(a)
         if not ahead.any():
             break
-        a[ahead] += 1
+        a[ahead] = np.minimum(end[np.clip(a[ahead], 0, last)], hi[ahead])
     return a - lo
 
 
@@ -57,6 +61,7 @@ def _kth_pairwise_sum(u, v, k: int, walsh: bool = False, max_cells: int = _MAX_C
     result is exactly the value numpy/R would find by sorting the full matrix.
     """
     m, n = u.size, v.size
+    runs = (np.searchsorted(v, v, "left"), np.searchsorted(v, v, "right"))  # tied values
     lo = np.arange(m, dtype=np.int64) if walsh else np.zeros(m, dtype=np.int64)
     hi = np.full(m, n, dtype=np.int64)
     below = 0  # sums known to lie below every remaining candidate
@@ -73,8 +78,8 @@ def _kth_pairwise_sum(u, v, k: int, walsh: bool = False, max_cells: int = _MAX_C
         order = np.argsort(vals, kind="stable")
         cum = np.cumsum(width[live][order])
         pivot = vals[order][np.searchsorted(cum, total / 2)]
-        lt = _count_less(u, v, lo, hi, pivot, strict=True)
-        le = _count_less(u, v, lo, hi, pivot, strict=False)
+        lt = _count_less(u, v, lo, hi, pivot, strict=True, runs=runs)
+        le = _count_less(u, v, lo, hi, pivot, strict=False, runs=runs)
         if k < below + lt.sum():
             hi = lo + lt
         elif k < below + le.sum():
