@@ -92,7 +92,7 @@ def connect(spec, source: str):
             return ibis.duckdb.connect(str(path), read_only=True)
         except Exception as exc:  # noqa: BLE001 - any engine error is the user's file
             raise _key(source, spec, f"{spec.database} cannot be opened as a DuckDB database: "
-                       f"{_first_line(exc)}", "give a DuckDB database file (.duckdb).",
+                       f"{first_line(exc)}", "give a DuckDB database file (.duckdb).",
                        "data.source.database") from None
     url = postgres_url(spec, source)
     try:
@@ -103,13 +103,14 @@ def connect(spec, source: str):
         return con
     except Exception as exc:  # noqa: BLE001 - psycopg's OperationalError and kin
         raise _key(source, spec, f"cannot connect to the PostgreSQL server: "
-                   f"{hide_password(_first_line(exc))}",
+                   f"{hide_password(first_line(exc))}",
                    "check that the server is running and reachable, and the URL in "
                    f"{spec.url_env or DEFAULT_URL_ENV} (host, port, database, user, password)."
                    ) from None
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """An engine's error as one line (the first non-empty one, at most 300 characters)."""
     lines = [s.strip() for s in str(exc).strip().splitlines() if s.strip()]
     return (lines[0] if lines else type(exc).__name__)[:300]
 
@@ -134,11 +135,7 @@ def table(con, spec, source: str):
                f"tables{' in ' + '.'.join(prefix) if prefix else ''}: "
                f"{column_list(sorted(known)) or 'none'}.")
         raise _key(source, spec, f"table {spec.table!r} not found ("
-                   f"{hide_password(_first_line(exc))}).", fix, "data.source.table") from None
-
-
-def columns_of(t) -> list[str]:
-    return list(t.schema().names)
+                   f"{hide_password(first_line(exc))}).", fix, "data.source.table") from None
 
 
 def read(spec, source: str, wanted: Iterable[str] | None = None,
@@ -150,7 +147,7 @@ def read(spec, source: str, wanted: Iterable[str] | None = None,
     con = connect(spec, source)
     try:
         t = table(con, spec, source)
-        names = columns_of(t)
+        names = list(t.schema().names)
         keep = names if wanted is None else [c for c in dict.fromkeys(wanted) if c in names]
         expr = t.select(*keep) if keep else t.select(names[:1]).limit(0)
         if limit is not None:
@@ -159,7 +156,7 @@ def read(spec, source: str, wanted: Iterable[str] | None = None,
             out = expr.to_pandas()
         except Exception as exc:  # noqa: BLE001 - the engine's own error while reading
             raise _key(source, spec, f"the table cannot be read: "
-                       f"{hide_password(_first_line(exc))}",
+                       f"{hide_password(first_line(exc))}",
                        "check that the columns the study uses have simple types (numbers, "
                        "text, dates, timestamps, booleans).") from None
         out = _plain(out.loc[:, keep] if keep else out.iloc[:, :0])

@@ -249,11 +249,10 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
     try:
         counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int)
     except Exception as exc:  # noqa: BLE001 - e.g. a text date the engine refuses to cast
-        from sqresearch.io.engines import hide_password
+        from sqresearch.io.engines import first_line, hide_password
 
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise Fallback(f"the engine could not check every value: {hide_password(first)}"
-                       ) from None
+        raise Fallback("the engine could not check every value: "
+                       f"{hide_password(first_line(exc))[:160]}") from None
     strange = [k.removeprefix("_odd_") for k in odd if counts[k]]
     if strange:
         raise Fallback(f"timestamps of {', '.join(strange)} not all written as ISO 8601 "
