@@ -108,8 +108,8 @@ def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticke
         from sqresearch.io.data import canonical_order
 
         frame = canonical_order(frame, [])[0]
-    hashed = [r for r, c in {**{r: src.columns.get(r, r) for r in frame.columns}}.items()
-              if src.personal.get(c) == "pseudonymise"]
+    hashed = [r for r in frame.columns
+              if src.personal.get(src.columns.get(r, r)) == "pseudonymise"]
     notes = [n for n in lazy.notes if not n.startswith("kept inside the engine")]
     if hashed:
         secret, origin = pseudonym_key()
