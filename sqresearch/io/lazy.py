@@ -83,27 +83,22 @@ class LazyTable:
         self.quality = quality
 
 
-def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticket_id",)):
+def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticket_id",),
+                wanted: set[str] | None = None):
     """The validated rows brought into memory as an ``io.data.LoadedTable`` — typed columns
-    only (no text to parse), text as categories, ordered by id, pseudonymised columns hashed
-    on the way (``data.pseudonyms``): for studies whose statistics need single rows."""
-    import pyarrow as pa
+    only (no text to parse), the ``wanted`` roles only (all when None; the id always), ordered
+    by id, pseudonymised columns hashed on the way (``data.pseudonyms``): for studies whose
+    statistics need single rows.
 
+    On DuckDB and PostgreSQL the rows are numbered once in the engine and fetched a column at
+    a time, so that memory holds one column in transit rather than a second copy of the table;
+    the engine's temporary tables are dropped afterwards (the lazy table is spent)."""
     from sqresearch.io.data import LoadedTable, pseudonym_key, pseudonyms
 
     key = next((c for c in ids if c in lazy.columns), None)
-    expr = lazy.expr.order_by(key) if key else lazy.expr
-    arrow = expr.to_pyarrow()
-    pending = {name: arrow[name] for name in arrow.column_names}
-    del arrow  # each column is freed once converted: peak memory of one copy, not two
-    cols = {}
-    for name in list(pending):
-        col = pending.pop(name)
-        if name == key and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            cols[name] = pd.Series(col.to_pandas(types_mapper=pd.ArrowDtype))  # compact
-            continue
-        cols[name] = col.to_pandas()  # repeated strings share one object (deduplicated)
-    frame = pd.DataFrame(cols)
+    names = [c for c in lazy.columns if wanted is None or c in wanted or c == key]
+    frame = pd.DataFrame({name: _to_pandas(col, name == key)
+                          for name, col in _columns(lazy, names, key)})
     if key is None:  # no id: one order whatever the engine (every column, as io.data does)
         from sqresearch.io.data import canonical_order
 
@@ -123,6 +118,48 @@ def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticke
 
     return LoadedTable(frame, lazy.source, lazy.quality, notes, lazy.origin, dict(lazy.fixes),
                        np.arange(len(frame)), label, lazy.personal)
+
+
+def _columns(lazy: LazyTable, names: list[str], key: str | None):
+    """(name, Arrow column) in the table's order by ``key``, one column at a time where the
+    engine keeps temporary tables; one query otherwise (Spark, or no id to order by)."""
+    import ibis
+
+    expr = lazy.expr.select(*names)
+    if key is None or lazy.con is None:
+        arrow = (expr.order_by(key) if key else expr).to_pyarrow()
+        pending = {name: arrow[name] for name in arrow.column_names}
+        del arrow  # each column is freed once converted: peak memory of one copy, not two
+        for name in names:
+            yield name, pending.pop(name)
+        return
+    numbered = keep_once(lazy.con, expr.mutate(_sqr_row=ibis.row_number().over(order_by=key)))
+    try:
+        _drop(lazy.con, lazy.expr)  # the valid rows now live in ``numbered``
+        for name in names:
+            yield name, numbered.select(name, "_sqr_row").order_by("_sqr_row").to_pyarrow()[name]
+    finally:
+        _drop(lazy.con, numbered)
+
+
+def _drop(con, expr) -> None:
+    """Drop the temporary table ``expr`` reads, if it is one (``keep_once``)."""
+    try:
+        name = expr.get_name()
+    except Exception:  # an expression, not a table
+        return
+    if name.startswith("sqr_valid_"):
+        con.drop_table(name, force=True)
+
+
+def _to_pandas(col, key: bool) -> pd.Series:
+    """An Arrow column as pandas: the id's text stays in Arrow (compact); other text becomes
+    Python strings, repeated values sharing one object (pyarrow deduplicates)."""
+    import pyarrow as pa
+
+    if key and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return pd.Series(col.to_pandas(types_mapper=pd.ArrowDtype))
+    return col.to_pandas()
 
 
 #: DuckDB's share of memory for a file validated in it; beyond it, DuckDB spills to disk

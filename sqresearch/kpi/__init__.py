@@ -10,6 +10,7 @@ from sqresearch.kpi.engine import (
     fcr_needs,
     group_kpis,
     known_kpis,
+    kpi_needs,
     kpi_table,
     load_study_table,
     period_labels,
@@ -23,5 +24,5 @@ from sqresearch.kpi.engine import (
 )
 
 __all__ = ["CATALOGUE", "ROLE_NAMES", "Context", "Kpi", "context_for", "fcr_needs", "group_kpis",
-           "known_kpis", "kpi_table", "period_labels", "prepare", "prepare_table", "series",
-           "load_study_table", "sla_kpi", "study_frame", "ticket_checks", "ticket_roles"]
+           "known_kpis", "kpi_needs", "kpi_table", "period_labels", "prepare", "prepare_table",
+           "series", "load_study_table", "sla_kpi", "study_frame", "ticket_checks", "ticket_roles"]

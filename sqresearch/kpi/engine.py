@@ -85,6 +85,17 @@ def sla_kpi(sla) -> Kpi:
                "Wilson score interval")
 
 
+def kpi_needs(name: str, params) -> tuple[str, ...]:
+    """The column roles a KPI (of the catalogue, ``sla_<name>`` or ``fcr``) is computed from."""
+    if name == "fcr":
+        return fcr_needs(params.fcr.method)
+    if name.startswith("sla_"):
+        sla = next((s for s in params.sla if f"sla_{s.name}" == name), None)
+        return sla_kpi(sla).needs if sla else ()
+    k = CATALOGUE.get(name)
+    return k.needs if k else ()
+
+
 def ticket_roles(params) -> dict[str, Role]:
     lo, hi = params.scales.csat
     clo, chi = params.scales.ces
@@ -152,9 +163,12 @@ def prepare_table(params, table) -> tuple[pd.DataFrame, Context]:
     return prepare(table.frame, ctx), ctx
 
 
-def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
+def load_study_table(params, src, custom: dict[str, Role], keep, source: str,
+                     used: set[str] | None = None):
     """A before/after or control-group study's table: tickets with their KPI roles and checks,
-    or a unit table of ready values (``custom`` metric columns); ``keep`` other columns."""
+    or a unit table of ready values (``custom`` metric columns); ``keep`` other columns. Every
+    role is checked; a large table validated in its engine brings into memory only the roles
+    in ``used`` (all when None) with ``keep``, the custom metrics and the creation time."""
     from sqresearch.io.data import check_data_cut, load_table
     from sqresearch.io.errors import DataError
     from sqresearch.io.periods import explain_missing_clock
@@ -163,9 +177,10 @@ def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
     tickets = params.ticket_table
     roles = {**(ticket_roles(params) if tickets else {}), **custom}
     required = (REQUIRED_TICKET_ROLES if tickets else ()) + tuple(custom)
+    wanted = None if used is None else {*used, *(c for c in keep if c), *custom, "created"}
     keep = tuple(dict.fromkeys(c for c in keep if c and c not in roles))
     try:
-        table = _large(src, roles, required, keep, source, tickets)
+        table = _large(src, roles, required, keep, source, tickets, wanted)
         if not hasattr(table, "frame"):
             reason, table = table, load_table(src, roles, required, keep,
                                               (ticket_checks,) if tickets else (), source)
@@ -180,7 +195,7 @@ def load_study_table(params, src, custom: dict[str, Role], keep, source: str):
     return table
 
 
-def _large(src, roles, required, keep, source: str, tickets: bool):
+def _large(src, roles, required, keep, source: str, tickets: bool, wanted: set[str] | None):
     """A large table (``data.engine``) validated in its engine and brought into memory as
     typed columns only (``io.lazy.materialize``); else why the in-memory reader is used (None:
     the table is not large)."""
@@ -193,7 +208,7 @@ def _large(src, roles, required, keep, source: str, tickets: bool):
     except Fallback as why:
         return str(why)
     ids = ("ticket_id",) if tickets else tuple(r for r, s in roles.items() if s.kind == "id")
-    return materialize(lazy, src, ids)
+    return materialize(lazy, src, ids, wanted)
 
 
 def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:

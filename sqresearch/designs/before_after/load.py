@@ -43,6 +43,14 @@ def _needs(name: str, p: BeforeAfterParams) -> tuple[str, ...]:
     return _NEEDS.get(name, ())
 
 
+def roles_used(p: BeforeAfterParams) -> set[str]:
+    """The column roles the study computes from: its metrics, ITS series, control charts and
+    targets (a large table brings only these into memory)."""
+    kpis = [*(p.its.metrics if p.its else []), *p.control_charts, *(t.kpi for t in p.targets)]
+    return {r for name in p.metrics for r in _needs(name, p)} | \
+        {r for name in kpis for r in kpi.kpi_needs(name, p)}
+
+
 def assign_periods(frame: pd.DataFrame, p: BeforeAfterParams) -> pd.Series:
     """before / after / washout / other for every row (a period column decides where given)."""
     if p.period_column:
@@ -64,7 +72,8 @@ def load(p: BeforeAfterParams, source: str) -> LoadedTable:
         [p.cluster] if isinstance(p.cluster, str) else list(p.cluster)
     clusters = [c for c in clusters if not (c == "week" and tickets)]  # calendar week: derived
     table = kpi.load_study_table(p, src, custom, [*p.segments, p.unit, p.period_column,
-                                                  *p.filters, *clusters, *p.adjust_for], source)
+                                                  *p.filters, *clusters, *p.adjust_for], source,
+                                   roles_used(p))
     frame = table.frame
     problems = []
     for name in p.metrics:
