@@ -137,10 +137,13 @@ def test_gap_model_report(run_all):
     res = json.loads((out / "bank_servqual" / "results.json").read_text())
     keys = {r["key"] for r in res["results"]}
     assert {"gap.reliability", "score.unweighted", "score.weighted", "score.servperf",
-            "alpha.reliability.P", "cfa.cfi", "gap1.reliability", "priority.1"} <= keys
+            "alpha.reliability.P", "cfa.cfi", "gap1.reliability", "priority.1",
+            "omega.reliability.P", "gap_reliability.reliability.alpha", "cfa.chi2_scaled",
+            "cfa.htmt.reliability|responsiveness", "predictive.delta_r2"} <= keys
     html = (out / "bank_servqual" / "report.html").read_text()
     for section in ("The customer gap (gap 5)", "Reliability", "Factor structure",
-                    "Zone of tolerance", "The provider-side gaps", "Priorities for improvement"):
+                    "Zone of tolerance", "The provider-side gaps", "Priorities for improvement",
+                    "How reliable is a gap?", "SERVQUAL or SERVPERF?"):
         assert f">{section}<" in html, section
     assert "@example.org" not in html
 

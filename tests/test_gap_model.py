@@ -138,3 +138,37 @@ def test_dimension_gap_se_is_the_paired_se_even_for_a_zero_gap():
     assert row.gap == 0 and math.isclose(row.se, np.std([1, -1, 0, 0], ddof=1) / 2)
     q = st.t.ppf(0.975, 3)
     assert math.isclose(row.ci_high, q * row.se, rel_tol=1e-9)
+
+
+def test_derived_importance_is_johnsons_relative_weights(bank):
+    """The design's derived importance = relative weights / R² (R closed form in
+    tests/reference_gap_model.R: (L^2) %*% solve(L, rxy)^2, R² of lm(y ~ Pd))."""
+    imp = bank.importance.set_index("dimension")
+    raw = [0.0535020528559713, 0.1107094851541475, 0.0990822164012556, 0.0512182017521520,
+           0.0720927006936134]
+    np.testing.assert_allclose(imp["derived_r2"], raw, rtol=1e-6)
+    np.testing.assert_allclose(imp["derived"], np.array(raw) / 0.38660465685714, rtol=1e-6)
+    assert (imp["derived"] > 0).all()  # no clipping: every dimension keeps a share
+
+
+def test_measurement_grade_sections(bank):
+    d = bank.difference_reliability
+    assert (d["gap_alpha"] < d[["E_alpha", "P_alpha"]].max(axis=1)).all()
+    assert "less reliable than the scales" in repr(bank.difference_caveat())
+    c = bank.predictive
+    assert c.better == "SERVPERF" and c.ci[0] > 0  # overall is simulated from perceptions
+    assert "SERVPERF" in repr(bank.predictive_table())
+    f = bank.cfa["factors"]
+    assert (f["omega"] > 0.8).all() and (f["ave"] > 0.5).all()
+    h = bank.cfa["htmt"].to_numpy()
+    assert h[np.triu_indices(5, k=1)].max() < 0.85  # distinct dimensions, as simulated
+    assert 1.0 < bank.cfa["scaling"] < 1.1
+
+
+def test_no_overall_item_no_servqual_servperf_comparison():
+    p = params.load(ROOT / "params" / "bank_servqual.yaml").model_copy(
+        update={"overall": None, "cfa": False})
+    s = GapModel(p)
+    assert s.predictive is None and "derived" not in s.importance
+    assert "no overall" in repr(s.predictive_table())
+    assert repr(s.predictive_md()) == ""

@@ -15,7 +15,8 @@ from sqresearch.io import params
 TABLES = ["instrument_table", "respondents_table", "dimension_table", "scores_table",
           "item_table", "reliability_table", "item_reliability_table", "cfa_table",
           "loadings_table", "zone_table", "importance_table", "segment_table", "gap1_table",
-          "gap2_table", "priorities_table"]
+          "gap2_table", "priorities_table", "difference_reliability_table", "predictive_table",
+          "factor_table", "htmt_table"]
 RAW = re.compile(r"^\[|\]$|\bNone\b|\bnan\b|\(s\)|object at 0x|^-\d")
 sg, p_text, gap_ci = present.sg, present.p_text, present.gap_ci
 
@@ -90,3 +91,18 @@ def test_notes_and_figures(bank):
         assert ax.get_xlabel() and ax.get_title(loc="left")
     assert "scale points" in bank.plot_gaps().axes[0].get_xlabel()
     assert bank.summary()["key"].is_unique and "<table" in bank._repr_html_()
+
+
+def test_measurement_tables_show_the_recorded_numbers(bank, recorded):
+    pt = bank.predictive_table().frame
+    assert pt["R²"].tolist() == [f"{recorded[f'predictive.{k}.r2'].estimate:.3f}"
+                                 for k in ("servqual", "servperf")]
+    h = bank.htmt_table().frame.set_index("Dimension")
+    assert h.loc["Reliability", "Tangibles"] == \
+        f"{recorded['cfa.htmt.tangibles|reliability'].estimate:.3f}"
+    d = bank.difference_reliability_table().frame.set_index("Dimension").loc["Empathy"]
+    assert d["Gap P − E: reliability from α / from ω"] == (
+        f"{recorded['gap_reliability.empathy.alpha'].estimate:.2f} / "
+        f"{recorded['gap_reliability.empathy.omega'].estimate:.2f}")
+    f = bank.factor_table().frame.set_index("Dimension").loc["Assurance"]
+    assert f["AVE"] == f"{recorded['cfa.ave.assurance'].estimate:.3f}"

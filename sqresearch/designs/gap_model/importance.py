@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from sqresearch.stats import compare
+from sqresearch.stats.relative_weights import relative_weights
 
 QUADRANTS = {(True, False): "concentrate here", (True, True): "keep up the good work",
              (False, False): "low priority", (False, True): "possible overkill"}
@@ -14,20 +15,20 @@ QUADRANTS = {(True, False): "concentrate here", (True, True): "keep up the good 
 
 def importance(p_dim: pd.DataFrame, points: pd.DataFrame | None, overall: pd.Series | None
                ) -> pd.DataFrame:
-    """Stated importance (mean points / 100), derived importance (standardized coefficients
-    of overall satisfaction on the dimension P scores, negative ones set to 0, scaled to sum
-    to 1), performance (mean P) and the importance–performance quadrant for each."""
+    """Stated importance (mean points / 100), derived importance (Johnson's relative weights of
+    the dimension P scores for overall satisfaction, as shares of R², so they sum to 1; the raw
+    weight — the part of R² — in ``derived_r2``, the standardized OLS coefficient in ``beta``),
+    performance (mean P) and the importance–performance quadrant for each."""
     dims = list(p_dim.columns)
     out = pd.DataFrame({"dimension": dims, "performance": p_dim.mean().to_numpy()})
     if points is not None:
         out["stated"] = (points[dims].mean() / 100).to_numpy()
     if overall is not None:
-        data = pd.concat([overall.rename("overall"), p_dim], axis=1).dropna()
-        z = (data - data.mean()) / data.std(ddof=1)
-        x = np.column_stack([np.ones(len(z)), z[dims].to_numpy()])
-        beta = np.linalg.lstsq(x, z["overall"].to_numpy(), rcond=None)[0][1:]
-        pos = np.clip(beta, 0, None)
-        out["derived"] = pos / pos.sum() if pos.sum() > 0 else np.nan
+        data = pd.concat([overall.rename("_overall"), p_dim], axis=1)
+        rw = relative_weights(data, "_overall", dims).summary()
+        out["derived"] = rw["share"].to_numpy()
+        out["derived_r2"] = rw["weight"].to_numpy()
+        out["beta"] = rw["beta"].to_numpy()
     perf_high = out["performance"] >= out["performance"].mean()
     for col in ("stated", "derived"):
         if col in out:

@@ -157,13 +157,20 @@ class Presentation:
         r = self.reliability
         cell = [f"{a:.2f} ({lo:.2f} to {hi:.2f})" for a, lo, hi in
                 zip(r["alpha"], r["ci_low"], r["ci_high"], strict=True)]
-        wide = r.assign(cell=cell).pivot(index="dimension", columns="measure", values="cell")
+        r = r.assign(cell=cell, omega_text=r["omega"].map(lambda v: num(v, 3)))
+        wide = r.pivot(index="dimension", columns="measure", values="cell")
         wide = wide.reindex(index=self.dims, columns=list(MEASURES))
+        om = r.pivot(index="dimension", columns="measure", values="omega_text").reindex(
+            index=self.dims, columns=list(MEASURES))
         n = r.groupby("dimension", sort=False)["n"].min().reindex(self.dims)
-        frame = pd.DataFrame({"Dimension": self._names(self.dims),
-                              **{f"{MEASURES[m]}: α (95 % CI)": wide[m].to_numpy()
-                                 for m in MEASURES}, "n": n.map("{:,}".format).to_numpy()})
-        return Table(frame, "Cronbach's α with Feldt's 95 % CI (0.7 is the usual bar)")
+        cols = {}
+        for m in MEASURES:
+            cols[f"{MEASURES[m]}: α (95 % CI)"] = wide[m].to_numpy()
+            cols[f"{MEASURES[m]}: ω"] = om[m].to_numpy()
+        frame = pd.DataFrame({"Dimension": self._names(self.dims), **cols,
+                              "n": n.map("{:,}".format).to_numpy()})
+        return Table(frame, "Cronbach's α with Feldt's 95 % CI and McDonald's ω (one-factor "
+                            "ML) per dimension (0.7 is the usual bar)")
 
     def item_reliability_table(self) -> Table:
         ir = self.item_reliability[self.item_reliability["measure"] == "P"]
@@ -176,12 +183,18 @@ class Presentation:
         c = self.cfa
         if c is None:
             return Note("The factor analysis was not requested (cfa: false).")
-        frame = pd.DataFrame({"Index": ["CFI", "RMSEA", "SRMR", "χ²", "df", "n"],
+        frame = pd.DataFrame({"Index": ["CFI", "RMSEA", "SRMR", "χ² (ML, Wishart)", "df",
+                                        "χ² scaled (Satorra–Bentler, robust ML)",
+                                        "Scaling factor c", "p (scaled χ²)", "n"],
                               "Value": [f"{c['cfi']:.3f}", f"{c['rmsea']:.3f}",
                                         f"{c['srmr']:.3f}", f"{c['chi2']:.1f}",
-                                        f"{c['df']:.0f}", f"{c['n']:,}"],
+                                        f"{c['df']:.0f}", f"{c['chi2_scaled']:.1f}",
+                                        f"{c['scaling']:.3f}", p_text(c["p_scaled"]),
+                                        f"{c['n']:,}"],
                               "Guide": ["≥ 0.90 (0.95 good)", "≤ 0.08 (0.06 good)", "≤ 0.08",
-                                        "", "", "complete rows"]})
+                                        "", "", "χ²_ML (normal, N) / c", "> 1: heavier tails "
+                                        "than normal", "exact-fit test; large n rejects small "
+                                        "misfits", "complete rows"]})
         return Table(frame, "Fit of the instrument's structure (perception items)")
 
     def loadings_table(self) -> Table | Note:

@@ -3,7 +3,10 @@ report shows, under the keys documented in docs/results-schema.md (gap_model).""
 
 from __future__ import annotations
 
+import numpy as np
+
 from sqresearch.designs.gap_model import measurement
+from sqresearch.designs.gap_model.measurement import ALPHA_BAR
 from sqresearch.kpi.targets import verdict_word
 from sqresearch.report import tables
 from sqresearch.report.results import Results
@@ -41,11 +44,35 @@ def summary_lines(s) -> list[str]:
     if len(weak):
         lines.append("Reliability below 0.7 for perceptions of "
                      f"{', '.join(map(s.label, weak['dimension']))}.")
+    d = s.difference_reliability
+    lines.append(f"**Gap scores as measures.** The gaps' reliability (from α) ranges "
+                 f"{d['gap_alpha'].min():.2f}–{d['gap_alpha'].max():.2f}, against "
+                 f"{d['P_alpha'].min():.2f}–{d['P_alpha'].max():.2f} for perceptions: "
+                 "difference scores are in general less reliable than the scales they come "
+                 "from, so individual customers' gaps are noisier than the averages reported "
+                 "here.")
+    if s.predictive is not None:
+        c = s.predictive
+        who = {None: "Neither SERVQUAL nor SERVPERF predicts overall satisfaction clearly "
+                     "better", "SERVPERF": "Perceptions alone (SERVPERF) predict overall "
+                     "satisfaction better than the gaps", "SERVQUAL": "The gaps (SERVQUAL) "
+                     "predict overall satisfaction better than perceptions alone"}[c.better]
+        lines.append(f"{who} (R² {c.r2[1]:.2f} vs {c.r2[0]:.2f}; ΔR² {c.delta_r2:+.2f}, "
+                     f"{100 * c.ci_level:g} % CI {c.ci[0]:+.2f} to {c.ci[1]:+.2f}).".replace(
+                         "-", "−"))
     if s.cfa:
         c = s.cfa
         fit = "acceptably" if measurement.fits(c) else "poorly"
+        f = c["factors"]
+        h = c["htmt"].to_numpy()
+        worst = h[np.triu_indices_from(h, k=1)].max()
         lines.append(f"The {len(s.dims)}-dimension structure fits the data {fit} "
-                     f"(CFI {c['cfi']:.3f}, RMSEA {c['rmsea']:.3f}, SRMR {c['srmr']:.3f}).")
+                     f"(CFI {c['cfi']:.3f}, RMSEA {c['rmsea']:.3f}, SRMR {c['srmr']:.3f}; "
+                     f"Satorra–Bentler scaled χ² {c['chi2_scaled']:.1f} on {c['df']:.0f} df); "
+                     f"factor ω {f['omega'].min():.2f}–{f['omega'].max():.2f}, AVE "
+                     f"{f['ave'].min():.2f}–{f['ave'].max():.2f}, largest HTMT {worst:.2f} ("
+                     + ("dimensions distinct" if worst <= measurement.HTMT_BAR else
+                        "some dimensions are hard to tell apart") + ").")
     for g, v in s.provider_gaps.items():
         if v is not None and g in ("gap 3", "gap 4") and len(v):
             met = int((v["status"] == "met").sum())
@@ -114,6 +141,20 @@ def _measurement(res: Results, s) -> None:
         res.add(f"alpha.{r.dimension}.{r.measure}", f"Cronbach's α, {r.dimension} "
                 f"({r.measure})", r.alpha, ci=(r.ci_low, r.ci_high), n=r.n,
                 method="Feldt CI", verdict=r.flag)
+        res.add(f"omega.{r.dimension}.{r.measure}", f"McDonald's ω, {r.dimension} "
+                f"({r.measure})", r.omega, n=r.n, method="omega total of the unit-weighted "
+                "sum: one-factor ML, (Σλ)²/((Σλ)² + Σθ)")
+    for r in s.difference_reliability.itertuples():
+        for kind, word in (("alpha", "α"), ("omega", "ω")):
+            res.add(f"gap_reliability.{r.dimension}.{kind}", f"{s.label(r.dimension)}: "
+                    f"reliability of the gap P − E (from the {word} of E and P)",
+                    getattr(r, f"gap_{kind}"), n=r.n, method="difference-score reliability "
+                    "(σ²_P r_PP + σ²_E r_EE − 2 r_PE σ_P σ_E)/(σ²_P + σ²_E − 2 r_PE σ_P σ_E)",
+                    verdict="lower than E and P" if getattr(r, f"gap_{kind}") <
+                    min(getattr(r, f"E_{kind}"), getattr(r, f"P_{kind}")) else
+                    "between E and P")
+        res.add(f"gap_reliability.{r.dimension}.r_PE", f"{s.label(r.dimension)}: correlation "
+                "of the E and P scores", r.r_PE, n=r.n, method="Pearson")
     for r in s.item_reliability.itertuples():
         res.add(f"item_total.{r.item}.{r.measure}", f"{r.item} ({r.measure}): corrected "
                 "item-total r", r.r_drop, method="r with the sum of the other items")
@@ -129,6 +170,46 @@ def _measurement(res: Results, s) -> None:
         for r in c["loadings"].itertuples():
             res.add(f"cfa.loading.{r.item}", f"{r.item} on {r.dimension}: standardized "
                     "loading", r.loading, n=c["n"], group={"dimension": r.dimension})
+        res.add("cfa.chi2_scaled", "CFA χ², Satorra–Bentler scaled", c["chi2_scaled"],
+                statistic=c["chi2_scaled"], statistic_name="chi2", p_value=c["p_scaled"],
+                n=c["n"], method=f"robust ML (lavaan MLM): χ²_ML (normal) {c['chi2_ml']:.3f} "
+                f"/ scaling factor; df {c['df']:.0f}")
+        res.add("cfa.scaling", "CFA Satorra–Bentler scaling factor", c["scaling"], n=c["n"],
+                method="tr(UΓ)/df, Γ from the fourth moments (divisor N)")
+        for r in c["factors"].itertuples():
+            res.add(f"cfa.omega.{r.dimension}", f"{s.label(r.dimension)}: ω (composite "
+                    "reliability)", r.omega, n=c["n"], method="(Σλ)²ψ/((Σλ)²ψ + Σθ) from the "
+                    "CFA", verdict="ok" if r.omega >= ALPHA_BAR else f"below {ALPHA_BAR:g}")
+            res.add(f"cfa.ave.{r.dimension}", f"{s.label(r.dimension)}: average variance "
+                    "extracted", r.ave, n=c["n"], method="mean squared standardized loading",
+                    verdict="ok" if r.ave >= 0.5 else "below 0.5")
+        h = c["htmt"]
+        for i, a in enumerate(h.index):
+            for b in h.index[i + 1:]:
+                v = float(h.loc[a, b])
+                res.add(f"cfa.htmt.{a}|{b}", f"HTMT {s.label(a)}–{s.label(b)}", v, n=c["n"],
+                        method="Henseler et al. 2015, absolute Pearson correlations",
+                        verdict="ok" if v <= measurement.HTMT_BAR else
+                        f"above {measurement.HTMT_BAR:g}")
+    c = s.predictive
+    if c is not None:
+        for name, r2, adj in zip(c.names, c.r2, c.adj_r2, strict=True):
+            key = name.lower()
+            res.add(f"predictive.{key}.r2", f"{name}: R² for overall satisfaction", r2, n=c.n,
+                    method="OLS on the five dimension scores")
+            res.add(f"predictive.{key}.adj_r2", f"{name}: adjusted R²", adj, n=c.n,
+                    method="1 − (1 − R²)(n − 1)/(n − k − 1)")
+        res.add("predictive.delta_r2", "R²(SERVPERF) − R²(SERVQUAL)", c.delta_r2, ci=c.ci,
+                ci_level=c.ci_level, n=c.n, method=f"percentile bootstrap, {c.n_boot} "
+                f"resamples of respondents, seed {s.params.seed}",
+                verdict=(c.better or "neither") + " better")
+        res.add("predictive.vuong", "Vuong test, SERVQUAL vs SERVPERF", c.vuong_z,
+                statistic=c.vuong_z, statistic_name="z", p_value=c.vuong_p, n=c.n,
+                method="Vuong (1989) non-nested LR test; z > 0 favours SERVQUAL")
+        for name, (t, pv) in zip(c.names, (c.j_a, c.j_b), strict=True):
+            res.add(f"predictive.j.{name.lower()}", f"J test: the other model's fit added to "
+                    f"{name}", t, statistic=t, statistic_name="t", p_value=pv, n=c.n,
+                    method="Davidson–MacKinnon J test (H0: this model is adequate)")
 
 
 def _importance(res: Results, s) -> None:
@@ -143,7 +224,12 @@ def _importance(res: Results, s) -> None:
             if hasattr(r, k):
                 res.add(f"importance.{k}.{r.dimension}", f"{s.label(r.dimension)}: {k} "
                         "importance", getattr(r, k), unit="share",
-                        verdict=getattr(r, f"quadrant_{k}"))
+                        verdict=getattr(r, f"quadrant_{k}"), method="mean points / 100"
+                        if k == "stated" else "Johnson's relative weight / R²")
+        if hasattr(r, "derived_r2"):
+            res.add(f"importance.relative_weight.{r.dimension}", f"{s.label(r.dimension)}: "
+                    "relative weight (share of variance in overall satisfaction)",
+                    r.derived_r2, method="Johnson (2000); the weights sum to R²")
     for r in s.priorities.itertuples():
         res.add(f"priority.{r.rank}", f"priority {r.rank}: {s.label(r.dimension)}",
                 r.priority, method=f"max(−gap, 0) × {r.basis} importance",

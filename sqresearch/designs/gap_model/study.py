@@ -26,6 +26,7 @@ from sqresearch.designs.gap_model import (
     measurement,
     present,
     present_context,
+    present_measurement,
     provider,
     record,
 )
@@ -33,12 +34,13 @@ from sqresearch.designs.gap_model.load import load
 from sqresearch.io import params as params_mod
 from sqresearch.io.schemas import GapModelParams
 from sqresearch.report.results import Results
-from sqresearch.stats import servqual
+from sqresearch.stats import nonnested, servqual
 
 STUDY_TYPE = "gap_model"
 
 
-class GapModel(present.Presentation, present_context.ContextPresentation):
+class GapModel(present.Presentation, present_context.ContextPresentation,
+               present_measurement.MeasurementPresentation):
     """Everything the gap-model template shows, computed once; the presentation methods
     (``dimension_table()``, ``plot_gaps()`` …) come from :class:`present.Presentation`."""
 
@@ -110,6 +112,12 @@ class GapModel(present.Presentation, present_context.ContextPresentation):
         return measurement.reliability(self.instrument, self._measures, self.params.alpha)
 
     @cached_property
+    def difference_reliability(self) -> pd.DataFrame:
+        """Per dimension: the reliability of the gap P − E from those of E and P."""
+        return measurement.difference_reliability(self.instrument, self.E, self.P,
+                                                  self.reliability)
+
+    @cached_property
     def item_reliability(self) -> pd.DataFrame:
         return measurement.item_reliability(self.instrument, self._measures)
 
@@ -131,6 +139,21 @@ class GapModel(present.Presentation, present_context.ContextPresentation):
     def importance(self) -> pd.DataFrame:
         overall = self.frame[self.params.overall] if self.params.overall else None
         return importance.importance(self.P_dim, self.points, overall)
+
+    @cached_property
+    def predictive(self) -> nonnested.ModelComparison | None:
+        """SERVQUAL vs SERVPERF: overall satisfaction regressed on the five gap scores vs on
+        the five perception scores (R², adjusted R², Vuong, J tests, bootstrap ΔR²); None
+        without an overall item."""
+        p = self.params
+        if not p.overall:
+            return None
+        gaps, perf = [f"gap:{d}" for d in self.dims], [f"P:{d}" for d in self.dims]
+        data = pd.concat([self.frame[p.overall].rename("_overall"),
+                          self.G_dim.set_axis(gaps, axis=1), self.P_dim.set_axis(perf, axis=1)],
+                         axis=1)
+        return nonnested.compare_models(data, "_overall", gaps, perf, ("SERVQUAL", "SERVPERF"),
+                                        p.alpha, n_boot=2000, seed=p.seed)
 
     @cached_property
     def priorities(self) -> pd.DataFrame:
