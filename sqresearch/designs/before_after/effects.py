@@ -46,8 +46,11 @@ class Clustering:
 
 def week_of(created: pd.Series) -> pd.Series:
     """The Monday of each timestamp's calendar week, as a label."""
+    from sqresearch.kpi.engine import stamp_labels
+
     day = created.dt.floor("D")
-    return (day - pd.to_timedelta(day.dt.weekday, unit="D")).dt.strftime("%Y-%m-%d")
+    return stamp_labels(day - pd.to_timedelta(day.dt.weekday, unit="D"),
+                        lambda d: d.strftime("%Y-%m-%d"))
 
 
 def clustering(frame: pd.DataFrame, setting, tickets: bool) -> Clustering:
