@@ -214,3 +214,29 @@ def ticket_tables(draw):
 def test_random_tables_agree_with_pandas(case):
     frame, alpha = case
     assert_engine_agrees(frame, context(alpha))
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_kpis_by_customer_type_derived_in_the_engine(demos, engine, request):
+    from sqresearch.kpi.customers import customer_type
+    from sqresearch.kpi.pushdown_prepare import customer_type_expr
+
+    frame, ctx, _ = demos["support_desk"]
+    if engine == "duckdb":
+        con = ibis.duckdb.connect()
+        t = con.create_table("by_customer", ibis.memtable(frame))
+    else:
+        server = request.getfixturevalue("postgres")
+        load_table(server.url, "by_customer", frame)
+        con = ibis.connect(server.url)
+        t = con.table("by_customer")
+    try:
+        for lookback in (None, 30):
+            want = kpi.kpi_table(frame.assign(customer_type=customer_type(frame, lookback)),
+                                 ctx, "customer_type")
+            got = kpi_table_expr(t.mutate(customer_type=customer_type_expr(t, lookback)), ctx,
+                                 "customer_type")
+            assert_same(want, got)
+            assert set(want["group"]) == {"new", "returning"}
+    finally:
+        con.disconnect()

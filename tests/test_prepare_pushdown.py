@@ -321,3 +321,31 @@ def tickets_and_context(draw):
 def test_random_tickets_and_schedules_match_pandas(duck, case):
     frame, ctx = case
     assert_same(kpi.prepare(frame, ctx), on_duckdb(duck, frame, ctx), ctx)
+
+
+# --- (5) the customer_type segment (kpi/customers.py) -------------------------------------------
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_customer_type_in_the_engine_is_the_pandas_column(engine, request, tmp_path):
+    from sqresearch.kpi.customers import customer_type
+    from sqresearch.kpi.pushdown_prepare import customer_type_expr
+
+    frame, ctx = demo(tmp_path)
+    frame = pd.concat([frame, edge_tickets().assign(ticket_id=lambda d: "Z" + d["ticket_id"])],
+                      ignore_index=True)  # ties, a missing customer id
+    if engine == "duckdb":
+        con = request.getfixturevalue("duck")
+        t = ibis.memtable(frame)
+    else:
+        server = request.getfixturevalue("postgres")
+        load_table(server.url, "prep_customers", frame)
+        con = ibis.connect(server.url)
+        t = con.table("prep_customers")
+    for lookback in (None, 14):
+        expr = prepare_expr(t.mutate(customer_type=customer_type_expr(t, lookback)), ctx)
+        got = con.to_pandas(expr).sort_values("ticket_id").reset_index(drop=True)
+        want = frame.assign(customer_type=customer_type(frame, lookback)) \
+            .sort_values("ticket_id").reset_index(drop=True)
+        assert got["customer_type"].tolist() == want["customer_type"].tolist(), lookback
+    if engine == "postgres":
+        con.disconnect()

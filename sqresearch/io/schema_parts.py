@@ -430,6 +430,14 @@ class Scales(Strict):
     ces: tuple[int, int] = (1, 7)
 
 
+class CustomerHistory(Strict):
+    """How the ``customer_type`` segment (new / returning customers) reads the ticket history."""
+
+    lookback_days: int | None = Field(
+        None, ge=1, le=3650, description="a ticket is from a returning customer when the same "
+        "customer had a ticket in the previous N days (default: anywhere in the history)")
+
+
 class StudyBase(Strict):
     """Keys every study type has."""
 
@@ -452,6 +460,9 @@ class TicketSettings(Strict):
     sla: list[Sla] = Field(default_factory=list)
     contact_noun: str = Field("ticket", pattern=r"^[a-z][a-z \-]{1,30}$", description="what one "
                               "row is called in the report's definitions (visit, call, case)")
+    customer_history: CustomerHistory = Field(
+        default_factory=CustomerHistory, description="the segment customer_type: new vs "
+        "returning customers from each customer's ticket history (needs the customer_id role)")
 
     @model_validator(mode="after")
     def _local_data_cut(self):

@@ -239,3 +239,20 @@ def _repeat_contact_fcr(joined: ir.Table, solved, ctx: Context, cut: pd.Timestam
     last_judged = ibis.literal((cut - window).to_pydatetime(), type="timestamp")
     judged = (solved == 1) & (repeat | (res <= last_judged).fill_null(False))
     return ibis.ifelse(judged, ibis.ifelse(repeat, 0.0, 1.0), ibis.null("float64"))
+
+
+def customer_type_expr(t: ir.Table, lookback_days: int | None = None) -> ir.StringValue:
+    """As ``kpi.customers.customer_type``: 'returning' when the customer's previous ticket
+    (``lag(created)`` over the customer, ordered by creation time then ticket id) exists and,
+    with ``lookback_days``, was created at most that many days before; else 'new'; 'unknown'
+    without a customer id (NULL or blank)."""
+    cid = t.customer_id
+    order = [t.created] + ([t.ticket_id] if "ticket_id" in t.columns else [])
+    prev = t.created.lag().over(group_by=cid, order_by=order)
+    returning = prev.notnull()
+    if lookback_days is not None:
+        returning = (prev >= t.created - ibis.interval(days=lookback_days)).fill_null(False)
+    known = cid.notnull()
+    if cid.type().is_string():
+        known = known & (cid.strip() != "").fill_null(False)
+    return ibis.cases((~known, "unknown"), (returning, "returning"), else_="new")

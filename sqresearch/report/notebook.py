@@ -63,7 +63,12 @@ def data_quality(loaded) -> None:
                                        "action": "Action", "examples": "Where (first rows)"})
     table(q, f"Input {loaded.source.path}: {loaded.rows_read:,} rows read, "
              f"{loaded.rows_excluded:,} excluded.")
+    from sqresearch.kpi.customers import NOTE_PREFIXES
+
     for note in loaded.notes:
+        if note.startswith(NOTE_PREFIXES):  # the customer_type rule and its caveat
+            md(f"- {md_text(note)}")
+            continue
         md(f"- Personal data: {md_text(note)}; such columns are never shown in this report.")
     allowed = [(r["column"], r["reason"]) for r in getattr(loaded, "personal", [])
                if r["handling"] == "allowed"]

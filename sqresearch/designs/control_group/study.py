@@ -32,6 +32,7 @@ from sqresearch.designs.control_group.load import (
 from sqresearch.designs.result_object import VerdictStudy
 from sqresearch.io import params as params_mod
 from sqresearch.io.schemas import ControlGroupParams
+from sqresearch.kpi import customers
 from sqresearch.kpi.targets import judge_goal, judge_table
 from sqresearch.stats import verdicts
 
@@ -79,8 +80,9 @@ class ControlGroup(VerdictStudy):
     # --- panel -----------------------------------------------------------------------------------
     @cached_property
     def units(self) -> pd.DataFrame:
-        """One row per unit: arm, covariates, segments."""
-        cols = ["treated", *self.params.covariates, *self.params.segments]
+        """One row per unit: arm, covariates, segments (not customer_type: it varies by
+        ticket)."""
+        cols = ["treated", *self.params.covariates, *customers.without(self.params.segments)]
         return self.frame.groupby("_unit")[cols].first()
 
     def panel(self, m: Metric, frame: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -129,14 +131,22 @@ class ControlGroup(VerdictStudy):
             r = self.results_by_metric[m.name]
             rows.append(self._effect_row(m, "all", r, m.name in primary))
             for seg in p.segments:
-                for level in sorted(self.units[seg].astype(str).unique()):
-                    units = self.units.index[self.units[seg].astype(str) == level]
-                    part = self.frame[self.frame["_unit"].isin(units)]
+                for level, part in self._segment_parts(seg):
                     if part["treated"].nunique() < 2:
                         continue
                     rows.append(self._effect_row(m, f"{seg}={level}",
                                                  self.analyse(m, part, checks=False), False))
         return verdicts.judge_family(pd.DataFrame(rows), p.alpha)
+
+    def _segment_parts(self, seg: str):
+        """(level, rows) of a segment: the units of a unit-level column, or the tickets of a
+        customer type in every unit (``kpi.customers``)."""
+        if seg == customers.SEGMENT:
+            values = self.frame[seg].astype(str)
+            return [(level, self.frame[values == level]) for level in sorted(values.unique())]
+        return [(level, self.frame[self.frame["_unit"].isin(
+                    self.units.index[self.units[seg].astype(str) == level])])
+                for level in sorted(self.units[seg].astype(str).unique())]
 
     def _effect_row(self, m: Metric, segment: str, r: MetricResult, primary: bool) -> dict:
         p = self.params
