@@ -86,6 +86,7 @@ def validate_study(path: str | Path, p=None):
 #: the result object of each study type (``sqresearch.designs.<type>``)
 STUDY_CLASSES = {"before_after": "BeforeAfter", "control_group": "ControlGroup",
                  "gap_model": "GapModel", "scorecard": "Scorecard"}
+STUDY_CLASSES["synthetic_control"] = "SyntheticControl"
 
 
 def check_study(path: str | Path):

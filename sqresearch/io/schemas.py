@@ -38,6 +38,8 @@ from sqresearch.io.study_schemas import (
     GapModelParams,
     ItsSpec,
     ScorecardParams,
+    SyntheticControlParams,
+    SynthPlacebo,
     TableSource,
 )
 
@@ -77,4 +79,6 @@ __all__ = [
     "TableSource",
     "GapModelParams",
     "STUDY_TYPES",
+    "SynthPlacebo",
+    "SyntheticControlParams",
 ]

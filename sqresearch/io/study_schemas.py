@@ -269,3 +269,106 @@ STUDY_TYPES: dict[str, type[StudyBase]] = {"scorecard": ScorecardParams,
                                            "before_after": BeforeAfterParams,
                                            "control_group": ControlGroupParams,
                                            "gap_model": GapModelParams}
+
+
+class SynthPlacebo(Strict):
+    """The placebo checks of a synthetic control (sqresearch.stats.synth_placebo)."""
+
+    pool: Literal["donors", "all"] = Field(
+        "donors", description="a placebo unit's donors: the other donors (the treated unit left "
+        "out, Abadie et al. 2010) or all other units (an exact permutation test)")
+    exclude_mspe: float | None = Field(
+        5, gt=1, description="placebos whose pre-period MSPE exceeds this multiple of the treated "
+        "unit's are left out of the ranking (null: keep all)")
+    in_time_shift: int | None = Field(
+        None, ge=1, description="in-time placebo: the intervention moved this many periods "
+        "earlier (default: half the pre-periods, at least 2)")
+
+
+class SyntheticControlParams(StudyBase):
+    """One treated unit (or a few, each on its own) against a weighted mix of untreated units:
+    synthetic control; several treated units from one date: synthetic difference-in-
+    differences."""
+
+    study_type: Literal["synthetic_control"]
+    data: DataSource = Field(description="a unit × period table with the outcome columns")
+    unit: str = Field(description="unit id column (branch, team, region)")
+    period_column: str = Field(description="the period column (numbers or ISO dates, one row "
+                               "per unit and period)")
+    treated_units: list[Label] = Field(min_length=1, description="the treated unit(s)")
+    intervention_period: Label = Field(description="the first post period (a value of "
+                                       "period_column)")
+    outcomes: list[CustomMetric] = Field(min_length=1, description="outcome columns")
+    log_durations: bool = Field(False, description="durations on the log scale (effects as % "
+                                "changes of the ratio); default: in the outcome's unit")
+    donors: list[Label] = Field(default_factory=list, description="the donor pool (default: "
+                                "every untreated unit)")
+    covariates: list[str] = Field(default_factory=list, description="numeric unit-level columns "
+                                  "matched beside the pre-period outcomes")
+    placebo: SynthPlacebo = Field(default_factory=SynthPlacebo)
+    method: Literal["auto", "synth", "sdid"] = Field(
+        "auto", description="synth (synthetic control per treated unit), sdid (synthetic DiD "
+        "for several treated units from one date) or auto: synth for one treated unit, sdid "
+        "for several")
+    placebo_reps: int = Field(200, ge=50, le=10_000, description="synthetic DiD: placebo draws "
+                              "for the standard error")
+    sesoi: dict[str, float] = Field(
+        default_factory=dict, description="outcome -> smallest effect of interest, in the unit "
+        "the effect is shown in (% with log_durations); used by the synthetic DiD's "
+        "equivalence test and stated beside every verdict")
+    labels: dict[str, str] = Field(default_factory=dict, description="outcome -> display name")
+
+    @field_validator("sesoi")
+    @classmethod
+    def _positive(cls, v: dict[str, float]):
+        bad = {k: x for k, x in v.items() if not x > 0}
+        if bad:
+            raise ValueError(f"a smallest effect of interest is a size, so it must be positive: "
+                             f"{bad} | give e.g. sesoi: {{wait: 1.0}}, whichever direction is "
+                             "better.")
+        return v
+
+    @model_validator(mode="after")
+    def _design(self):
+        twice = sorted({u for u in self.treated_units if self.treated_units.count(u) > 1})
+        if twice:
+            raise ValueError(f"treated_units names {twice} more than once | list each treated "
+                             "unit once.")
+        both = sorted(set(self.treated_units) & set(self.donors))
+        if both:
+            raise ValueError(f"{both} are both treated and donors | a donor must be untreated: "
+                             "remove them from donors.")
+        dup = sorted({u for u in self.donors if self.donors.count(u) > 1})
+        if dup:
+            raise ValueError(f"donors names {dup} more than once | list each donor once.")
+        names = [m.name for m in self.outcomes]
+        again = sorted({n for n in names if names.count(n) > 1})
+        if again:
+            raise ValueError(f"outcomes name {again} more than once | give each outcome its own "
+                             "name.")
+        unknown = sorted((set(self.sesoi) | set(self.labels)) - set(names))
+        if unknown:
+            raise ValueError(f"sesoi/labels name {unknown}, which are not outcomes | use the "
+                             f"outcome names: {names}.")
+        return self
+
+    @property
+    def ticket_table(self) -> bool:
+        """A unit × period table of ready values (the only layout this study reads)."""
+        return False
+
+    @property
+    def sla(self) -> list:
+        """No service-level KPIs: the outcomes are ready columns (the params cross-checks
+        ask every study for its SLAs)."""
+        return []
+
+    @property
+    def design(self) -> str:
+        """synth or sdid: ``method`` with auto resolved by the number of treated units."""
+        if self.method != "auto":
+            return self.method
+        return "synth" if len(self.treated_units) == 1 else "sdid"
+
+
+STUDY_TYPES["synthetic_control"] = SyntheticControlParams

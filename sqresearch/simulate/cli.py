@@ -19,6 +19,7 @@ from sqresearch.simulate.demo import (
     support_tickets,
 )
 from sqresearch.simulate.surveys import management_survey, servqual_survey
+from sqresearch.simulate.synth import flagship_pilot
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -40,7 +41,9 @@ def write_demo(out: Path) -> list[Path]:
     write_csv(management_survey(), managers)
     pilot = out / "branch_pilot.csv"
     write_csv(branch_pilot(), pilot)
-    return [tickets, visits, coaching, trial, survey, managers, pilot]
+    flagship = out / "flagship_pilot.csv"
+    write_csv(flagship_pilot(), flagship)
+    return [tickets, visits, coaching, trial, survey, managers, pilot, flagship]
 
 
 def main(argv=None) -> int:

@@ -46,4 +46,10 @@ TRUTH = {
                 "the seed is one where the naive clustered t-test calls the pilot a success, "
                 "as it does in about a quarter of such null pilots with 2 treated units",
     },
+    "flagship_pilot": {
+        "design": "16 branches x 28 weeks (simulate.synth.factor_panel): an appointment system "
+                  "at the flagship branch FLAG from week 21; 15 donor branches",
+        "wait_effect_min": -4.0,  # average waiting time -4.0 minutes in every post week
+        "csat_effect": 0.0,  # no effect on CSAT
+    },
 }

@@ -1,0 +1,10 @@
+"""Synthetic control: one treated unit (or a few, each on its own) against a weighted mix of
+donor units, judged by placebos; several treated units from one date: synthetic DiD.
+
+load (read, check, build each outcome's unit × period panel) -> study (``SyntheticControl``:
+fits, placebos, verdicts, words)."""
+
+from sqresearch.designs.synthetic_control.load import load
+from sqresearch.designs.synthetic_control.study import STUDY_TYPE, SyntheticControl
+
+__all__ = ["STUDY_TYPE", "SyntheticControl", "load"]
