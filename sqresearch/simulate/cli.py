@@ -40,7 +40,14 @@ def write_demo(out: Path) -> list[Path]:
     write_csv(management_survey(), managers)
     pilot = out / "branch_pilot.csv"
     write_csv(branch_pilot(), pilot)
-    return [tickets, visits, coaching, trial, survey, managers, pilot]
+    written = [tickets, visits, coaching, trial, survey, managers, pilot]
+    # staggered adoption (issue 13): a chatbot rolled out to regions in three waves
+    from sqresearch.simulate.rollout import regional_rollout
+
+    rollout = out / "regional_rollout.csv"
+    write_csv(regional_rollout(), rollout)
+    written.append(rollout)
+    return written
 
 
 def main(argv=None) -> int:
