@@ -4,11 +4,13 @@ top-level fields of a study model are exactly the parameter names of its templat
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AliasChoices,
+    BeforeValidator,
     Field,
     field_validator,
     model_validator,
@@ -31,6 +33,7 @@ from sqresearch.io.schema_parts import (
     TicketSettings,
     VerdictSettings,
     Window,
+    _label,
 )
 
 
@@ -170,6 +173,17 @@ class ClusterBootstrap(Strict):
     weights: Literal["auto", "webb", "rademacher"] = "auto"
 
 
+def _adoption_label(value):
+    """An adoption written as a YAML date (2024-03-01) or a number (7) names a period."""
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10] if not isinstance(value, dt.datetime) or \
+            value.time() == dt.time() else value.isoformat(sep=" ")
+    return _label(value)
+
+
+AdoptionLabel = Annotated[str, BeforeValidator(_adoption_label)]
+
+
 class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
     """Treated and untreated units, before and after: difference-in-differences."""
 
@@ -198,14 +212,72 @@ class ControlGroupParams(VerdictSettings, TicketSettings, StudyBase):
     targets: list[Target] = Field(default_factory=list)
     goals: list[Goal] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
+    # staggered adoption (designs/control_group/staggered.py): each unit's own adoption period
+    adoption_column: str | None = Field(
+        None, description="staggered adoption: a unit-level column with each unit's adoption "
+        "date or period (empty for never-treated units)")
+    adoption: dict[Label, AdoptionLabel] = Field(
+        default_factory=dict, description="staggered adoption: unit -> adoption date or period "
+        "(units not listed are never treated)")
+    comparison: Literal["never", "notyet"] = Field(
+        "never", description="staggered adoption: compare with never-treated units, or with "
+        "never- and not-yet-treated units")
+    base_period: Literal["varying", "universal"] = Field(
+        "varying", description="staggered adoption: the period each ATT(g, t) is measured from "
+        "(varying: t − 1 before adoption, g − 1 after; universal: g − 1 throughout)")
+    event_window: tuple[int, int] | None = Field(
+        None, description="staggered adoption: event times [−k, +k] shown and averaged")
+
+    @property
+    def staggered(self) -> bool:
+        """Units adopt at their own dates (adoption_column or adoption given)."""
+        return self.adoption_column is not None or bool(self.adoption)
 
     @property
     def ticket_table(self) -> bool:
         """Tickets with timestamps (built-in KPIs), not a unit table of ready values."""
         return self.intervention is not None or bool(self.metrics)
 
+    def _staggered_design(self):
+        if self.adoption_column is not None and self.adoption:
+            raise ValueError("adoption given twice | give adoption_column (a column of the data) "
+                             "or adoption (a unit -> date mapping), not both.")
+        if self.intervention is not None or self.post_periods:
+            raise ValueError("intervention / post_periods conflict with staggered adoption | each "
+                             "unit's adoption date says when it starts: remove intervention and "
+                             "post_periods.")
+        if self.treatment_column is not None:
+            raise ValueError("treatment_column conflicts with staggered adoption | the treated "
+                             "units are those with an adoption date: remove treatment_column.")
+        if self.adoption and self.treated_units and \
+                set(self.treated_units) != set(self.adoption):
+            only_t = sorted(set(self.treated_units) - set(self.adoption))
+            only_a = sorted(set(self.adoption) - set(self.treated_units))
+            raise ValueError("treated_units and adoption disagree | "
+                             + (f"treated but no adoption date: {', '.join(only_t)}; " if only_t
+                                else "")
+                             + (f"an adoption date but not in treated_units: {', '.join(only_a)}; "
+                                if only_a else "")
+                             + "list the same units, or drop treated_units (the units in "
+                             "adoption are the treated ones).")
+        if self.randomized:
+            raise ValueError("randomized conflicts with staggered adoption | the ANCOVA of a "
+                             "randomized pre/post trial needs one common date: remove randomized.")
+        if self.event_window is not None and not (self.event_window[0] <= 0
+                                                  <= self.event_window[1]):
+            raise ValueError(f"event_window {list(self.event_window)} must run from a negative "
+                             "(or 0) to a positive event time | e.g. event_window: [-6, 6].")
+        if not self.metrics and not self.custom_metrics:
+            raise ValueError("no metrics | add metrics (KPIs) or custom_metrics (columns).")
+        if not self.metrics and self.period_column is None:
+            raise ValueError("a unit × period table needs its period column | give "
+                             "period_column (the adoption dates name its values).")
+        return self
+
     @model_validator(mode="after")
     def _design(self):
+        if self.staggered:
+            return self._staggered_design()
         if (self.treatment_column is None) == (not self.treated_units):
             raise ValueError("name the treated units one way | give treatment_column (a 0/1 "
                              "column) or treated_units (a list), not both and not neither.")

@@ -43,7 +43,14 @@ def write_demo(out: Path) -> list[Path]:
     write_csv(branch_pilot(), pilot)
     flagship = out / "flagship_pilot.csv"
     write_csv(flagship_pilot(), flagship)
-    return [tickets, visits, coaching, trial, survey, managers, pilot, flagship]
+    written = [tickets, visits, coaching, trial, survey, managers, pilot, flagship]
+    # staggered adoption (issue 13): a chatbot rolled out to regions in three waves
+    from sqresearch.simulate.rollout import regional_rollout
+
+    rollout = out / "regional_rollout.csv"
+    write_csv(regional_rollout(), rollout)
+    written.append(rollout)
+    return written
 
 
 def main(argv=None) -> int:

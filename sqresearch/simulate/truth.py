@@ -52,4 +52,15 @@ TRUTH = {
         "wait_effect_min": -4.0,  # average waiting time -4.0 minutes in every post week
         "csat_effect": 0.0,  # no effect on CSAT
     },
+    "regional_rollout": {
+        "design": "24 support regions x 18 months (2024-01 .. 2025-06); a chatbot goes live in "
+                  "three waves of 6 regions (months 5, 9 and 13: 2024-05, 2024-09, 2025-01), "
+                  "6 regions never",
+        "months": 18, "first_month": "2024-01", "waves": [5, 9, 13], "regions_per_wave": 6,
+        "never_treated": 6, "frt_median_min": 30.0,
+        # log first-response time changes by -(0.09 + 0.036 * min(e, 5)) at e months after
+        # go-live: about -9 % in the first month, -24 % from month six on
+        "log_effect_first_month": 0.09, "log_effect_growth": 0.036, "growth_months": 5,
+        "csat_effect": 0.0,  # no effect on CSAT
+    },
 }

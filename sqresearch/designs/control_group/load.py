@@ -85,7 +85,12 @@ def intervention_of(frame: pd.DataFrame, p: ControlGroupParams,
 
 
 def load(p: ControlGroupParams, source: str) -> LoadedTable:
-    """Read and check: arms, periods, units in both arms, covariates, constant outcomes."""
+    """Read and check: arms, periods, units in both arms, covariates, constant outcomes
+    (staggered adoption: ``staggered_load.load``)."""
+    if p.staggered:
+        from sqresearch.designs.control_group.staggered_load import load as load_staggered
+
+        return load_staggered(p, source)
     src, custom = with_custom_metrics(p.data, p.custom_metrics)
     table = kpi.load_study_table(p, src, custom, [p.unit, p.treatment_column, p.period_column,
                                                   *p.covariates, *p.segments], source)
@@ -115,6 +120,16 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
         if not (post == flag).any():
             problems.append(Problem("periods", f"there is no {name}-intervention period.",
                                     "check the intervention date or post_periods."))
+    problems += unit_level_problems(p, table, units)
+    if problems:
+        raise DataError(source, problems)
+    return table
+
+
+def unit_level_problems(p: ControlGroupParams, table: LoadedTable,
+                        units: pd.Series) -> list[Problem]:
+    """Covariates that are not numbers or not one value per unit; constant custom outcomes."""
+    frame, problems = table.frame, []
     for c in p.covariates:
         values = pd.to_numeric(frame[c], errors="coerce")
         varies = units.map(values.groupby(units).nunique() > 1).to_numpy()
@@ -132,9 +147,7 @@ def load(p: ControlGroupParams, source: str) -> LoadedTable:
         if frame[m.name].nunique() <= 1:
             problems.append(Problem(f"column {m.column!r}", "the outcome is constant: there is "
                                     "nothing to compare.", "choose a metric that varies."))
-    if problems:
-        raise DataError(source, problems)
-    return table
+    return problems
 
 
 def period_order(panel: pd.DataFrame) -> list[str]:

@@ -49,6 +49,13 @@ class ControlGroup(VerdictStudy):
                         "treated_clusters", "note")
     _views, _words, _record = views, words, record
 
+    def __new__(cls, params: ControlGroupParams, source: str = "notebook parameters"):
+        if cls is ControlGroup and params.staggered:  # units adopting at their own dates
+            from sqresearch.designs.control_group.staggered import StaggeredControlGroup
+
+            return super().__new__(StaggeredControlGroup)
+        return super().__new__(cls)
+
     def __init__(self, params: ControlGroupParams, source: str = "notebook parameters"):
         p = params
         frame = self._start(p, source, load)
@@ -101,8 +108,12 @@ class ControlGroup(VerdictStudy):
         if m.log:
             panel = panel[panel["value"] > 0].assign(value=lambda d: np.log(d["value"]))
         panel = panel.join(self.units, on="_unit")
-        panel["post"] = post_flags(panel["period"], self.params, self.intervention)
+        panel["post"] = self._post(panel)
         return panel.sort_values(["_unit", "period"]).reset_index(drop=True)
+
+    def _post(self, panel: pd.DataFrame) -> pd.Series:
+        """1.0 for the periods after the intervention."""
+        return post_flags(panel["period"], self.params, self.intervention)
 
     # --- analysis --------------------------------------------------------------------------------
     def analyse(self, m: Metric, frame: pd.DataFrame | None = None,

@@ -197,3 +197,23 @@ def goals_and_targets(study) -> None:
 
 def caveats(study) -> None:
     nb.md("\n\n".join(study.caveats()))
+
+
+# --- staggered adoption: the sections drawn differently are in staggered_views ----------------
+def _or_staggered(section):
+    """``section`` for a common-date study; the function of the same name in
+    ``staggered_views`` for a staggered-adoption one (``StaggeredControlGroup``)."""
+    import functools
+
+    @functools.wraps(section)
+    def drawn(study, *args, **kwargs):
+        if getattr(study, "staggered", False):
+            from sqresearch.designs.control_group import staggered_views
+
+            return getattr(staggered_views, section.__name__)(study, *args, **kwargs)
+        return section(study, *args, **kwargs)
+
+    return drawn
+
+
+design_table, design, metric_effects = map(_or_staggered, (design_table, design, metric_effects))
