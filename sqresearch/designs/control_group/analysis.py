@@ -32,6 +32,7 @@ class MetricResult:
     loo: pd.DataFrame | None = None
     mixed: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    event_fit: robust.ClusterFit | None = None  # the event study's fit (sensitivity analyses)
 
     @property
     def primary(self) -> pd.Series:
@@ -106,6 +107,7 @@ def _event_study(p, r: MetricResult) -> None:
                             np.nan)
     x, terms = did.design_event(panel, "_unit", "period", "rel")
     fit = did.cluster_ols(panel["value"], x, panel["_unit"])
+    r.event_fit = fit
     rows = [{"k": int(t.split(":")[1]), **fit.term(t, p.alpha)} for t in terms]
     rows.append({"k": -1, "estimate": 0.0, "se": 0.0, "ci_low": 0.0, "ci_high": 0.0,
                  "p_value": math.nan})

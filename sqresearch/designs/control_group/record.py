@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sqresearch.designs.control_group import sensitivity
 from sqresearch.designs.control_group.words import fmt_value
 from sqresearch.kpi.targets import verdict_word
 from sqresearch.report.results import Results
@@ -69,6 +70,7 @@ def results(study) -> Results:
     for name, r in study.results_by_metric.items():
         _verdict(res, study.verdict(name), name, {})
         _metric(res, name, r, p.alpha)
+    sensitivity.record(res, study)
     for e in study.effects[study.effects.segment != "all"].itertuples():
         _verdict(res, e, f"{e.metric}.{e.segment}", dict([e.segment.split("=", 1)]))
     for b in study.balance.itertuples():

@@ -18,6 +18,7 @@ import pandas as pd
 from sqresearch import kpi
 from sqresearch.designs.control_group import analysis, record, views, words
 from sqresearch.designs.control_group import inference as cg_inference
+from sqresearch.designs.control_group import sensitivity as cg_sensitivity
 from sqresearch.designs.control_group.analysis import MetricResult
 from sqresearch.designs.control_group.load import (
     Metric,
@@ -127,6 +128,13 @@ class ControlGroup(VerdictStudy):
     @cached_property
     def balance(self) -> pd.DataFrame:
         return analysis.balance(self)
+
+    @cached_property
+    def sensitivity(self) -> dict[str, cg_sensitivity.Sensitivity]:
+        """Per metric: how robust its overall verdict is (``designs/control_group/
+        sensitivity``): joint pre-trend test, relative-magnitudes bounds, leave-one-unit-out,
+        specification table."""
+        return {m.name: cg_sensitivity.of_metric(self, m) for m in self.metrics}
 
     def metric(self, name: str) -> Metric:
         return next(m for m in self.metrics if m.name == name)

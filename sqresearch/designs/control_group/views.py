@@ -3,9 +3,12 @@ labelled figures. The ``*_table`` functions return what the section functions di
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from sqresearch.designs.control_group.load import period_order
+from sqresearch.designs.control_group.sensitivity import RM_TITLE
 from sqresearch.designs.control_group.words import fmt_effect, fmt_value
 from sqresearch.report import notebook as nb
 from sqresearch.report import plots, tables
@@ -139,6 +142,131 @@ def _checks(study, r) -> None:
               f"from {fmt_value(m, loo.estimate[lo], r.primary.scale)} (without "
               f"{loo.left_out[lo]}) to {fmt_value(m, loo.estimate[hi], r.primary.scale)} "
               f"(without {loo.left_out[hi]}).")
+
+
+# --- How robust is the verdict? (designs/control_group/sensitivity) ----------------------------
+def _shown(m, v: float, scale: str) -> str:
+    return fmt_value(m, v, scale) if math.isfinite(v) else ("−∞" if v < 0 else "+∞")
+
+
+def pretrend_tests_table(study, s) -> pd.DataFrame:
+    """The linear pre-trend test beside the joint Wald test of every pre-period coefficient."""
+    pt = study.results_by_metric[s.metric.name].pretrend
+    rows = []
+    if pt:
+        rows.append({"Test": "Linear pre-trend (treated − control slope per period = 0)",
+                     "Statistic": f"t = {pt['t']:.3f}", "df": f"{pt['df']:g}",
+                     "p": tables.fmt_p(pt["p_value"])})
+    if s.wald is not None:
+        w = s.wald
+        rows.append({"Test": f"Joint Wald test: all {w.q} pre-period event-study coefficients = 0",
+                     "Statistic": f"F = {w.f:.3f}", "df": f"{w.q}, {w.df_denom:g}",
+                     "p": tables.fmt_p(w.f_p)})
+    return pd.DataFrame(rows, columns=["Test", "Statistic", "df", "p"])
+
+
+def rm_table(s) -> pd.DataFrame:
+    """Relative-magnitudes bounds per M̄ in display units (% change for log metrics)."""
+    m, scale = s.metric, "log" if s.metric.log else "linear"
+    t = s.rm.table
+    return pd.DataFrame({
+        "M̄": [f"{v:g}" for v in t.mbar],
+        "Identified set (at the estimated pre-trend)": [
+            f"{_shown(m, lo, scale)} to {_shown(m, hi, scale)}"
+            for lo, hi in zip(t.id_low, t.id_high, strict=True)],
+        f"{100 * s.level:.3g} % CI (Bonferroni)": [
+            f"{_shown(m, lo, scale)} to {_shown(m, hi, scale)}"
+            for lo, hi in zip(t.ci_low, t.ci_high, strict=True)],
+        "Excludes no effect": ["yes" if v else "no" for v in t.excludes_zero]})
+
+
+def loo_table(s, rows: pd.Index | None = None) -> pd.DataFrame:
+    """Leave-one-unit-out with the verdict's inference, in display units (``rows``: a subset)."""
+    lo = s.loo if rows is None else s.loo.loc[rows]
+    m, scale = s.metric, "log" if s.metric.log else "linear"
+    return pd.DataFrame({
+        "Left out": lo.left_out, "Arm": lo.arm,
+        "Effect": [_shown(m, v, scale) for v in lo.estimate],
+        f"{100 * s.level:.3g} % CI": [f"{_shown(m, a, scale)} to {_shown(m, b, scale)}"
+                                       for a, b in zip(lo.ci_low, lo.ci_high, strict=True)],
+        "p": [tables.fmt_p(v) for v in lo.p_value], "Verdict": lo.verdict,
+        "Same verdict": ["yes" if v else "no" for v in lo.same_verdict]})
+
+
+def spec_table(s) -> pd.DataFrame:
+    """The specification table: one row per choice, with the verdict it gives."""
+    m, scale, t = s.metric, "log" if s.metric.log else "linear", s.spec
+    effect = [f"{_shown(m, e, scale)} ({_shown(m, a, scale)} to {_shown(m, b, scale)})"
+              if not math.isnan(a) else _shown(m, e, scale)
+              for e, a, b in zip(t.estimate, t.ci_low, t.ci_high, strict=True)]
+    return pd.DataFrame({"Choice": t.choice, "Specification": t.specification,
+                         "Clusters": t.clusters, "Inference": t.inference.str.replace("_", " "),
+                         f"Effect ({100 * s.level:.3g} % CI)": effect,
+                         "p": [tables.fmt_p(v) for v in t.p_value], "Verdict": t.verdict,
+                         "Same verdict as the main one": t.same_verdict, "Note": t.note})
+
+
+def _robustness_metric(study, s) -> None:
+    m, p = s.metric, study.params
+    what = "% change" if m.log else plots.axis_label(m.unit)
+    few = study.verdict(m.name).method in ("wild_cluster_bootstrap_wcr",
+                                           "randomization_inference")
+    nb.md(f"### {m.label}")
+    if s.wald is not None or study.results_by_metric[m.name].pretrend:
+        nb.table(pretrend_tests_table(study, s), f"{m.label}: pre-trend tests (cluster-robust "
+                 f"CR1 covariance, {s.event_clusters} clusters; F with G − 1 denominator df)")
+    if s.wald is not None:
+        w = s.wald
+        reading = ("no evidence against parallel pre-trends" if w.f_p >= p.alpha else
+                   "evidence that the arms already moved apart before the intervention")
+        nb.md(f"Reading: {reading} (F = {w.f:.2f}, {tables.fmt_p(w.f_p)}) — which is not proof "
+              "of parallel trends: see the bounds below.")
+    if s.event_note:
+        nb.md(s.event_note)
+    if s.rm is not None:
+        nb.table(rm_table(s), f"{m.label}: {RM_TITLE} — average post-period event-study effect "
+                 f"({what}; estimate {_shown(m, s.rm.estimate, 'log' if m.log else 'linear')}, "
+                 "relative to the last pre-period)")
+        bd = s.rm.breakdown
+        bd_text = (f"The breakdown value is M̄ = {bd:.2g}: the interval excludes no effect up to "
+                   "there." if math.isfinite(bd) else "The interval includes no effect even "
+                   "at M̄ = 0 (exact parallel trends), so there is no breakdown value.")
+        nb.md("M̄ bounds how far the trends may part after the intervention: the verdict holds "
+              "if post-period violations of parallel trends are at most M̄ times the largest "
+              "pre-period one (M̄ = 0 is exact parallel trends, M̄ = 1 violations as large as the "
+              f"worst seen before). {bd_text} The intervals are a Bonferroni union — valid but "
+              "wider than Rambachan & Roth's conditional test (HonestDiD), so a small breakdown "
+              "value is a conservative reading.")
+    if few and (s.wald is not None or s.rm is not None):
+        nb.md(f"With {study.verdict(m.name).treated_clusters} treated units the cluster-robust "
+              "covariance behind this test and these bounds is too small (tests over-reject, "
+              "intervals too narrow): read them as indicative; the verdict itself rests on "
+              f"{study.verdict(m.name).method.replace('_', ' ')}.")
+    lo = s.loo
+    if len(lo):
+        i, j = lo.estimate.idxmin(), lo.estimate.idxmax()
+        scale = "log" if m.log else "linear"
+        flips = (f"leaving out {', '.join(map(str, s.flips))} changes the verdict"
+                 if s.flips else "no single unit changes the verdict")
+        nb.md(f"Leaving out one {p.unit} at a time (verdict's own estimator and inference): the "
+              f"effect ranges from {_shown(m, lo.estimate[i], scale)} (without "
+              f"{lo.left_out[i]}) to {_shown(m, lo.estimate[j], scale)} (without "
+              f"{lo.left_out[j]}); {flips} (main verdict: {s.verdict}).")
+        shown = None if len(lo) <= 30 else sorted({i, j, *lo.index[~lo.same_verdict]})
+        nb.table(loo_table(s, shown),
+                 f"{m.label}: leave-one-{p.unit}-out" + (" (all units)" if len(lo) <= 30 else
+                                                          " (the extremes and any flips)"))
+    nb.table(spec_table(s), f"{m.label}: specification table — the verdict's rule under other "
+             "analysis choices")
+    for note in s.spec_notes:
+        nb.md(note)
+
+
+def robustness(study) -> None:
+    """How robust is the verdict?: per metric, pre-trend tests, relative-magnitudes bounds,
+    leave-one-unit-out and the specification table."""
+    for s in study.sensitivity.values():
+        _robustness_metric(study, s)
 
 
 def mixed_table(r) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from sqresearch.designs.control_group import sensitivity
 from sqresearch.designs.control_group.load import Metric
 from sqresearch.report import tables
 from sqresearch.stats import verdicts
@@ -55,6 +56,7 @@ def summary_lines(study) -> list[str]:
                      f"{e.method.replace('_', ' ')} on {e.clusters} units, "
                      f"{e.treated_clusters} treated; smallest effect of interest "
                      f"{verdicts.fmt_sesoi(e.sesoi, e.sesoi_unit)}{trend}) — **{e.verdict}**.")
+    lines.append(sensitivity.sentence(study))
     lines += [f"Goal *{gl.goal}*: **{gl.status}**." for gl in study.goals.itertuples()]
     n_cav = tables.count(len(caveats(study)), "caveat").capitalize()
     lines.append(f"{n_cav} to read (see Caveats).")
