@@ -119,6 +119,19 @@ class StaggeredControlGroup(ControlGroup):
     def comparison_words(self) -> str:
         return COMPARISON_WORDS[self.params.comparison]
 
+    #: how the pre-trend test's covariance is obtained (the robustness section's caption)
+    pretrend_covariance = ("the influence functions' covariance of the event-time estimates "
+                           "with the universal base period; units are the clusters")
+
+    @cached_property
+    def sensitivity(self) -> dict:
+        """Per metric: how robust its overall verdict is (``staggered_sensitivity``): joint
+        pre-trend test and relative-magnitudes bounds on the event-time estimates, leave-one-
+        unit-out, the specification table (comparison group, base period, covariates, TWFE)."""
+        from sqresearch.designs.control_group import staggered_sensitivity
+
+        return {m.name: staggered_sensitivity.of_metric(self, m) for m in self.metrics}
+
     # --- analysis ------------------------------------------------------------------------------
     def analyse(self, m: Metric, frame: pd.DataFrame | None = None,
                 checks: bool = True) -> StaggeredResult:

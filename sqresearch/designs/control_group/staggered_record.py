@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqresearch.designs.control_group import record
+from sqresearch.designs.control_group import record, sensitivity
 from sqresearch.designs.control_group.words import fmt_value
 from sqresearch.kpi.targets import verdict_word
 from sqresearch.report.results import Results
@@ -67,6 +67,7 @@ def results(study) -> Results:
         _metric(res, study, name, r)
     for e in study.effects[study.effects.segment != "all"].itertuples():
         record._verdict(res, e, f"{e.metric}.{e.segment}", dict([e.segment.split("=", 1)]))
+    sensitivity.record(res, study)
     for b in study.balance.itertuples():
         res.add(f"balance.{b.key}", f"SMD of {b.variable}", b.smd, verdict=b.flag,
                 method=f"adopting-unit mean {b.treated_mean:.6g} (n = {b.n_treated}), "

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from sqresearch.designs.control_group import sensitivity
 from sqresearch.designs.control_group.words import fmt_effect, fmt_value
 from sqresearch.report import tables
 from sqresearch.stats import verdicts
@@ -87,6 +88,7 @@ def summary_lines(study) -> list[str]:
                      f"effect of interest {verdicts.fmt_sesoi(e.sesoi, e.sesoi_unit)}) — "
                      f"**{e.verdict}**. {plain_sentence(study, m)}")
     lines += [f"Goal *{gl.goal}*: **{gl.status}**." for gl in study.goals.itertuples()]
+    lines.append(sensitivity.sentence(study))
     n_cav = tables.count(len(caveats(study)), "caveat").capitalize()
     lines.append(f"{n_cav} to read (see Caveats).")
     return lines

@@ -151,7 +151,7 @@ def _shown(m, v: float, scale: str) -> str:
 
 def pretrend_tests_table(study, s) -> pd.DataFrame:
     """The linear pre-trend test beside the joint Wald test of every pre-period coefficient."""
-    pt = study.results_by_metric[s.metric.name].pretrend
+    pt = getattr(study.results_by_metric[s.metric.name], "pretrend", None)
     rows = []
     if pt:
         rows.append({"Test": "Linear pre-trend (treated − control slope per period = 0)",
@@ -212,9 +212,10 @@ def _robustness_metric(study, s) -> None:
     few = study.verdict(m.name).method in ("wild_cluster_bootstrap_wcr",
                                            "randomization_inference")
     nb.md(f"### {m.label}")
-    if s.wald is not None or study.results_by_metric[m.name].pretrend:
-        nb.table(pretrend_tests_table(study, s), f"{m.label}: pre-trend tests (cluster-robust "
-                 f"CR1 covariance, {s.event_clusters} clusters; F with G − 1 denominator df)")
+    if s.wald is not None or getattr(study.results_by_metric[m.name], "pretrend", None):
+        covariance = getattr(study, "pretrend_covariance", "cluster-robust CR1 covariance")
+        nb.table(pretrend_tests_table(study, s), f"{m.label}: pre-trend tests ({covariance}, "
+                 f"{s.event_clusters} clusters; F with G − 1 denominator df)")
     if s.wald is not None:
         w = s.wald
         reading = ("no evidence against parallel pre-trends" if w.f_p >= p.alpha else
