@@ -43,7 +43,7 @@ Reading: the plain p-chart holds its level on binomial weeks (a little over: the
 approximation to a skewed binomial tail at 0.25 %) but a modest logit-SD of 0.1 (φ ≈ 1.6)
 gives ~3.5 false alerts a report and 0.2 gives ~15 — why Laney is needed. Laney p′ with a
 12-week MR̄ keeps it below 1 but not at 0.5: σ_z from 11 moving ranges is noisy, and when it
-falls below 1 by chance the p-chart is used; a 26-week baseline brings it closer. Durations
+falls below 1 by chance the p-chart is used (26 weeks do not fix it: 0.70–0.86). Durations
 (between-week t limits) and scores (mean-SE with DerSimonian–Laird when Q > k − 1) hold 0.5.
 """
 
