@@ -1,0 +1,17 @@
+# Reference values for tests/test_alerts.py: in-control and shifted ARLs of the one-sided EWMA
+# (reflecting barrier zr = 0) and the one-sided CUSUM. Run: Rscript tests/reference_alerts.R
+# (R 4.2, Debian r-cran-spc 0.6.7)
+suppressMessages(library(spc))
+options(digits = 15)
+p <- function(name, x) cat(name, "=", format(x, digits = 15), "\n")
+p("xewma.arl(0.2, 2.8, 0, zr=0, sided='one')", xewma.arl(0.2, 2.8, 0, zr = 0, sided = "one"))
+p("xewma.arl(0.1, 2.5, 0.5, zr=0, sided='one')", xewma.arl(0.1, 2.5, 0.5, zr = 0, sided = "one"))
+p("xewma.arl(0.2, 2.8, 1, zr=0, sided='one')", xewma.arl(0.2, 2.8, 1, zr = 0, sided = "one"))
+p("xewma.arl(0.3, 3.2, 0, zr=0, sided='one')", xewma.arl(0.3, 3.2, 0, zr = 0, sided = "one"))
+p("xcusum.arl(0.5, 4, 0)", xcusum.arl(0.5, 4, 0, sided = "one"))
+p("xcusum.arl(0.5, 5, 1)", xcusum.arl(0.5, 5, 1, sided = "one"))
+p("xcusum.arl(0.25, 8, 0)", xcusum.arl(0.25, 8, 0, sided = "one"))
+p("xcusum.arl(1, 3, 0.5)", xcusum.arl(1, 3, 0.5, sided = "one"))
+# the limits that give ARL0 = 400 weeks (200 cells, 0.5 expected false alarms a week)
+p("xewma.crit(0.2, 400, zr=0, sided='one')", xewma.crit(0.2, 400, zr = 0, sided = "one"))
+p("xcusum.crit(0.5, 400, sided='one')", xcusum.crit(0.5, 400, sided = "one"))

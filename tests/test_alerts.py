@@ -1,0 +1,273 @@
+"""Baseline-deviation alerts and drift charts against closed forms, R spc, and by simulation."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sqresearch.stats import alerts, alerts_drift
+from sqresearch.stats.alerts import AlertInputError
+
+# --- one-week methods against closed forms computed here ----------------------------------
+
+XB = np.array([[80, 75, 90, 70, 85, 78, 95, 60]], float)
+NB = np.array([[100, 100, 110, 95, 105, 100, 115, 90]], float)
+
+
+def test_p_chart_limits_closed_form():
+    core = alerts.rate_check(XB, NB, [50], [80], overdispersion="p")
+    pbar = XB.sum() / NB.sum()
+    se = math.sqrt(pbar * (1 - pbar) / 80) * math.sqrt(1 + 80 / NB.sum())
+    assert core["method"][0] == "p-chart"
+    assert core["baseline"][0] == pytest.approx(pbar, rel=1e-12)
+    assert core["expected_se"][0] == pytest.approx(se, rel=1e-12)
+    t, _ = alerts.judge(core, ["higher"], [80], expected_false=0.01)  # one cell: level 1 %
+    z = stats.norm.isf(0.01)
+    assert t["lower"][0] == pytest.approx(pbar - z * se, rel=1e-12)
+    assert t["upper"][0] == pytest.approx(pbar + z * se, rel=1e-12)
+    assert t["p_value"][0] == pytest.approx(stats.norm.cdf((50 / 80 - pbar) / se), rel=1e-10)
+
+
+def test_laney_limits_closed_form():
+    core = alerts.rate_check(XB, NB, [50], [80], overdispersion="laney")
+    pbar = XB.sum() / NB.sum()
+    p = XB[0] / NB[0]
+    z = [(p[i] - pbar) / math.sqrt(pbar * (1 - pbar) / NB[0, i]) for i in range(8)]
+    mr = sum(abs(z[i + 1] - z[i]) for i in range(7)) / 7
+    sigma_z = mr / 1.128
+    assert sigma_z > 1  # these weeks are overdispersed, so the automatic rule picks Laney too
+    se = sigma_z * math.sqrt(pbar * (1 - pbar) / 80 * (1 + 80 / NB.sum()))
+    assert core["method"][0] == "Laney p'"
+    assert core["expected_se"][0] == pytest.approx(se, rel=1e-12)
+    assert alerts.rate_check(XB, NB, [50], [80])["method"][0] == "Laney p'"
+    # Patnaik df of MR-bar: the closed form in mr_df, and ≈ 0.62(k − 1) for long baselines
+    assert core["df"][0] == pytest.approx(alerts.mr_df(7))
+    assert alerts.mr_df(1) == pytest.approx((4 / math.pi) / (4 * (1 - 2 / math.pi)))
+    assert alerts.mr_df(10_000) / 10_000 == pytest.approx(0.61, abs=0.005)
+
+
+def test_binomial_baseline_keeps_the_p_chart_and_test_rule_is_stricter():
+    x = np.array([[20, 21, 19, 20, 22, 18, 20, 20, 21, 19, 20, 20]], float)
+    n = np.full((1, 12), 100.0)
+    assert alerts.rate_check(x, n, [20], [100])["method"][0] == "p-chart"  # sigma_z < 1
+    # sigma_z slightly above 1 but a dispersion test that does not reject: "test" keeps p
+    x2 = np.array([[20, 26, 15, 24, 17, 23, 16, 25, 18, 22, 17, 21]], float)
+    core = alerts.rate_check(x2, n, [20], [100], overdispersion="excess")
+    assert core["method"][0] == "Laney p'"
+    assert alerts.rate_check(x2, n, [20], [100], overdispersion="test")["method"][0] == "p-chart"
+
+
+def test_log_duration_prediction_limits_closed_form():
+    v = np.array([[2.1, 2.3, 2.0, 2.2, 2.4, 2.15]])
+    core = alerts.log_duration_check(v, [3.0])
+    c, s, k = v.mean(), v.std(ddof=1), 6
+    se = s * math.sqrt(1 + 1 / k)
+    t, _ = alerts.judge(core, ["lower"], [200], expected_false=0.005)
+    q = stats.t.isf(0.005, k - 1)
+    assert t["baseline"][0] == pytest.approx(c)
+    assert t["upper"][0] == pytest.approx(c + q * se, rel=1e-12)
+    assert t["lower"][0] == pytest.approx(c - q * se, rel=1e-12)
+    assert t["p_value"][0] == pytest.approx(stats.t.sf((3.0 - c) / se, k - 1), rel=1e-10)
+    assert t["direction"][0] == "worse" and t["alert"][0]
+
+
+def test_score_mean_se_and_dersimonian_laird_closed_form():
+    m = np.array([[4.10, 4.12, 4.08, 4.11, 4.09, 4.10]])
+    sd, n = np.full((1, 6), 0.9), np.full((1, 6), 400.0)
+    core = alerts.score_check(m, sd, n, [4.0], [0.95], [300])
+    w = 400 / 0.81
+    assert core["method"][0] == "mean-SE z"  # Q < k − 1: no between-week variance
+    assert core["expected_se"][0] == pytest.approx(math.sqrt(0.95 ** 2 / 300 + 1 / (6 * w)))
+    m2 = np.array([[4.0, 4.2, 3.9, 4.3, 4.05, 4.15]])
+    core = alerts.score_check(m2, sd, n, [4.0], [0.95], [300])
+    q = (w * (m2 - m2.mean()) ** 2).sum()
+    tau2 = (q - 5) / (6 * w - 6 * w ** 2 / (6 * w))
+    se = math.sqrt(0.95 ** 2 / 300 + tau2 + 1 / (6 / (1 / w + tau2)))
+    assert core["method"][0] == "mean-SE + between-week" and core["df"][0] == 5
+    assert core["expected_se"][0] == pytest.approx(se, rel=1e-12)
+
+
+def test_seasonal_centre_and_variance_closed_form():
+    now = np.array([[10.0, 11, 12, 11.5]])
+    ly = np.array([[9.0, 9.5, 10.5, 10.0]])
+    core = alerts.seasonal_check(now, ly, [14.0], [11.0])
+    d = (now - ly)[0]
+    assert core["baseline"][0] == pytest.approx(11.0 + d.mean())
+    assert core["expected_se"][0] == pytest.approx(d.std(ddof=1) * math.sqrt(1.25))
+    assert alerts.iso_last_year("2026-W53") == "2025-W52"
+
+
+# --- EWMA / CUSUM run lengths against R spc (tests/reference_alerts.R, spc 0.6.7) ----------
+
+@pytest.mark.parametrize("args, ref", [
+    ((0.2, 2.8, 0.0), 409.871947608428),    # xewma.arl(0.2, 2.8, 0, zr=0, sided="one")
+    ((0.1, 2.5, 0.5), 22.4878923841078),    # xewma.arl(0.1, 2.5, 0.5, zr=0, sided="one")
+    ((0.2, 2.8, 1.0), 9.28151501907329),    # xewma.arl(0.2, 2.8, 1, zr=0, sided="one")
+    ((0.3, 3.2, 0.0), 1213.64503174836),    # xewma.arl(0.3, 3.2, 0, zr=0, sided="one")
+])
+def test_ewma_arl_matches_spc(args, ref):
+    assert alerts_drift.ewma_arl(*args) == pytest.approx(ref, rel=1e-6)
+
+
+@pytest.mark.parametrize("args, ref", [
+    ((0.5, 4.0, 0.0), 335.367577627242),    # xcusum.arl(0.5, 4, 0, sided="one")
+    ((0.5, 5.0, 1.0), 10.3759753002077),    # xcusum.arl(0.5, 5, 1, sided="one")
+    ((0.25, 8.0, 0.0), 736.787746530074),   # xcusum.arl(0.25, 8, 0, sided="one")
+    ((1.0, 3.0, 0.5), 117.59570422794),     # xcusum.arl(1, 3, 0.5, sided="one")
+])
+def test_cusum_arl_matches_spc(args, ref):
+    assert alerts_drift.cusum_arl(*args) == pytest.approx(ref, rel=1e-6)
+
+
+def test_limits_for_a_target_arl_match_spc_crit():
+    e = alerts_drift.design("ewma", n_cells=200, expected_false=0.5, lam=0.2)
+    c = alerts_drift.design("cusum", n_cells=200, expected_false=0.5, k=0.5)
+    assert e.c == pytest.approx(2.79124006876577, rel=1e-5)  # xewma.crit(0.2, 400, zr=0, "one")
+    assert c.h == pytest.approx(4.1713161027189, rel=1e-5)   # xcusum.crit(0.5, 400, "one")
+    assert e.arl0 == pytest.approx(400, rel=1e-8) and c.arl0 == pytest.approx(400, rel=1e-8)
+
+
+def test_run_chart_recursions_by_hand():
+    z = np.array([[1.0, 2.0, -3.0, 0.5, np.nan, 4.0]])
+    e = alerts_drift.DriftChart("ewma", 0.5, 1, math.nan, math.nan, 1.5, 0)
+    stat, first = alerts_drift.run_chart(z, e)
+    assert stat[0].tolist() == [0.5, 1.25, 0.0, 0.25, 0.25, 2.125] and first[0] == 5
+    c = alerts_drift.DriftChart("cusum", math.nan, math.nan, 0.5, 2.0, 2.0, 0)
+    stat, first = alerts_drift.run_chart(z, c)
+    assert stat[0].tolist() == [0.5, 2.0, 0.0, 0.0, 0.0, 3.5] and first[0] == 5
+
+
+# --- the table interface: direction, volume, errors, BH ------------------------------------
+
+def _weeks(rng, cells=4, weeks=14, shift=None):
+    rows = []
+    for c in range(cells):
+        for w in range(1, weeks + 1):
+            lab = f"2026-W{w:02d}"
+            n = int(rng.poisson(400))
+            p = 0.8 if (shift is None or (c, w) != shift[:2]) else shift[2]
+            rows.append(dict(kpi="fcr", cell=f"team{c}", week=lab, kind="rate",
+                             direction="higher", n=n, successes=rng.binomial(n, p)))
+    return pd.DataFrame(rows)
+
+
+def test_better_is_good_news_worse_is_the_alarm():
+    rng = np.random.default_rng(5)
+    d = pd.concat([_weeks(rng, shift=(0, 14, 0.6)), _weeks(rng, shift=(1, 14, 0.95))
+                   .assign(kpi="fcr2")])
+    t = alerts.baseline_alerts(d, "2026-W14").table.set_index(["kpi", "cell"])
+    assert t.loc[("fcr", "team0"), "direction"] == "worse" and t.loc[("fcr", "team0"), "alert"]
+    assert t.loc[("fcr2", "team1"), "direction"] == "better"
+    assert not t.loc[("fcr2", "team1"), "alert"]
+    assert t.loc[("fcr2", "team1"), "p_value"] > 0.99  # one-sided in the bad direction
+    # the same fall on a lower-is-better KPI is good news
+    t2 = alerts.baseline_alerts(d.assign(direction="lower"), "2026-W14").table
+    assert t2.set_index(["kpi", "cell"]).loc[("fcr", "team0"), "direction"] == "better"
+    assert t2["alert"].sum() == 1
+
+
+def test_low_volume_cells_are_not_judged_and_say_why():
+    rng = np.random.default_rng(6)
+    d = _weeks(rng)
+    d.loc[(d["cell"] == "team2") & (d["week"] == "2026-W14"), ["n", "successes"]] = [12, 2]
+    a = alerts.baseline_alerts(d, "2026-W14", min_volume=30)
+    row = a.table.set_index("cell").loc["team2"]
+    assert not row["judged"] and row["reason"] == "volume below 30"
+    assert not row["alert"] and math.isnan(row["p_value"])
+    assert a.n_judged == 3 and a.level == pytest.approx(0.5 / 3)
+    assert a.summary()["not_judged"][0] == 1
+
+
+def test_bh_limits_are_the_level_it_used():
+    rng = np.random.default_rng(7)
+    d = _weeks(rng, cells=40, shift=(3, 14, 0.6))
+    a = alerts.baseline_alerts(d, "2026-W14", control="bh", q=0.05)
+    t = a.table
+    p = t["p_value"].to_numpy()
+    adj = stats.false_discovery_control(p, method="bh")
+    assert (t["alert"].to_numpy() == (adj <= 0.05)).all() and t["alert"].sum() >= 1
+    # higher is better: at or below the lower limit is worse (the last rejected cell sits on it)
+    beyond = t["this_week"] <= t["lower"] + 1e-12
+    assert (beyond == t["alert"]).all()
+    assert a.expected_false == 0.05
+
+
+@pytest.mark.parametrize("change, text", [
+    (lambda d: d.drop(columns="n"), "columns ['n'] are missing"),
+    (lambda d: d.assign(kind="ratio"), "kinds ['ratio'] are not known"),
+    (lambda d: d.assign(direction="up"), "directions ['up']"),
+    (lambda d: d.assign(week="2026-01-05"), "are not ISO weeks"),
+    (lambda d: pd.concat([d, d.iloc[:1]]), "rows are repeated"),
+    (lambda d: d[d["week"] != "2026-W14"], "week 2026-W14 is not in the data"),
+])
+def test_bad_tables_get_one_clear_message(change, text):
+    d = _weeks(np.random.default_rng(8))
+    with pytest.raises(AlertInputError, match="Fix:") as e:
+        alerts.baseline_alerts(change(d), "2026-W14")
+    assert text in str(e.value)
+
+
+# --- reduced calibration: 300 reports × 200 null cells, and power --------------------------
+
+REPORTS, CELLS, K = 300, 200, 12
+
+
+def _sim(rng, kind, shift=1.0, over=0.0, rule="excess"):
+    """Cells × (K + 1) weeks for REPORTS × CELLS cells; the last week gets ``shift``."""
+    m = REPORTS * CELLS
+    n = rng.poisson(400, (m, K + 1)).astype(float)
+    f = np.ones(K + 1)
+    f[-1] = shift
+    if kind == "rate":
+        logit = np.log(4) + over * rng.standard_normal((m, K + 1))
+        p = 1 / (1 + np.exp(-logit)) * f
+        x = rng.binomial(n.astype(int), p).astype(float)
+        return (alerts.rate_check(x[:, :K], n[:, :K], x[:, K], n[:, K], rule), n[:, K],
+                "higher")
+    if kind == "duration":   # weekly mean of log durations, log-SD 0.8 per ticket
+        v = 2.0 + np.log(f) + rng.standard_normal((m, K + 1)) * np.sqrt(0.64 / n + over ** 2)
+        return alerts.log_duration_check(v[:, :K], v[:, K]), n[:, K], "lower"
+    sd = 0.9 * np.sqrt(rng.chisquare(n - 1) / (n - 1))
+    mu = 4.2 - 0.9 * 0.2 * (f != 1)   # deterioration: −0.2 SD
+    v = mu + rng.standard_normal((m, K + 1)) * np.sqrt(0.81 / n + over ** 2)
+    return alerts.score_check(v[:, :K], sd[:, :K], n[:, :K], v[:, K], sd[:, K], n[:, K]), \
+        n[:, K], "higher"
+
+
+def _false_per_report(core, n, good):
+    # expected_false scaled so the per-cell level is 0.5 / CELLS, as in one report
+    t, info = alerts.judge(core, good, n, expected_false=0.5 * REPORTS)
+    assert info["level"] == pytest.approx(0.5 / CELLS)
+    return t["alert"].to_numpy().reshape(REPORTS, CELLS).sum(axis=1)
+
+
+@pytest.mark.parametrize("kind, over", [("rate", 0.0), ("duration", 0.05),
+                                        ("score", 0.0), ("score", 0.05)])
+def test_null_reports_hold_half_a_false_alert(kind, over):
+    rng = np.random.default_rng([11, len(kind), int(over * 100)])
+    core, n, good = _sim(rng, kind, over=over)
+    per = _false_per_report(core, n, good)
+    band = 3 * math.sqrt(0.5 / REPORTS)   # Monte Carlo: Poisson(0.5) count, 300 reports
+    assert per.mean() <= 0.5 + band
+    assert per.mean() >= 0.05               # calibrated, not switched off
+
+
+def test_overdispersed_rates_need_laney():
+    # logit-SD 0.1 between weeks (φ ≈ 1.6 at n = 400): the p-chart gives ~3.5 false alerts a
+    # report; Laney with a 12-week MR-bar ~0.9 (the noisy per-cell σ_z; see the benchmark)
+    rng = np.random.default_rng(12)
+    core, n, good = _sim(rng, "rate", over=0.1, rule="p")
+    assert _false_per_report(core, n, good).mean() > 3
+    core, n, good = _sim(np.random.default_rng(12), "rate", over=0.1)
+    assert _false_per_report(core, n, good).mean() < 1.1
+
+
+# rate: FCR 80 % → 64 %; duration: geometric mean × 1.2; score: mean − 0.2 SD (n ≈ 400)
+@pytest.mark.parametrize("kind, shift", [("rate", 0.8), ("duration", 1.2), ("score", 0.8)])
+def test_a_twenty_percent_deterioration_is_flagged_in_most_reports(kind, shift):
+    rng = np.random.default_rng([13, len(kind)])
+    core, n, good = _sim(rng, kind, shift=shift)
+    t, _ = alerts.judge(core, good, n, expected_false=0.5 * REPORTS)
+    assert t["alert"].mean() > 0.6   # measured: rate 1.00, duration 0.78, score 0.66
