@@ -223,7 +223,7 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
             out.append((("baseline",), "control charts need a baseline window for their "
                         "limits.", "add baseline: {start: YYYY-MM-DD, end: YYYY-MM-DD}."))
     if isinstance(params, BeforeAfterParams):
-        from sqresearch.designs.before_after.comparisons import BUILTIN
+        from sqresearch.designs.before_after.metrics import BUILTIN
 
         if params.its is not None:
             refs += [(("its", "metrics", i), k) for i, k in enumerate(params.its.metrics)]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 DEFAULT_INSTRUMENT = Path(__file__).resolve().parents[1] / "instruments" / "servqual22.csv"
 DIMENSIONS = ("tangibles", "reliability", "responsiveness", "assurance", "empathy")
@@ -97,6 +96,8 @@ def cronbach_alpha(items: pd.DataFrame, alpha: float = 0.05) -> dict:
         return {"alpha": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": n, "k": k}
     value = k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1))
     df1, df2 = n - 1, (n - 1) * (k - 1)
+    from scipy import stats  # here: loading a survey needs no scipy
+
     lo = 1 - (1 - value) * stats.f.ppf(1 - alpha / 2, df1, df2)
     hi = 1 - (1 - value) * stats.f.ppf(alpha / 2, df1, df2)
     return {"alpha": value, "ci_low": lo, "ci_high": hi, "n": n, "k": k}

@@ -4,6 +4,15 @@ load (read and check) -> comparisons (the test per metric) and effects (the verd
 clustered, case-mix adjusted) -> study (``BeforeAfter``: verdicts, time series, words)."""
 
 from sqresearch.designs.before_after.load import load
-from sqresearch.designs.before_after.study import STUDY_TYPE, BeforeAfter
 
 __all__ = ["STUDY_TYPE", "BeforeAfter", "load"]
+
+
+def __getattr__(name: str):
+    """The study object and its statistics are imported when first asked for, so that
+    ``sqr validate --quick`` (``load`` alone) imports no scipy, statsmodels or plotting."""
+    if name in ("STUDY_TYPE", "BeforeAfter"):
+        from sqresearch.designs.before_after import study
+
+        return getattr(study, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

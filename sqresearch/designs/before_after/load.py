@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 
 from sqresearch import kpi
-from sqresearch.designs.before_after.comparisons import BUILTIN, MetricSpec
+from sqresearch.designs.before_after.metrics import BUILTIN, MetricSpec
 from sqresearch.io.data import LoadedTable, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.io.periods import start_of_after

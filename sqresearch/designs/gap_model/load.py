@@ -4,6 +4,7 @@ survey, the standards and promises tables, and the KPI data for gaps 3 and 4."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -25,8 +26,14 @@ class GapInputs:
     management: LoadedTable | None
     standards: pd.DataFrame | None
     promises: pd.DataFrame | None
-    kpis: pd.DataFrame | None  # the KPI engine's overall table on kpi_data
+    kpi_tickets: tuple | None  # (prepared tickets, KPI context) of kpi_data
     other_files: list[InputFile]  # every input besides the survey, for the manifest
+
+    @cached_property
+    def kpis(self) -> pd.DataFrame | None:
+        """The KPI engine's overall table on kpi_data (computed when first asked for: loading
+        and validating need no statistics)."""
+        return None if self.kpi_tickets is None else kpi.kpi_table(*self.kpi_tickets)
 
 
 def _instrument(p: GapModelParams, source: str) -> pd.DataFrame:
@@ -96,14 +103,13 @@ def load(p: GapModelParams, source: str) -> GapInputs:
         if src is not None:
             path = paths.resolve(src.path)
             files.append(InputFile(paths.display(path), sha256(path), len(t), "csv"))
-    kpis = None
+    tickets = None
     if p.kpi_data is not None:
         t = load_table(p.kpi_data, kpi.ticket_roles(p), REQUIRED_TICKET_ROLES, (),
                        (kpi.ticket_checks,), f"{source} (kpi_data)")
         files.append(t.source)
-        frame, ctx = kpi.prepare_table(p, t)
-        kpis = kpi.kpi_table(frame, ctx)
-    return GapInputs(survey, instrument, management, standards, promises, kpis, files)
+        tickets = kpi.prepare_table(p, t)
+    return GapInputs(survey, instrument, management, standards, promises, tickets, files)
 
 
 def _points_check(p: GapModelParams, dims: list[str]):
