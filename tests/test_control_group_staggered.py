@@ -90,6 +90,9 @@ def test_the_words_say_what_the_numbers_say(study):
     text = "\n".join(study.summary_lines())
     assert "reduced first-response time, monthly mean by 19.2 % on average across the three " \
            "roll-out waves" in text
+    # CSAT is equivalent: no verb claiming a change
+    assert "left average CSAT within the smallest effect of interest (+0.021 on average" in text
+    assert "increased average CSAT" not in text
     caveats = "\n".join(study.caveats())
     assert "Event-time band too narrow" in caveats and "6 units" in caveats
     assert "naive two-way fixed-effects estimate misleads" in caveats

@@ -44,9 +44,14 @@ def plain_sentence(study, m) -> str:
     est = e.estimate
     if not math.isfinite(est):
         return f"The effect on {m.label} could not be estimated."
-    verb = "reduced" if est < 0 else "increased"
-    out = (f"The roll-out {verb} {m.label[0].lower() + m.label[1:]} by {_size(m, est, scale)} on "
-           f"average across the {waves(k)}")
+    label = m.label[0].lower() + m.label[1:]
+    if e.verdict == "equivalent":  # a change too small to matter: no verb claiming one
+        out = (f"The roll-out left {label} within the smallest effect of interest "
+               f"({fmt_value(m, est, scale)} on average across the {waves(k)})")
+    else:
+        verb = "reduced" if est < 0 else "increased"
+        out = (f"The roll-out {verb} {label} by {_size(m, est, scale)} on average across the "
+               f"{waves(k)}")
     if e.verdict == "inconclusive":
         out += " — but the interval also holds no change"
     dyn = r.dynamic
