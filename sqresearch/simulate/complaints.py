@@ -164,6 +164,8 @@ KEYWORDS = {
               "locked", "crashes"],
     "fees": ["手续费", "扣费", "年费", "账单", "收取", "fee", "charged", "bill", "annual",
              "monthly"],
+    "delivery": ["快递", "包裹", "送货", "地址", "延误", "parcel", "courier", "delivery", "late",
+                 "tracking"],
 }
 FILLER = ["客服", "处理", "问题", "希望", "失望", "customer", "service", "problem", "again",
           "disappointed"]

@@ -19,12 +19,14 @@ R ``prop.test(correct = FALSE)``).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from sqresearch.stats.proportions import two_proportions
@@ -67,7 +69,9 @@ def tfidf(docs: list[list[str]], min_df: int = 2):
 def fit_nmf(x, k: int, seed: int):
     """W (documents × themes), H (themes × terms) and the reconstruction error."""
     model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=1000, tol=1e-5)
-    w = model.fit_transform(x)
+    with warnings.catch_warnings():  # a k far from the data's may stop at max_iter: no noise
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w = model.fit_transform(x)
     return w, model.components_, float(model.reconstruction_err_)
 
 
