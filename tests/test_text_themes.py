@@ -267,3 +267,12 @@ def test_quote_never_cuts_a_mask_token():
     q = quote(text, 140)
     assert q.endswith("…") and "‹ph" not in q.replace("‹phone›", "")
     assert quote("short ‹email› text") == "short ‹email› text"
+
+
+def test_masking_is_idempotent_and_jieba_caches_outside_the_project():
+    df = complaints(seed=11, n=120, pii_share=0.8)
+    once = mask_column(df, "text", ["customer_name"])
+    assert [mask(t) for t in once] == once.tolist()
+    from conftest import ROOT
+
+    assert ROOT.resolve() not in text_terms.CACHE_DIR.resolve().parents
