@@ -139,7 +139,10 @@ def name_reason(name: str) -> str | None:
 
 # --- content ----------------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+#: the look-behind starts a match only where a run of address characters starts: linear in
+#: the text's length even on hostile input (thousands of dots and letters without an @)
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@"
+                    r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 #: phone numbers: international (+…, or 00 and a separator), Chinese mobiles (optionally +86),
 #: numbers with a trunk prefix and a separator (010-12345678, 030 1234567, (020) 7946 0958) and
 #: North American ones ((555) 123-4567, 555.123.4567); 8 to 15 digits in all
@@ -169,8 +172,16 @@ def _cn_id_ok(m: re.Match) -> bool:
         return False
     if not 1900 <= born.year <= 2100:
         return False
-    total = sum(int(d) * w for d, w in zip(digits[:17], _CN_WEIGHTS, strict=True))
-    return "10X98765432"[total % 11] == digits[17]
+    return cn_id_check_digit(digits[:17]) == digits[17]
+
+
+def cn_id_check_digit(first17: str) -> str:
+    """The check character of a Chinese resident identity number (GB 11643-1999, ISO 7064
+    MOD 11-2) from its first 17 digits: '0'-'9' or 'X' (11010519491231002 -> 'X')."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError(f"need 17 digits, got {first17!r}")
+    total = sum(int(d) * w for d, w in zip(first17, _CN_WEIGHTS, strict=True))
+    return "10X98765432"[total % 11]
 
 
 def _iban_ok(text: str) -> bool:
@@ -374,6 +385,16 @@ _MASK_PHONE = re.compile(r"(?<![A-Za-z0-9+])(?:" + "|".join(_PHONE_FORMS) + r")(
 _LONG_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?<!\d[.,])\d{9,}(?![A-Za-z0-9])(?![.,]\d)")
 
 
+#: shared with ``stats.text_mask`` (typed masks for complaint text)
+EMAIL = _EMAIL
+PHONE = _MASK_PHONE
+
+
+def phone_digits_ok(match: re.Match) -> bool:
+    """A phone-shaped match holds 8 to 15 digits (E.164 allows 15)."""
+    return 8 <= sum(c.isdigit() for c in match.group(0)) <= 15
+
+
 def mask_text(s, long_numbers: bool = True) -> str:
     """A free text safe to quote: e-mail addresses become ``<e-mail>``, phone numbers
     ``<phone>``, national-id-, account- and card-like numbers (and, with ``long_numbers``, any
@@ -384,6 +405,5 @@ def mask_text(s, long_numbers: bool = True) -> str:
     text = _EMAIL.sub("<e-mail>", str(s))
     for pattern in _MASK_ID:
         text = pattern.sub("<id>", text)
-    text = _MASK_PHONE.sub(lambda m: "<phone>" if 8 <= sum(c.isdigit() for c in m.group(0))
-                           <= 15 else m.group(0), text)
+    text = _MASK_PHONE.sub(lambda m: "<phone>" if phone_digits_ok(m) else m.group(0), text)
     return _LONG_NUMBER.sub("<id>", text) if long_numbers else text
