@@ -9,6 +9,18 @@ the population, so ΔR² = 0 and any "better" verdict is a false one. Reported p
 the share of replications where Vuong's p < 0.05 (nominal 5 %) and where the percentile
 bootstrap CI of ΔR² (``--boot`` resamples, fewer than a study's 2,000, for speed) misses 0
 (nominal 5 %). Seeded: the same arguments print the same table.
+
+``--reps 500`` (default bootstrap, 299 resamples) took about 5 min on one busy core and printed
+(rates in %; Monte Carlo standard error of a 5 % rate over 500 replications: 1.0 point)::
+
+       n  beta  size_vuong  size_boot_ci
+     150   0.5         4.2           4.0
+     420   0.5         5.4           6.2
+     420   1.0         5.4           5.8
+    1000   0.5         4.2           4.4
+
+Both hold their nominal 5 % within Monte Carlo error, so a "better" verdict between the two
+models is a calibrated claim.
 """
 
 from __future__ import annotations
