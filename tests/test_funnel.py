@@ -1,5 +1,5 @@
-"""Funnel plots (Spiegelhalter 2005) against base-R values (tests/reference_funnel.R) and closed
-forms computed here; a reduced false-flag calibration (full table: benchmarks/calibration_funnel.py).
+"""Funnel plots (Spiegelhalter 2005) against base R (tests/reference_funnel.R) and closed
+forms computed here; a reduced false-flag calibration (full: benchmarks/calibration_funnel.py).
 """
 
 import math
