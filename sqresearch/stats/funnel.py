@@ -32,9 +32,9 @@ plotting code may clip them to the indicator's range. The base-R version of ever
 
 Winsorising is a trade-off (``benchmarks/calibration_funnel.py``): it keeps a truly different
 unit from inflating φ̂ and hiding itself (12 teams, one planted at 0.08 against 0.15: flagged in
-~87 % of datasets with winsorising, ~6 % without), but for normal z it shrinks φ̂ (E[z_w²] ≈ 0.68
+~85 % of datasets with winsorising, 7 % without), but for normal z it shrinks φ̂ (E[z_w²] ≈ 0.68
 at 10 %), so with overdispersion and no special unit the adjusted limits still over-flag (about
-2 % of units outside 99.8 % limits against 12.6 % unadjusted and 0.2 % nominal; without
+1.9 % of units outside 99.8 % limits against 13.5 % unadjusted and 0.2 % nominal; without
 winsorising the additive adjustment is nominal). ``winsor=0`` chooses the other side.
 """
 
