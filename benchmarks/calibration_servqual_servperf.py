@@ -10,8 +10,9 @@ the share of replications where Vuong's p < 0.05 (nominal 5 %) and where the per
 bootstrap CI of ΔR² (``--boot`` resamples, fewer than a study's 2,000, for speed) misses 0
 (nominal 5 %). Seeded: the same arguments print the same table.
 
-``--reps 500`` (default bootstrap, 299 resamples) took about 8 min on a busy 2-core machine and printed
-(rates in %; Monte Carlo standard error of a 5 % rate over 500 replications: 1.0 point)::
+``--reps 500`` (default bootstrap, 299 resamples) took about 8 min on a busy 2-core machine
+and printed (rates in %; Monte Carlo standard error of a 5 % rate over 500 replications:
+1.0 point)::
 
        n  beta  size_vuong  size_boot_ci
      150   0.5         4.2           4.0
