@@ -10,6 +10,8 @@ tests make larger data sets. The same seed gives the same rows on every machine 
 - ``surveys``: the SERVQUAL customer and management surveys;
 - ``calibration``: simulators for calibration by simulation (clustered tickets, DiD panels,
   interrupted time series, the true RMST ratio);
+- ``behaviour``: tickets of customers in planted behaviour groups (frequent callers,
+  self-service users, complainers, occasional) for the behaviour segments;
 - ``cli``: ``write_csv``, ``write_demo`` and the command line (``__main__``).
 """
 
