@@ -528,9 +528,13 @@ class VerdictSettings(Strict):
     @field_validator("sesoi")
     @classmethod
     def _positive(cls, v: dict[str, float]):
-        bad = {k: x for k, x in v.items() if not x > 0}
-        if bad:
-            raise ValueError(f"a smallest effect of interest is a size, so it must be positive: "
-                             f"{bad} | give e.g. sesoi: {{frt: 5}} (5 %), whichever direction "
-                             "is better.")
-        return v
+        return positive_sizes(v, "{frt: 5} (5 %)")
+
+
+def positive_sizes(v: dict[str, float], example: str) -> dict[str, float]:
+    """A ``sesoi`` mapping whose every value is a positive size (else the ParamsError text)."""
+    bad = {k: x for k, x in v.items() if not x > 0}
+    if bad:
+        raise ValueError(f"a smallest effect of interest is a size, so it must be positive: "
+                         f"{bad} | give e.g. sesoi: {example}, whichever direction is better.")
+    return v

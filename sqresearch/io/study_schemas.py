@@ -34,6 +34,7 @@ from sqresearch.io.schema_parts import (
     VerdictSettings,
     Window,
     _label,
+    positive_sizes,
 )
 
 
@@ -393,12 +394,7 @@ class SyntheticControlParams(StudyBase):
     @field_validator("sesoi")
     @classmethod
     def _positive(cls, v: dict[str, float]):
-        bad = {k: x for k, x in v.items() if not x > 0}
-        if bad:
-            raise ValueError(f"a smallest effect of interest is a size, so it must be positive: "
-                             f"{bad} | give e.g. sesoi: {{wait: 1.0}}, whichever direction is "
-                             "better.")
-        return v
+        return positive_sizes(v, "{wait: 1.0}")
 
     @model_validator(mode="after")
     def _design(self):

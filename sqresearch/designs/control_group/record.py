@@ -77,6 +77,11 @@ def results(study) -> Results:
         res.add(f"balance.{b.key}", f"SMD of {b.variable}", b.smd, verdict=b.flag,
                 method=f"treated mean {b.treated_mean:.6g} (n = {b.n_treated}), control mean "
                        f"{b.control_mean:.6g} (n = {b.n_control})")
+    return goals_targets_headline(res, study)
+
+
+def goals_targets_headline(res: Results, study) -> Results:
+    """The goals, the targets and the headline (the confirmatory verdicts) of ``res``."""
     for i, gl in enumerate(study.goals.itertuples()):
         res.add(f"goal.{i}.{gl.metric}", gl.goal, gl.estimate, ci=(gl.ci_low, gl.ci_high),
                 verdict=gl.status)

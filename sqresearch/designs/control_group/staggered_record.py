@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 from sqresearch.designs.control_group import record, sensitivity
-from sqresearch.designs.control_group.words import fmt_value
-from sqresearch.kpi.targets import verdict_word
 from sqresearch.report.results import Results
 
 
@@ -73,14 +71,4 @@ def results(study) -> Results:
                 method=f"adopting-unit mean {b.treated_mean:.6g} (n = {b.n_treated}), "
                        f"never-treated mean {b.control_mean:.6g} (n = {b.n_control}), "
                        "before adoption")
-    for i, gl in enumerate(study.goals.itertuples()):
-        res.add(f"goal.{i}.{gl.metric}", gl.goal, gl.estimate, ci=(gl.ci_low, gl.ci_high),
-                verdict=gl.status)
-    for t in study.targets.itertuples():
-        res.add(f"target.{t.kpi}{t.op}{t.value:g}.{t.group}", t.target, t.estimate,
-                ci=(t.ci_low, t.ci_high), n=t.n, verdict=verdict_word(t.status, t.certainty))
-    first = study.effects[study.effects.family == "confirmatory"]
-    res.headline = "; ".join(
-        f"{r.label}: {r.verdict} ({fmt_value(study.metric(r.metric), r.estimate, r.scale)})"
-        for r in first.itertuples())
-    return res
+    return record.goals_targets_headline(res, study)
