@@ -137,26 +137,13 @@ class StaggeredControlGroup(ControlGroup):
                 checks: bool = True) -> StaggeredResult:
         return analyse(self, m, frame, checks)
 
-    @cached_property
-    def effects(self) -> pd.DataFrame:
-        """One row per metric and segment: the overall Callaway–Sant'Anna ATT with its
-        multiplier-bootstrap inference, family, smallest effect of interest and verdict."""
-        p = self.params
-        primary = set(p.primary if p.primary is not None else [m.name for m in self.metrics])
-        rows = []
-        for m in self.metrics:
-            r = self.results_by_metric[m.name]
-            rows.append(self._effect_row(m, "all", r, m.name in primary))
-            for seg in p.segments:
-                for level in sorted(self.units[seg].astype(str).unique()):
-                    units = self.units.index[self.units[seg].astype(str) == level]
-                    part = self.frame[self.frame["_unit"].isin(units)]
-                    try:
-                        sub = self.analyse(m, part, checks=False)
-                    except StaggeredDesignError as exc:
-                        sub = exc.problems[0].what
-                    rows.append(self._effect_row(m, f"{seg}={level}", sub, False))
-        return verdicts.judge_family(pd.DataFrame(rows), p.alpha)
+    def _segment_result(self, m: Metric, part: pd.DataFrame):
+        """The analysis of one segment's units, or why it cannot be estimated (the segment's
+        row is then "not estimable"); ``effects`` is ``ControlGroup``'s."""
+        try:
+            return self.analyse(m, part, checks=False)
+        except StaggeredDesignError as exc:
+            return exc.problems[0].what
 
     def _effect_row(self, m: Metric, segment: str, r, primary: bool) -> dict:
         p = self.params

@@ -151,11 +151,16 @@ class ControlGroup(VerdictStudy):
             rows.append(self._effect_row(m, "all", r, m.name in primary))
             for seg in p.segments:
                 for level, part in self._segment_parts(seg):
-                    if part["treated"].nunique() < 2:
-                        continue
-                    rows.append(self._effect_row(m, f"{seg}={level}",
-                                                 self.analyse(m, part, checks=False), False))
+                    sub = self._segment_result(m, part)
+                    if sub is not None:
+                        rows.append(self._effect_row(m, f"{seg}={level}", sub, False))
         return verdicts.judge_family(pd.DataFrame(rows), p.alpha)
+
+    def _segment_result(self, m: Metric, part: pd.DataFrame):
+        """The analysis of one segment's rows (None: one arm only, nothing to compare)."""
+        if part["treated"].nunique() < 2:
+            return None
+        return self.analyse(m, part, checks=False)
 
     def _segment_parts(self, seg: str):
         """(level, rows) of a segment: the units of a unit-level column, or the tickets of a

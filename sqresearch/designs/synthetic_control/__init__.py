@@ -4,16 +4,9 @@ donor units, judged by placebos; several treated units from one date: synthetic 
 load (read, check, build each outcome's unit × period panel) -> study (``SyntheticControl``:
 fits, placebos, verdicts, words)."""
 
+from sqresearch.designs import study_getattr
 from sqresearch.designs.synthetic_control.load import load
 
 __all__ = ["STUDY_TYPE", "SyntheticControl", "load"]
 
-
-def __getattr__(name: str):
-    """The study object and its statistics are imported when first asked for, so that
-    ``sqr validate --quick`` (``load`` alone) imports no scipy, statsmodels or plotting."""
-    if name in ("STUDY_TYPE", "SyntheticControl"):
-        from sqresearch.designs.synthetic_control import study
-
-        return getattr(study, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = study_getattr(__name__, ("STUDY_TYPE", "SyntheticControl"))
