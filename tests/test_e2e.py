@@ -19,7 +19,16 @@ from sqresearch.io.schemas import STUDY_TYPES
 pytestmark = pytest.mark.e2e
 STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch",
            "agent_coaching", "branch_queueing", "coaching_trial", "bank_servqual",
-           "email_triage", "branch_pilot"}
+           "email_triage", "branch_pilot", "regional_rollout", "flagship_pilot",
+           "support_customers"}
+
+
+def test_the_list_is_every_demo_in_params():
+    import yaml
+
+    ids = {yaml.safe_load(f.read_text(encoding="utf-8"))["study_id"]
+           for f in (ROOT / "params").glob("*.y*ml")}
+    assert ids == STUDIES
 
 
 def test_run_all_writes_every_output(run_all):
