@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 
-import ibis
 import pandas as pd
 import pytest
 from conftest import demo_params, write_params
@@ -19,7 +18,7 @@ from sqresearch.io import params
 from sqresearch.io.errors import DataError
 from sqresearch.kpi import customers
 from sqresearch.kpi.pushdown_prepare import customer_type_expr
-from tests.support.postgres import ROOT, load_table
+from tests.support.postgres import ROOT, engine_table
 
 T = pd.Timestamp
 # ticket, customer, created — in a scrambled order (the rule sorts)
@@ -68,14 +67,7 @@ def test_pseudonymised_ids_give_the_same_labels():
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])
 def test_the_engine_twin_on_the_hand_table(engine, request):
     frame = hand_table()
-    if engine == "duckdb":
-        con = ibis.duckdb.connect()
-        t = con.create_table("hand", ibis.memtable(frame))
-    else:
-        server = request.getfixturevalue("postgres")
-        load_table(server.url, "customer_hand", frame)
-        con = ibis.connect(server.url)
-        t = con.table("customer_hand")
+    con, t = engine_table(engine, "customer_hand", frame, request)
     try:
         for lookback, want in EXPECTED.items():
             got = t.mutate(k=customer_type_expr(t, lookback)).select("ticket_id", "k") \
@@ -96,14 +88,7 @@ def demo_frame(tmp_path) -> pd.DataFrame:
 def test_the_engine_twin_on_the_demo_tickets(engine, request, tmp_path):
     frame = demo_frame(tmp_path)
     cols = ["ticket_id", "customer_id", "created"]
-    if engine == "duckdb":
-        con = ibis.duckdb.connect()
-        t = con.create_table("demo", ibis.memtable(frame[cols]))
-    else:
-        server = request.getfixturevalue("postgres")
-        load_table(server.url, "customer_demo", frame[cols])
-        con = ibis.connect(server.url)
-        t = con.table("customer_demo")
+    con, t = engine_table(engine, "customer_demo", frame[cols], request)
     try:
         for lookback in (None, 7, 30, 90):
             want = customers.customer_type(frame, lookback).set_axis(frame["ticket_id"])

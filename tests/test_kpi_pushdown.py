@@ -22,7 +22,7 @@ from sqresearch.io.schema_parts import Sla
 from sqresearch.kpi import pushdown
 from sqresearch.kpi.bizhours import Schedule
 from sqresearch.kpi.pushdown import kpi_table_expr
-from tests.support.postgres import ROOT, load_table
+from tests.support.postgres import ROOT, engine_table, load_table
 
 EXAMPLES = int(os.environ.get("SQR_PROPERTY_EXAMPLES", "50"))
 NUMBERS = ["estimate", "ci_low", "ci_high"]
@@ -222,14 +222,7 @@ def test_kpis_by_customer_type_derived_in_the_engine(demos, engine, request):
     from sqresearch.kpi.pushdown_prepare import customer_type_expr
 
     frame, ctx, _ = demos["support_desk"]
-    if engine == "duckdb":
-        con = ibis.duckdb.connect()
-        t = con.create_table("by_customer", ibis.memtable(frame))
-    else:
-        server = request.getfixturevalue("postgres")
-        load_table(server.url, "by_customer", frame)
-        con = ibis.connect(server.url)
-        t = con.table("by_customer")
+    con, t = engine_table(engine, "by_customer", frame, request)
     try:
         for lookback in (None, 30):
             want = kpi.kpi_table(frame.assign(customer_type=customer_type(frame, lookback)),

@@ -387,6 +387,21 @@ def load_demo(url: str) -> dict[str, int]:
     return {path.stem: load_table(url, path.stem, path) for path in DEMO_FILES}
 
 
+def engine_table(engine: str, name: str, frame: pd.DataFrame, request):
+    """``frame`` as a table on a fresh DuckDB (``engine="duckdb"``) or on the session's
+    PostgreSQL server (the ``postgres`` fixture, through ``request``): (Ibis connection, table).
+    The caller disconnects."""
+    import ibis
+
+    if engine == "duckdb":
+        con = ibis.duckdb.connect()
+        return con, con.create_table(name, ibis.memtable(frame))
+    server = request.getfixturevalue("postgres")
+    load_table(server.url, name, frame)
+    con = ibis.connect(server.url)
+    return con, con.table(name)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One throwaway server for the session with the demo files loaded (see ``load_demo``)."""
