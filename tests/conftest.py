@@ -11,7 +11,7 @@ import yaml
 
 from sqresearch.cli import main as cli
 from sqresearch.io import paths
-from sqresearch.io.params import read_yaml
+from sqresearch.io.yaml_files import read_yaml
 from tests.support.postgres import postgres  # noqa: F401  (the session's PostgreSQL server)
 
 ROOT = paths.project_root()

@@ -11,7 +11,7 @@ from scipy import stats
 
 from sqresearch import simulate
 from sqresearch.designs.before_after import effects as pe
-from sqresearch.designs.before_after.metrics import BUILTIN, MetricSpec
+from sqresearch.kpi.metrics import BUILTIN, MetricSpec
 from sqresearch.stats.survival import rmst
 from sqresearch.stats.verdicts import decide
 

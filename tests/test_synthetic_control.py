@@ -19,6 +19,7 @@ from sqresearch.designs.synthetic_control import SyntheticControl
 from sqresearch.io import params
 from sqresearch.io.errors import ParamsError
 from sqresearch.io.schemas import STUDY_TYPES
+from sqresearch.io.yaml_files import read_yaml
 from sqresearch.simulate import TRUTH
 from sqresearch.simulate.synth import factor_panel
 from sqresearch.stats import sdid, synth, synth_placebo
@@ -145,7 +146,7 @@ def test_bad_synthetic_control_input(tmp_path, run_cli, make, expected):
 
 
 def test_bad_params_are_params_errors():
-    mapping = params.read_yaml(DEMO.read_text(encoding="utf-8"))
+    mapping = read_yaml(DEMO.read_text(encoding="utf-8"))
     with pytest.raises(ParamsError, match="more than once"):
         params.validate({**mapping, "treated_units": ["FLAG", "FLAG"]}, "x.yaml")
 

@@ -10,6 +10,7 @@ from conftest import ROOT, assert_user_error, demo_params, write_params
 from sqresearch.designs.before_after import BeforeAfter
 from sqresearch.designs.control_group import ControlGroup
 from sqresearch.io import params
+from sqresearch.io.yaml_files import read_yaml
 
 
 def _wide(long: pd.DataFrame, unit: str, period: str, values: list[str], labels) -> pd.DataFrame:
@@ -67,6 +68,6 @@ def test_a_wide_trial_table_gives_the_long_tables_ancova(tmp_path):
 def test_bad_wide_declarations_are_clear_errors(tmp_path, run_cli, change, expected):
     path = _wide_study(tmp_path, "coaching_trial", "agent_id", "period",
                        ["csat_mean", "handle_time_min"], ("pre", "post"))
-    p = params.read_yaml(path.read_text())
+    p = read_yaml(path.read_text())
     change(p["data"])
     assert_user_error(run_cli, write_params(tmp_path, p, "bad.yaml"), expected, tmp_path)

@@ -46,7 +46,7 @@ def cmd_list(args) -> int:
     print(f"{'params file':40s} {'type':14s} {'study_id':28s} title")
     for f in runner.list_studies():
         try:
-            p = runner.params_mod.load(f)
+            p = runner.load_params(f)
             print(f"{paths.display(f):40s} {p.study_type:14s} {p.study_id:28s} {p.title}")
         except UserInputError:
             print(f"{paths.display(f):40s} (invalid: run 'sqr validate {paths.display(f)}')")
@@ -63,11 +63,16 @@ def cmd_run(args) -> int:
     outcomes = [runner.Outcome(name, Path(name).stem, "invalid", message)
                 for name, message in shared.items()]
     files = [f for f in files if paths.display(paths.resolve(f)) not in shared]
+    if not args.force:  # unchanged studies are settled here, without a process or a kernel
+        kept = {f: runner.skip_unchanged(f, out_root) for f in files}
+        outcomes += [o for o in kept.values() if o is not None]
+        files = [f for f in files if kept[f] is None]
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(files) or 1))
+    total = len(outcomes) + len(files)
     if jobs == 1:
         for f in files:
             outcomes.append(runner.run_study(f, out_root, args.force, args.max_memory))
-            _progress_line(outcomes[-1], len(outcomes), len(files) + len(shared))
+            _progress_line(outcomes[-1], len(outcomes), total)
     else:
         from tqdm import tqdm
 

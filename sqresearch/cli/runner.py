@@ -49,6 +49,25 @@ class Outcome:
         return {"ok": 0, "invalid": 2}.get(self.status, 1)
 
 
+#: params already read in this process, by (file, size, mtime): ``sqr run --all`` reads each
+#: study file once for the study_id check, the skip decision and the index
+_LOADED: dict[tuple, object] = {}
+
+
+def load_params(path: str | Path):
+    """``params.load``, remembered for this process while the file is unchanged (errors are
+    not remembered: each caller gets its own)."""
+    f = paths.resolve(path)
+    try:
+        st = f.stat()
+    except OSError:
+        return params_mod.load(path)
+    key = (str(f), st.st_size, st.st_mtime_ns)
+    if key not in _LOADED:
+        _LOADED[key] = params_mod.load(path)
+    return _LOADED[key]
+
+
 def study_module(study_type: str):
     """The module holding a study type's ``load`` (data checks) and analysis."""
     return importlib.import_module(f"sqresearch.designs.{study_type}")
@@ -61,7 +80,7 @@ def shared_study_ids(files) -> dict[str, str]:
     by_id: dict[str, list[str]] = {}
     for f in files:
         try:
-            by_id.setdefault(params_mod.load(f).study_id, []).append(paths.display(
+            by_id.setdefault(load_params(f).study_id, []).append(paths.display(
                 paths.resolve(f)))
         except UserInputError:
             continue
@@ -150,7 +169,7 @@ def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool 
     study = Path(path).stem
     out_root = outputs_root(out)
     try:
-        p = params_mod.load(path)
+        p = load_params(path)
         print_ = fingerprint.of(p, os.environ.get("PYTHONHASHSEED", HASH_SEED))
         last = None if force else fingerprint.unchanged(out_root / p.study_id, print_)
         if last is not None:
@@ -167,6 +186,23 @@ def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool 
                            time.perf_counter() - t0)
         _remove_leftovers(out_root, study)
         return _run_locked(p, path, source, out_root, started, t0, print_, limit)
+
+
+def skip_unchanged(path: str | Path, out: str | Path | None = None) -> Outcome | None:
+    """The outcome "unchanged, report kept" when nothing a study depends on changed since its
+    last good report; None when it must run (or its params do not load: the run says why).
+    ``sqr run`` asks this first, so a rerun with nothing changed starts no process or kernel."""
+    t0 = time.perf_counter()
+    try:
+        p = load_params(path)
+    except UserInputError:
+        return None
+    out_root = outputs_root(out)
+    last = fingerprint.unchanged(out_root / p.study_id,
+                                 fingerprint.of(p, os.environ.get("PYTHONHASHSEED", HASH_SEED)))
+    if last is None:
+        return None
+    return _skipped(paths.display(paths.resolve(path)), p.study_id, out_root, last, t0)
 
 
 def _skipped(source: str, study: str, out_root: Path, last: dict, t0: float) -> Outcome:
@@ -342,7 +378,7 @@ def _index_rows(out_root: Path, status: dict) -> list[dict]:
                                                                                   "not run"),
                "message": s.get("message", "") if s.get("status") != "ok" else ""}
         try:
-            p = params_mod.load(f)
+            p = load_params(f)
             row.update(study=p.study_id, title=p.title, type=p.study_type)
         except UserInputError:
             pass

@@ -26,7 +26,7 @@ from sqresearch.io.schemas import (
     ScorecardParams,
     StudyBase,
 )
-from sqresearch.io.yaml_files import YamlLoader, _line_index, read_text, read_yaml
+from sqresearch.io.yaml_files import _line_index, parse_yaml, read_text
 
 _FIXES = {
     "missing": "add this key.",
@@ -67,8 +67,7 @@ def load(path: str | Path) -> StudyBase:
                                           "check the path; study files live in params/."))
     text = read_text(path, source)
     try:
-        node = yaml.compose(text, Loader=YamlLoader)
-        mapping = read_yaml(text)
+        mapping, node = parse_yaml(text)
     except (RecursionError, ValueError) as exc:  # nesting thousands deep, a 5,000-digit number
         what = ("nests too deeply" if isinstance(exc, RecursionError) else
                 str(exc).split(";")[0].lower())
@@ -223,7 +222,7 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
             out.append((("baseline",), "control charts need a baseline window for their "
                         "limits.", "add baseline: {start: YYYY-MM-DD, end: YYYY-MM-DD}."))
     if isinstance(params, BeforeAfterParams):
-        from sqresearch.designs.before_after.metrics import BUILTIN
+        from sqresearch.kpi.metrics import BUILTIN
 
         if params.its is not None:
             refs += [(("its", "metrics", i), k) for i, k in enumerate(params.its.metrics)]
@@ -290,7 +289,7 @@ def _weights_checks(index) -> list[tuple[tuple, str, str]]:
             out.append((("index", "weights", "values"), f"weights sum to {total:g}.",
                         "make them sum to 1 (or 100)."))
     if w.method == "ahp":
-        from sqresearch.stats.weights import parse_matrix
+        from sqresearch.stats.pairwise import parse_matrix
         if w.matrix is None:
             return [(("index", "weights", "matrix"), "AHP needs a pairwise comparison matrix.",
                      "give matrix: one row per indicator, e.g. [1, 3, '1/5'].")]

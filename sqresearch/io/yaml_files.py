@@ -14,24 +14,8 @@ from sqresearch.io.errors import ParamsError, Problem
 MAX_PARAMS_BYTES = 256 * 1024
 
 
-class YamlLoader(yaml.SafeLoader):
-    """Safe YAML without implicit dates (papermill reads params the same way), so every date is
-    checked by the schema and a bad one gets a clear message instead of a crash. Anchors and
-    aliases are refused (an alias bomb expands a few lines into gigabytes), and so is a key
-    given twice in one mapping (YAML would silently keep the last)."""
-
-    yaml_implicit_resolvers = {
-        k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
-        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (& and *) are not allowed in study files",
-                event.start_mark)
-        return super().compose_node(parent, index)
+class _NoDuplicateKeys:
+    """A key given twice in one mapping is an error (YAML would silently keep the last)."""
 
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
@@ -46,8 +30,59 @@ class YamlLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+#: YAML's implicit types without timestamps
+_RESOLVERS = {k: [r for r in v if r[0] != "tag:yaml.org,2002:timestamp"]
+              for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+class YamlLoader(_NoDuplicateKeys, yaml.SafeLoader):
+    """Safe YAML without implicit dates (papermill reads params the same way), so every date is
+    checked by the schema and a bad one gets a clear message instead of a crash. Anchors and
+    aliases are refused (an alias bomb expands a few lines into gigabytes), and so is a key
+    given twice in one mapping (YAML would silently keep the last)."""
+
+    yaml_implicit_resolvers = _RESOLVERS
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (& and *) are not allowed in study files",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+class _FastLoader(_NoDuplicateKeys, yaml.CSafeLoader if yaml.__with_libyaml__ else
+                  yaml.SafeLoader):
+    """The same document through libyaml, for text holding no anchor or alias at all."""
+
+    yaml_implicit_resolvers = _RESOLVERS
+
+
 def read_yaml(text: str):
-    return yaml.load(text, Loader=YamlLoader)  # noqa: S506 - a SafeLoader subclass
+    """The document in ``text``."""
+    return parse_yaml(text)[0]
+
+
+def parse_yaml(text: str):
+    """The document and its composed node (for line numbers), from one parse of ``text``:
+    through libyaml when the text cannot hold an anchor or alias; any problem is worded by the
+    pure-Python parser, which refuses anchors and aliases where they stand."""
+    if "&" not in text and "*" not in text:
+        try:
+            return _parse(text, _FastLoader)
+        except (yaml.YAMLError, RecursionError, ValueError):
+            pass
+    return _parse(text, YamlLoader)
+
+
+def _parse(text: str, cls):
+    loader = cls(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
 
 
 def read_text(path: Path, source: str) -> str:

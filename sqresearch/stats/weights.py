@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+
+from sqresearch.stats.pairwise import parse_matrix
 
 #: Saaty's random consistency index RI(n), n = 1…15.
 SAATY_RI = (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48, 1.56, 1.57,
             1.59)
 CR_LIMIT = 0.10
-
-
-def parse_matrix(rows, n: int | None = None) -> np.ndarray:
-    """A pairwise comparison matrix from numbers or fraction strings ('1/3').
-
-    Raises ValueError unless it is square (n × n), positive, with ones on the diagonal and
-    reciprocal (a_ji = 1 / a_ij, to 1e-3 relative).
-    """
-    lengths = [len(r) for r in rows]
-    if any(k != len(rows) for k in lengths):
-        raise ValueError(f"matrix must be square; got {len(rows)} rows of lengths {lengths}")
-    try:
-        m = np.array([[float(Fraction(str(v).strip())) for v in row] for row in rows], dtype=float)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError("entries must be numbers or fractions like '1/3'") from None
-    if n is not None and m.shape[0] != n:
-        raise ValueError(f"matrix is {m.shape[0]}×{m.shape[0]} but there are {n} indicators")
-    if (m <= 0).any():
-        raise ValueError("entries must be positive")
-    if not np.allclose(np.diag(m), 1):
-        raise ValueError("the diagonal must be 1")
-    if not np.allclose(m * m.T, 1, rtol=1e-3):
-        i, j = np.argwhere(~np.isclose(m * m.T, 1, rtol=1e-3))[0]
-        raise ValueError(f"not reciprocal: a[{i + 1},{j + 1}] = {m[i, j]:g} but "
-                         f"a[{j + 1},{i + 1}] = {m[j, i]:g}")
-    return m
 
 
 @dataclass(frozen=True)
@@ -64,7 +39,7 @@ def ahp(matrix) -> AhpResult:
     CI = (λmax − n)/(n − 1); CR = CI / RI(n) with Saaty's RI. CR > 0.10 means the judgements are
     inconsistent and should be revised (reported, not raised).
     """
-    m = parse_matrix(matrix)
+    m = np.asarray(parse_matrix(matrix), dtype=float)
     n = m.shape[0]
     values, vectors = np.linalg.eig(m)
     k = int(np.argmax(values.real))

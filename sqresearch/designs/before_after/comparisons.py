@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sqresearch.designs.before_after.metrics import MetricSpec
+from sqresearch.kpi.metrics import MetricSpec
 from sqresearch.stats import compare, describe
 from sqresearch.stats.survival import kaplan_meier, km_median, logrank
 

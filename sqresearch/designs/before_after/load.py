@@ -8,11 +8,11 @@ from dataclasses import replace
 import pandas as pd
 
 from sqresearch import kpi
-from sqresearch.designs.before_after.metrics import BUILTIN, MetricSpec
 from sqresearch.io.data import LoadedTable, with_custom_metrics
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.io.periods import start_of_after
 from sqresearch.io.schemas import BeforeAfterParams
+from sqresearch.kpi.metrics import BUILTIN, MetricSpec
 
 _NEEDS = {"frt": ("first_response",), "frt_bh": ("first_response",), "ttr": ("resolved",),
           "ttr_bh": ("resolved",), "reopen": ("reopened", "resolved"), "complaint": ("complaint",),

@@ -1,6 +1,6 @@
-"""The metrics a before/after study can compare: their type, unit, good direction and the
-per-ticket column holding the values (no statistics here: ``load`` checks params against them
-without importing any)."""
+"""The per-ticket metrics a two-period comparison can test (before/after, the weekly monitor's
+checks): their type, unit, good direction and the per-ticket column of ``kpi.engine.prepare``
+holding the values. No pandas and no statistics here: parameter checks use them."""
 
 from __future__ import annotations
 
