@@ -50,6 +50,12 @@ def write_demo(out: Path) -> list[Path]:
     rollout = out / "regional_rollout.csv"
     write_csv(regional_rollout(), rollout)
     written.append(rollout)
+    # the weekly monitor (issue 15): 56 ISO weeks of tickets with planted events
+    from sqresearch.simulate.monitor import weekly_monitor
+
+    monitor = out / "weekly_monitor.parquet"
+    weekly_monitor().to_parquet(monitor, index=False, compression="zstd")
+    written.append(monitor)
     return written
 
 
