@@ -187,7 +187,7 @@ def load_table(src: DataSource, roles: dict[str, Role], required: tuple[str, ...
         raise DataError(source, problems)
 
     # 2. personal data first: nothing personal survives past this point
-    raw, notes = _protect(raw, src.personal)
+    raw, notes = _protect(raw, src.personal, src.order_pattern)
     present = {role: col for role, col in present.items() if col in raw.columns}
     frame = raw[[c for c in present.values()] + [c for c in keep if c not in present.values()]]
     frame = frame.rename(columns={c: r for r, c in present.items()}).copy()
@@ -424,12 +424,24 @@ def _parse(col: pd.Series, spec: Role, codes, decimal: str = "."
     return text, np.zeros(len(col), dtype=bool), coded
 
 
-def _protect(raw: pd.DataFrame, personal: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
-    """Drop or pseudonymise (keyed HMAC-SHA256) the columns declared personal."""
+def _protect(raw: pd.DataFrame, personal: dict[str, str], order: str | None = None
+             ) -> tuple[pd.DataFrame, list[str]]:
+    """Mask (``stats.text_mask``: typed tokens, each row's other personal values too), drop or
+    pseudonymise (keyed HMAC-SHA256) the columns declared personal."""
     if not personal:
         return raw, []
-    out = raw.drop(columns=[c for c, p in personal.items() if p == "drop"])
     notes = []
+    masked = [c for c, p in personal.items() if p == "mask"]
+    if masked:
+        from sqresearch.stats.text_mask import mask_column
+
+        raw = raw.copy()
+        others = [c for c, p in personal.items() if p != "mask" and c in raw.columns]
+        for c in masked:
+            raw[c] = mask_column(raw, c, others, order).where(raw[c].notna())
+        notes.append(f"masked (e-mails, phone, ID, card{', order' if order else ''} numbers "
+                     f"and the row's personal values): {', '.join(masked)}")
+    out = raw.drop(columns=[c for c, p in personal.items() if p == "drop"])
     hashed = [c for c, p in personal.items() if p == "pseudonymise"]
     if hashed:
         key, origin = pseudonym_key()

@@ -217,6 +217,8 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
 
     if src.timestamp_format is not None or src.timezone is not None:
         raise Fallback("declared timestamp formats and time zones are read in memory")
+    if "mask" in src.personal.values():
+        raise Fallback("free-text columns declared personal: mask are masked in memory")
     _BACKEND.set(src.source.backend if src.source is not None else "duckdb")
     con, t = open_table(src, source)
     names = list(t.schema().names)

@@ -229,10 +229,41 @@ def _cross_checks(params: StudyBase) -> list[tuple[tuple, str, str]]:
         out += _metric_checks(params, set(BUILTIN) | {f"sla_{s.name}" for s in params.sla})
     if isinstance(params, ControlGroupParams):
         out += _metric_checks(params, known)
+    if params.study_type == "monitor":
+        out += _monitor_checks(params)
     for loc, name in refs:
         if name not in known:
             out.append((loc, f"{name!r} is not a KPI of this study.",
                         suggest(name, known) or f"KPIs are: {', '.join(sorted(known))}."))
+    return out
+
+
+def _monitor_checks(p) -> list[tuple[tuple, str, str]]:
+    """A monitor's metrics, drift metrics, ranking and playbook refer to metrics it can compute
+    (``kpi.metrics.BUILTIN`` or its SLAs) and to its segments."""
+    from sqresearch.kpi.metrics import BUILTIN
+
+    known = set(BUILTIN) | {f"sla_{s.name}" for s in p.sla}
+    out = []
+    refs = [(("metrics", i), m) for i, m in enumerate(p.metrics)]
+    refs += [(("playbook", i, "metric"), x.metric) for i, x in enumerate(p.playbook)]
+    for loc, name in refs:
+        if name not in known:
+            out.append((loc, f"{name!r} is not a metric the monitor can compute.",
+                        suggest(name, known) or f"metrics are: {', '.join(sorted(known))}."))
+    for i, m in enumerate(p.drift):
+        if m not in p.metrics:
+            out.append((("drift", i), f"{m!r} is not one of the monitored metrics "
+                        f"{p.metrics}.", "add it to metrics, or drop it from drift."))
+    if p.ranking is not None:
+        if p.ranking.by not in p.segments:
+            out.append((("ranking", "by"), f"{p.ranking.by!r} is not a segment.",
+                        f"use one of the segments {p.segments}."))
+        if p.ranking.metric not in known or BUILTIN.get(p.ranking.metric, None) is not None \
+                and BUILTIN[p.ranking.metric].type not in ("binary", "continuous"):
+            out.append((("ranking", "metric"), f"{p.ranking.metric!r} cannot be ranked on a "
+                        "funnel plot.", "use a share (fcr, reopen, complaint, csat_top2, "
+                        "sla_<name>) or a score (csat, ces)."))
     return out
 
 

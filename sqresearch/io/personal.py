@@ -368,7 +368,7 @@ def refusal(column: str, reasons: list[str], path: str, how: str) -> Problem:
 def provenance(src) -> list[dict]:
     """What was done to personal data, per column: dropped, pseudonymised, or allowed with the
     study's reason (for the report and results.json)."""
-    done = {"drop": "dropped", "pseudonymise": "pseudonymised"}
+    done = {"drop": "dropped", "pseudonymise": "pseudonymised", "mask": "masked"}
     rows = [{"column": c, "handling": done[p], "reason": ""} for c, p in src.personal.items()]
     rows += [{"column": c, "handling": "allowed", "reason": r}
              for c, r in src.allow_personal.items()]

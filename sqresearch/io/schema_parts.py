@@ -176,8 +176,13 @@ class DataSource(Strict):
         None, description="inferred from the file suffix when omitted")
     sheet: str | int | None = Field(None, description="Excel sheet name or index")
     columns: dict[str, str] = Field(default_factory=dict, description="role -> column in file")
-    personal: dict[str, Literal["drop", "pseudonymise"]] = Field(
-        default_factory=dict, description="personal-data column -> drop | pseudonymise")
+    personal: dict[str, Literal["drop", "pseudonymise", "mask"]] = Field(
+        default_factory=dict, description="personal-data column -> drop | pseudonymise | mask "
+        "(free text kept with e-mails, phone numbers, ID, card and order numbers and the row's "
+        "other personal values replaced by tokens such as ‹email›)")
+    order_pattern: str | None = Field(
+        None, description="a regular expression for order numbers masked in mask columns, e.g."
+        " 'ORD-[0-9]{10}'")
     allow_personal: dict[str, str] = Field(
         default_factory=dict, description="column -> why it may be used and shown although it "
         "looks personal (an e-mail, phone, name, id or free-text column); the reason is printed "
@@ -218,6 +223,20 @@ class DataSource(Strict):
                              "e.g. allow_personal: {team_mailbox: 'shared team addresses, not "
                              "people'}; the reason is printed in the report.")
         return {c: str(reason).strip() for c, reason in v.items()}
+
+    @field_validator("order_pattern")
+    @classmethod
+    def _order(cls, v: str | None):
+        if v is None:
+            return v
+        import re
+
+        try:
+            re.compile(v)
+        except re.error as err:
+            raise ValueError(f"order_pattern {v!r} is not a regular expression ({err}) | write "
+                             "one such as 'ORD-[0-9]{10}'.") from None
+        return v
 
     @model_validator(mode="after")
     def _personal_or_allowed(self):

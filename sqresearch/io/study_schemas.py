@@ -440,3 +440,7 @@ class SyntheticControlParams(StudyBase):
 
 
 STUDY_TYPES["synthetic_control"] = SyntheticControlParams
+
+from sqresearch.io.monitor_schema import MonitorParams  # noqa: E402 (registered last)
+
+STUDY_TYPES["monitor"] = MonitorParams

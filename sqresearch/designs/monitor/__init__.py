@@ -1,0 +1,5 @@
+"""The weekly service-quality monitor: this week against its own baseline in every cell, the
+few problems that matter with their evidence, complaint themes, rankings and the PDCA log.
+
+weekly (the metric × cell × week table) -> problems (alerts, age, impact, drivers) -> study
+(``Monitor``: one object the template calls)."""
