@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from sqresearch.io.params import read_yaml
+from sqresearch.io.yaml_files import read_yaml
 from sqresearch.io.schemas import STUDY_TYPES
 
 HEADER = ("# Parameters: the defaults run the {demo} demo study. papermill / `sqr run` inject a\n"

@@ -64,21 +64,22 @@ def cmd_run(args) -> int:
                 for name, message in shared.items()]
     files = [f for f in files if paths.display(paths.resolve(f)) not in shared]
     if not args.force:  # unchanged studies are settled here, without a process or a kernel
-        kept = {f: runner.skip_unchanged(f, out_root) for f in files}
+        kept = {f: runner.skip_unchanged(f, out_root, args.week) for f in files}
         outcomes += [o for o in kept.values() if o is not None]
         files = [f for f in files if kept[f] is None]
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(files) or 1))
     total = len(outcomes) + len(files)
     if jobs == 1:
         for f in files:
-            outcomes.append(runner.run_study(f, out_root, args.force, args.max_memory))
+            outcomes.append(runner.run_study(f, out_root, args.force, args.max_memory,
+                                             args.week))
             _progress_line(outcomes[-1], len(outcomes), total)
     else:
         from tqdm import tqdm
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(runner.run_study, f, out_root, args.force, args.max_memory)
-                       for f in files]
+            futures = [pool.submit(runner.run_study, f, out_root, args.force, args.max_memory,
+                                   args.week) for f in files]
             with tqdm(total=len(files), desc="studies", unit="study", file=sys.stderr) as bar:
                 for fut in as_completed(futures):
                     outcomes.append(fut.result())
@@ -120,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--all", action="store_true", help="every study in params/")
     r.add_argument("--jobs", "-j", type=int, default=None, help="parallel studies (default: cores)")
     r.add_argument("--outputs", default=None, help="output folder (default: outputs/)")
+    r.add_argument("--week", default=None, metavar="YYYY-Www",
+                   help="weekly (monitor) studies: the report week, e.g. 2026-W47, or latest "
+                        "(default: the study file's week)")
     r.add_argument("--force", action="store_true", help="rerun studies whose params, data, "
                    "template and code are unchanged since their last good report (skipped "
                    "otherwise)")

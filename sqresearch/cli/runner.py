@@ -18,7 +18,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqresearch.cli import crashlog, fingerprint, limits
+from sqresearch.cli import crashlog, fingerprint, limits, weeks
 from sqresearch.cli.fingerprint import sha256
 from sqresearch.io import params as params_mod
 from sqresearch.io import paths, provenance
@@ -98,7 +98,9 @@ def validate_study(path: str | Path, p=None):
     """Check a study's params (``p``: already loaded from ``path``) and data without running
     anything; return the params."""
     p = p or params_mod.load(path)
-    study_module(p.study_type).load(p, paths.display(paths.resolve(path)))
+    loaded = study_module(p.study_type).load(p, paths.display(paths.resolve(path)))
+    if weeks.weekly(p):  # the report week, resolved from the data (week: latest)
+        p = p.model_copy(update={"week": loaded.week})
     return p
 
 
@@ -106,6 +108,7 @@ def validate_study(path: str | Path, p=None):
 STUDY_CLASSES = {"before_after": "BeforeAfter", "control_group": "ControlGroup",
                  "gap_model": "GapModel", "scorecard": "Scorecard"}
 STUDY_CLASSES["synthetic_control"] = "SyntheticControl"
+STUDY_CLASSES["monitor"] = "Monitor"
 
 
 def check_study(path: str | Path):
@@ -132,7 +135,7 @@ def outputs_root(out: str | Path | None = None) -> Path:
 
 
 def run_study(path: str | Path, out: str | Path | None = None, force: bool = False,
-              max_memory: int | None | str = "default") -> Outcome:
+              max_memory: int | None | str = "default", week: str | None = None) -> Outcome:
     """Run one study end to end, or skip it when nothing it depends on changed since its last
     good report (``force`` reruns it); never raises for a study's own failure. ``max_memory``:
     the kernel's memory limit in bytes (None: no limit; "default": 75 % of the physical
@@ -140,7 +143,7 @@ def run_study(path: str | Path, out: str | Path | None = None, force: bool = Fal
     t0 = time.perf_counter()
     limit = limits.default_limit() if max_memory == "default" else max_memory
     try:
-        return _run_study(path, out, t0, force, limit)
+        return _run_study(path, out, t0, force, limit, week)
     except OSError as exc:  # a read-only or full outputs folder: the machine, not the study
         if exc.filename is None:
             return _crashed(path, out, exc, t0)
@@ -163,18 +166,23 @@ def _crashed(path, out, exc: Exception, t0: float) -> Outcome:
 
 
 def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool = False,
-               limit=None) -> Outcome:
+               limit=None, week: str | None = None) -> Outcome:
     started = dt.datetime.now(dt.UTC)
     source = paths.display(paths.resolve(path))
     study = Path(path).stem
     out_root = outputs_root(out)
     try:
-        p = load_params(path)
+        p = weeks.override(load_params(path), week, source)
+        last, folder = None, weeks.folder(p, out_root)
+        if weeks.weekly(p) and folder is not None:
+            p = p.model_copy(update={"week": folder.name})
         print_ = fingerprint.of(p, os.environ.get("PYTHONHASHSEED", HASH_SEED))
-        last = None if force else fingerprint.unchanged(out_root / p.study_id, print_)
+        if not force and folder is not None:
+            last = fingerprint.unchanged(folder, print_)
         if last is not None:
-            return _skipped(source, p.study_id, out_root, last, t0)
+            return _skipped(source, p.study_id, folder, last, t0)
         p = validate_study(path, p)
+        print_ = fingerprint.of(p, os.environ.get("PYTHONHASHSEED", HASH_SEED))
     except UserInputError as exc:
         return Outcome(source, study, "invalid", str(exc), time.perf_counter() - t0)
     study = p.study_id
@@ -188,25 +196,31 @@ def _run_study(path: str | Path, out: str | Path | None, t0: float, force: bool 
         return _run_locked(p, path, source, out_root, started, t0, print_, limit)
 
 
-def skip_unchanged(path: str | Path, out: str | Path | None = None) -> Outcome | None:
+def skip_unchanged(path: str | Path, out: str | Path | None = None,
+                   week: str | None = None) -> Outcome | None:
     """The outcome "unchanged, report kept" when nothing a study depends on changed since its
     last good report; None when it must run (or its params do not load: the run says why).
     ``sqr run`` asks this first, so a rerun with nothing changed starts no process or kernel."""
     t0 = time.perf_counter()
+    source = paths.display(paths.resolve(path))
     try:
-        p = load_params(path)
+        p = weeks.override(load_params(path), week, source)
     except UserInputError:
         return None
-    out_root = outputs_root(out)
-    last = fingerprint.unchanged(out_root / p.study_id,
+    folder = weeks.folder(p, outputs_root(out))
+    if folder is None:
+        return None
+    if weeks.weekly(p):
+        p = p.model_copy(update={"week": folder.name})
+    last = fingerprint.unchanged(folder,
                                  fingerprint.of(p, os.environ.get("PYTHONHASHSEED", HASH_SEED)))
     if last is None:
         return None
-    return _skipped(paths.display(paths.resolve(path)), p.study_id, out_root, last, t0)
+    return _skipped(source, p.study_id, folder, last, t0)
 
 
-def _skipped(source: str, study: str, out_root: Path, last: dict, t0: float) -> Outcome:
-    results_file = out_root / study / "results.json"
+def _skipped(source: str, study: str, folder: Path, last: dict, t0: float) -> Outcome:
+    results_file = folder / "results.json"
     headline = json.loads(results_file.read_text(encoding="utf-8")).get("headline", "")
     when = last.get("timings", {}).get("started", "")
     return Outcome(source, study, "ok", "", time.perf_counter() - t0, headline,
@@ -247,7 +261,7 @@ def _run_locked(p, path, source: str, out_root: Path, started, t0: float,
     from sqresearch.report import results
 
     study = p.study_id
-    final = out_root / p.study_id
+    final = weeks.folder(p, out_root)
     tmp = out_root / f".tmp-{p.study_id}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     t_valid = time.perf_counter() - t0
@@ -270,6 +284,8 @@ def _run_locked(p, path, source: str, out_root: Path, started, t0: float,
             return Outcome(source, study, status, msg, time.perf_counter() - t0)
         (tmp / "results.json").write_text(results.to_json(payload), encoding="utf-8")
         (tmp / "report.html").write_text(report.to_html(nb, p.title), encoding="utf-8")
+        if payload.get("meeting_summary"):
+            (tmp / "summary.md").write_text(payload["meeting_summary"], encoding="utf-8")
         timings = {"started": started.isoformat(timespec="seconds"),
                    "validate_s": round(t_valid, 3), "execute_s": round(t_exec, 3),
                    "export_s": round(time.perf_counter() - t0 - t_valid - t_exec, 3)}
@@ -277,7 +293,10 @@ def _run_locked(p, path, source: str, out_root: Path, started, t0: float,
         manifest = {**_manifest(p, paths.resolve(path), payload, timings),
                     "fingerprint": print_}
         (tmp / "manifest.json").write_text(results.to_json(manifest), encoding="utf-8")
+        final.parent.mkdir(parents=True, exist_ok=True)
         _swap(tmp, final)
+        if weeks.weekly(p):
+            weeks.write_index(final.parent, p.title)
         return Outcome(source, study, "ok", "", time.perf_counter() - t0, payload.get("headline",
                                                                                        ""))
     finally:
@@ -383,12 +402,16 @@ def _index_rows(out_root: Path, status: dict) -> list[dict]:
         except UserInputError:
             pass
         folder = out_root / row["study"]
+        latest = weeks.latest_report(folder) if (folder / "weeks.json").exists() else None
+        if latest is not None:
+            folder = latest
         if (folder / "manifest.json").exists():
             man = json.loads((folder / "manifest.json").read_text())
             res = json.loads((folder / "results.json").read_text())
-            row.update(report=f"{row['study']}/report.html", headline=res.get("headline", ""),
+            row.update(report=f"{row['study']}/" + ("index.html" if latest else "report.html"),
+                       headline=res.get("headline", ""),
                        date=man["timings"]["started"][:16].replace("T", " ") + " UTC")
         if (folder / "FAILED.html").exists():
-            row["failed"] = f"{row['study']}/FAILED.html"
+            row["failed"] = f"{folder.relative_to(out_root).as_posix()}/FAILED.html"
         rows.append(row)
     return rows

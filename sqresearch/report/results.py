@@ -64,6 +64,7 @@ class Results:
         self.data_quality: list[dict] = []
         self.personal_data: list[dict] = []  # column, handling, reason (data.personal / allow)
         self.seed: int | None = None
+        self.meeting_summary: str | None = None  # weekly studies: summary.md beside the report
 
     @classmethod
     def for_study(cls, params, table, summary_lines: list[str], more_inputs=()) -> Results:
@@ -108,7 +109,8 @@ class Results:
                 "seed": self.seed, "headline": self.headline, "summary": self.summary_lines,
                 "inputs": self.inputs, "data_quality": self.data_quality,
                 "personal_data": self.personal_data,
-                "results": [asdict(r) for r in self.items.values()]}
+                "results": [asdict(r) for r in self.items.values()]} | (
+                    {"meeting_summary": self.meeting_summary} if self.meeting_summary else {})
 
     def to_json(self) -> str:
         return to_json(self.to_dict())

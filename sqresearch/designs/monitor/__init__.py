@@ -3,3 +3,10 @@ few problems that matter with their evidence, complaint themes, rankings and the
 
 weekly (the metric × cell × week table) -> problems (alerts, age, impact, drivers) -> study
 (``Monitor``: one object the template calls)."""
+
+from sqresearch.designs import study_getattr
+from sqresearch.designs.monitor.load import load
+
+__all__ = ["STUDY_TYPE", "Monitor", "load"]
+
+__getattr__ = study_getattr(__name__, ("STUDY_TYPE", "Monitor"))

@@ -1,0 +1,92 @@
+"""The monitor's inputs: the ticket table (free text masked at load), the report week and the
+checks a weekly report needs (a week inside the data, enough tickets in it, baseline weeks
+before it, a readable PDCA log)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sqresearch import kpi
+from sqresearch.designs.monitor.weekly import iso_week, week_monday
+from sqresearch.designs.scorecard.load import load_tickets
+from sqresearch.io.data import LoadedTable, check_data_cut
+from sqresearch.io.errors import DataError, Problem
+from sqresearch.kpi import customers
+
+
+@dataclass(frozen=True)
+class MonitorInputs:
+    table: LoadedTable
+    week: str  # the report week, resolved
+    weeks: list[str]  # every ISO week with tickets, in order
+
+
+def latest_week(cut: pd.Timestamp) -> str:
+    """The last complete ISO week at ``cut``: its own week when the cut is the week's last
+    second (Sunday 23:59:59) or later, else the week before."""
+    monday = (cut.normalize() - pd.Timedelta(days=cut.weekday()))
+    end = monday + pd.Timedelta(days=7)
+    day = monday - pd.Timedelta(days=1) if cut + pd.Timedelta(seconds=1) < end else monday
+    y, w, _ = day.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def load(p, source: str, week: str | None = None) -> MonitorInputs:
+    """Read and check the ticket table and resolve the report week (``week`` overrides
+    ``p.week``: the ``sqr run --week`` option)."""
+    keep = [*customers.without(p.segments)]
+    if p.text is not None:
+        keep.append(p.text.column)
+    table = load_tickets(p.data, kpi.ticket_roles(p), tuple(dict.fromkeys(keep)), source)
+    if not isinstance(table, LoadedTable):  # a large table on an engine: bring it in
+        raise DataError(source, Problem(
+            "key 'data.engine'", "the weekly monitor computes in memory.",
+            "set data.engine: memory (the monitor reads one year of tickets)."))
+    if customers.requested(p):
+        customers.derive(table, p, source)
+    check_data_cut(table, p.data_cut)
+    created = table.frame["created"].dropna()
+    cut = pd.Timestamp(p.data_cut) if p.data_cut is not None else created.max()
+    created = created[created <= cut]
+    weeks = sorted(iso_week(created).unique())
+    wanted = week or p.week
+    resolved = latest_week(cut) if wanted == "latest" else wanted
+    where = "option --week" if week else "key 'week'"
+    span = f"the data hold weeks {weeks[0]} to {weeks[-1]}" if weeks else "the data hold none"
+    if resolved not in weeks:
+        raise DataError(source, Problem(where, f"week {resolved} is outside the data ({span}; "
+                                        f"data cut {cut:%Y-%m-%d %H:%M}).",
+                                        "choose a week inside that range, or week: latest."))
+    if week_monday(resolved) + pd.Timedelta(days=7) > cut + pd.Timedelta(seconds=1):
+        raise DataError(source, Problem(where, f"week {resolved} is not complete at the data "
+                                        f"cut {cut:%Y-%m-%d %H:%M}.",
+                                        "choose an earlier week, or week: latest."))
+    n_week = int((iso_week(created) == resolved).sum())
+    if n_week < p.alerts.min_volume:
+        raise DataError(source, Problem(where, f"week {resolved} holds {n_week} tickets; a "
+                                        f"weekly report needs at least {p.alerts.min_volume} "
+                                        "(alerts.min_volume).",
+                                        "choose a week with more data, or lower "
+                                        "alerts.min_volume."))
+    before = [w for w in weeks if w < resolved]
+    if p.baseline.start is None and len(before) < p.alerts.min_weeks:
+        raise DataError(source, Problem(where, f"week {resolved} has {len(before)} weeks of "
+                                        f"data before it; its baseline needs at least "
+                                        f"{p.alerts.min_weeks} (alerts.min_weeks).",
+                                        "choose a later week, or add earlier data."))
+    if p.baseline.start is not None and not any(p.baseline.start <= w <= p.baseline.end
+                                                for w in weeks):
+        raise DataError(source, Problem("key 'baseline'", f"no tickets in weeks "
+                                        f"{p.baseline.start} to {p.baseline.end} ({span}).",
+                                        "choose baseline weeks inside the data."))
+    return MonitorInputs(table, resolved, weeks)
+
+
+def today(p, inputs: MonitorInputs) -> dt.date:
+    """The monitor's 'today' (for the PDCA log): the data cut's date."""
+    if p.data_cut is not None:
+        return pd.Timestamp(p.data_cut).date()
+    return inputs.table.frame["created"].max().date()

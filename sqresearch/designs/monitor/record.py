@@ -1,0 +1,66 @@
+"""Everything the weekly report concludes, as results.json entries (docs/results-schema.md,
+"Monitor keys"): the week, every alert and better-than-baseline cell, the problems with their
+impact, the text terms, the ranking and the PDCA checks."""
+
+from __future__ import annotations
+
+from sqresearch.designs.monitor import words
+from sqresearch.report.results import Results
+
+
+def results(study) -> Results:
+    p, a = study.params, study.alerts
+    res = Results.for_study(p, study.table, words.summary_lines(study))
+    res.add("monitor.week", f"report week {study.week}", None, unit="ISO week",
+            method=f"report week {study.week} (week: {p.week})", group={"week": study.week})
+    res.add("monitor.checks", "metric × cell checks judged", a.n_judged, n=a.n_cells,
+            unit="checks", method=words._control(a))
+    res.add("monitor.expected_false_alerts", "alerts expected by chance when nothing changed",
+            a.expected_false, unit="alerts", method=words._control(a))
+    res.add("monitor.alerts", "alerts this week", int(a.table["alert"].sum()), unit="alerts")
+    unit = {m.name: m.spec.unit for m in study.metrics}
+    for r in a.table[a.table["judged"] & (a.table["direction"] != "none")].itertuples():
+        key = f"alert.{r.kpi}.{r.cell}"
+        res.add(key, f"{study.label(r.kpi)}, {r.cell}: this week", words.scale(r.kind,
+                r.this_week), ci=(words.scale(r.kind, r.lower), words.scale(r.kind, r.upper)),
+                ci_level=1 - 2 * a.level if a.control == "per_cell" else None,
+                statistic=r.statistic, statistic_name="z" if r.df == float("inf") else "t",
+                p_value=r.p_value, n=r.n, unit=unit[r.kpi],
+                method=f"{r.method}; ci = the control limits", verdict=r.direction,
+                group={"cell": r.cell, "week": study.week})
+    for i, r in enumerate(study.problems.itertuples(), 1):
+        _, est, lo, hi = words.change(r, p.alpha)
+        res.add(f"problem.{i}", f"problem {i}: {r.label}, {r.cell}", est, ci=(lo, hi),
+                n=r.n, unit="ratio" if r.kind == "duration" else unit[r.kpi],
+                method=f"this week vs baseline ({'ratio' if r.kind == 'duration' else 'difference'}"
+                f"); age {r.age} week(s); driver {r.driver}"
+                + (f" by {r.driver_by} ({r.driver_top})" if r.driver_by else ""),
+                verdict="worse", group={"metric": r.kpi, "cell": r.cell})
+        res.add(f"problem.{i}.impact", f"problem {i}: excess tickets", r.excess, n=r.n,
+                unit="tickets", method=words.impact_words(r))
+    t = study.text
+    if t is not None and t.terms is not None:
+        for r in t.terms[t.terms["p_holm"] <= p.alpha].head(20).itertuples():
+            res.add(f"text.term.{r.term}", f"complaint term {r.term!r} {r.direction}",
+                    r.delta, statistic=r.z, statistic_name="z", p_value=r.p,
+                    p_adjusted=r.p_holm, n=int(r.count_week), unit="log-odds ratio",
+                    method="log-odds ratio, informative Dirichlet prior (Monroe et al. 2008); "
+                    "Holm", verdict=r.direction)
+    if study.ranking is not None:
+        f = study.ranking["funnel"]
+        for r in f.table.itertuples():
+            res.add(f"ranking.{r.unit}", f"{study.ranking['by']} {r.unit}", r.value,
+                    ci=(r.lower_998, r.upper_998), ci_level=0.998, n=r.n,
+                    unit=study.ranking["metric"].spec.unit, method=f.method, verdict=r.flag,
+                    group={study.ranking["by"]: r.unit})
+    for c in study.pdca or []:
+        res.add(f"pdca.{c['id']}", f"improvement item {c['id']}", c.get("estimate"),
+                ci=(c.get("ci_low"), c.get("ci_high")), unit=c.get("unit", ""),
+                method=c.get("method", ""), verdict=c.get("act") or c.get("status"),
+                group={"item": c["id"]})
+    res.meeting_summary = words.meeting_summary(study)
+    top = study.top
+    res.headline = (f"week {study.week}: {int(a.table['alert'].sum())} alert(s); top problem "
+                    f"{top['label'].iloc[0]} ({top['cell'].iloc[0]})" if len(top) else
+                    f"week {study.week}: no alerts")
+    return res
