@@ -7,7 +7,6 @@ import math
 
 from scipy import stats
 
-from sqresearch.report import tables
 
 ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth",
            7: "seventh", 8: "eighth"}
@@ -107,7 +106,7 @@ def meeting_summary(study) -> str:
     """Five lines of Markdown for the meeting chat: the week, up to three problems, and the
     improvement log (or the text's rising theme)."""
     a, p = study.alerts, study.params
-    lines = [f"**{tables.fmt(study.params.title)} — week {study.week}**: "
+    lines = [f"**{study.params.title} — week {study.week}**: "
              f"{int(a.table['alert'].sum())} alert(s) in {a.n_judged} checks "
              f"(≈{a.expected_false:g} expected by chance)."]
     for i, r in enumerate(study.top.head(3).itertuples(), 1):
