@@ -1,0 +1,1 @@
+"""The weekly monitor study type."""
