@@ -31,18 +31,30 @@ from sqresearch.kpi.bizhours import Schedule
 START = date(2026, 1, 5)  # a Monday
 
 
-def simulate_tickets(seed: int, *, weeks: int = 16, per_cell_week: int = 30,
+def simulate_tickets(seed: int, *, reps: int = 1, weeks: int = 16, per_cell_week: int = 30,
                      teams=("east", "west", "north", "south"), channels=("phone", "email"),
                      action_week: int = 8, frt_effect: float = 0.0, fcr_effect: float = 0.0,
-                     ttr_effect: float = 0.0,
-                     treated=None, week_sd: float = 0.15, cell_week_sd: float = 0.10,
-                     ) -> tuple[pd.DataFrame, engine.Context, date]:
+                     ttr_effect: float = 0.0, treated=None, week_sd: float = 0.15,
+                     cell_week_sd: float = 0.10) -> tuple[pd.DataFrame, engine.Context, date]:
     """(prepared tickets with ``team``, ``channel`` and ISO ``week``, their KPI context, the
     action start): ``weeks`` ISO weeks from START, the action on the Monday of week index
     ``action_week``; ``frt_effect``, ``ttr_effect`` (log scale) and ``fcr_effect`` (share
     points) apply after it in the ``treated`` (team, channel) cells (None: every cell). The
-    data cut is the Monday after the last week, so every week is complete."""
-    rng = np.random.default_rng(seed)
+    data cut is the Monday after the last week, so every week is complete. ``reps`` > 1 stacks
+    independent replications (seeds ``seed``, ``seed + 1`` …, column ``rep``), prepared at
+    once."""
+    cut = pd.Timestamp(START + timedelta(days=7 * weeks))
+    raws = [_raw(np.random.default_rng(seed + r), weeks, per_cell_week, teams, channels,
+                 action_week, frt_effect, fcr_effect, ttr_effect, treated, week_sd,
+                 cell_week_sd, cut).assign(rep=r) for r in range(reps)]
+    ctx = engine.Context(data_cut=cut, schedule=Schedule())
+    frame = engine.prepare(pd.concat(raws, ignore_index=True), ctx)
+    frame["week"] = engine.period_labels(frame["created"], "week")
+    return frame, ctx, START + timedelta(days=7 * action_week)
+
+
+def _raw(rng, weeks, per_cell_week, teams, channels, action_week, frt_effect, fcr_effect,
+         ttr_effect, treated, week_sd, cell_week_sd, cut) -> pd.DataFrame:
     cells = [(t, c) for t in teams for c in channels]
     treated = set(cells if treated is None else treated)
     wk = np.repeat(np.arange(weeks), len(cells) * per_cell_week)
@@ -50,28 +62,22 @@ def simulate_tickets(seed: int, *, weeks: int = 16, per_cell_week: int = 30,
     n = wk.size
     created = (pd.Timestamp(START) + pd.to_timedelta(wk * 7, unit="D") +
                pd.to_timedelta(rng.uniform(0, 7 * 24 * 3600, n).round(), unit="s"))
-    after = wk >= action_week
-    on = np.array([cells[i] in treated for i in range(len(cells))])[ci] & after
+    on = np.array([cells[i] in treated for i in range(len(cells))])[ci] & (wk >= action_week)
     week_shock = rng.normal(0, week_sd, weeks)[wk]
     cell_shock = rng.normal(0, cell_week_sd, (weeks, len(cells)))[wk, ci]
     cell_level = np.array([0.1 * i for i in range(len(cells))])[ci]
     log_frt = math.log(30) + cell_level + week_shock + cell_shock + rng.normal(0, 0.8, n)
     frt = np.exp(log_frt + frt_effect * on)
     p_fcr = np.clip(0.7 + week_shock / 3 + cell_shock / 3 + fcr_effect * on, 0.02, 0.98)
-    cut = pd.Timestamp(START + timedelta(days=7 * weeks))
     resolved = created + pd.to_timedelta(np.exp(math.log(20) + rng.normal(0, 1, n) +
-                                                      ttr_effect * on), unit="h")
-    raw = pd.DataFrame({
+                                                ttr_effect * on), unit="h")
+    return pd.DataFrame({
         "ticket_id": np.arange(n), "created": created,
         "first_response": created + pd.to_timedelta(frt, unit="min"),
         "resolved": resolved.where(resolved <= cut),
         "fcr_flag": (rng.random(n) < p_fcr).astype(float),
         "csat": rng.integers(1, 6, n).astype(float),
         "team": [cells[i][0] for i in ci], "channel": [cells[i][1] for i in ci]})
-    ctx = engine.Context(data_cut=cut, schedule=Schedule())
-    frame = engine.prepare(raw, ctx)
-    frame["week"] = engine.period_labels(frame["created"], "week")
-    return frame, ctx, START + timedelta(days=7 * action_week)
 
 
 def item(action_start, kpi="frt_mean", segment="all", action_segments="", id="PDCA-0001"):
@@ -155,6 +161,9 @@ def test_cells_named_inside_the_items_segment_and_too_few_cells_for_a_verdict():
     # 1 treated of 4 cells: randomization p-values are multiples of 1/4, never below 0.05
     assert r.p_value >= 0.25 and r.verdict == "inconclusive" and r.act == "review"
     assert "review it by hand" in r.sentence
+    gone = check(item(start, segment="channel=phone", action_segments="team=nowhere"), tk, ctx)
+    assert (gone.verdict, gone.act) == (NOT_CHECKED, "review")
+    assert "no tickets in the action's cell channel=phone & team=nowhere" in gone.sentence
 
 
 def test_too_few_weeks_says_how_many_more_are_needed():
@@ -180,7 +189,9 @@ def test_a_partly_treated_week_is_left_out_and_a_monday_start_counts_its_week():
     r = check(item(monday + timedelta(days=3)), tk, ctx)
     assert r.weeks_after[0] == week_label(monday + timedelta(days=7))
     assert r.weeks_before[-1] == week_label(monday - timedelta(days=7))
-    assert len(r.weeks_before) == len(r.weeks_after) == 4  # equal windows: 4 weeks of data before
+    assert len(r.weeks_before) == len(r.weeks_after) == 4  # equal: 4 weeks of data before
+    r = check(item(START + timedelta(days=7 * 3)), tk, ctx)  # 3 weeks of data before the action
+    assert (r.verdict, r.act) == (NOT_CHECKED, "review") and "only 3 week(s)" in r.sentence
     assert last_complete_week(ctx.data_cut) == START + timedelta(days=7 * 11)
 
 
@@ -197,17 +208,17 @@ def test_a_segment_column_the_tickets_lack_is_a_clear_error():
     tk, ctx, start = simulate_tickets(19, weeks=10)
     with pytest.raises(PdcaCheckError, match="region"):
         check(item(start, segment="region=north"), tk, ctx)
+    with pytest.raises(PdcaCheckError, match="not a real calendar date"):
+        check(item("2026-02-30"), tk, ctx)
 
 
 # --- calibration ------------------------------------------------------------------------------
 def null_verdicts(reps: int, seed: int, **kw) -> pd.Series:
-    out = []
-    for r in range(reps):
-        tk, ctx, start = simulate_tickets(seed + r, weeks=8, action_week=4, **kw)
-        res = check(item(start, action_segments=_cells(kw.get("treated"))), tk, ctx,
-                    weeks_max=4, seed=r)
-        out.append(res.verdict)
-    return pd.Series(out)
+    """The verdicts of ``reps`` checks of 4 weeks after vs 4 before, no effect planted."""
+    tk, ctx, start = simulate_tickets(seed, reps=reps, weeks=8, action_week=4, **kw)
+    it = item(start, action_segments=_cells(kw.get("treated")))
+    return pd.Series([check(it, part, ctx, weeks_max=4, seed=r).verdict
+                      for r, part in tk.groupby("rep")])
 
 
 def _cells(treated) -> str:

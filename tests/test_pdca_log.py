@@ -75,6 +75,8 @@ def test_a_missing_log_is_empty_unless_required_and_a_hand_edit_without_final_ne
     log = tmp_path / "log.csv"
     assert pdca.read_log(log, today=TODAY, known_kpis=KPIS).items.empty
     assert "does not exist" in problems(log, missing_ok=False)
+    log.write_text("")
+    assert pdca.read_log(log, today=TODAY, known_kpis=KPIS).items.empty
     log.write_text(f"\ufeff{HEADER}\r\n{GOOD}\r\n\r\n" + GOOD.replace("0001", "0007"),
                    encoding="utf-8")  # BOM, CRLF, a blank line, no final newline
     assert pdca.append_item(log, kpi="fcr", opened_week="2026-W48") == "PDCA-0008"

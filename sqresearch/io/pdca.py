@@ -52,10 +52,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from sqresearch.io.errors import DataError, Problem, show
+
+if TYPE_CHECKING:  # pandas is imported when a log is read: appending needs none (fast runs)
+    import pandas as pd
 
 HEADER = ("id", "kpi", "segment", "opened_week", "owner", "plan", "action_start",
           "action_segments", "status")
@@ -95,6 +97,8 @@ class PdcaLog:
 
     def summary(self) -> pd.DataFrame:
         """One row per status: status, items, with_action (items with an action start date)."""
+        import pandas as pd
+
         t = self.items
         return pd.DataFrame([{"status": s, "items": int((t["status"] == s).sum()),
                               "with_action": int(((t["status"] == s) &
@@ -343,8 +347,11 @@ def read_log(path, *, today: date, known_kpis: Collection[str],
     today : the data cut's date — action dates and opened weeks may not be later
     known_kpis : the KPI names an item may name
     segments : column → its values in the tickets; when given, segment terms are checked too
-    missing_ok : a missing file is an empty log (the first run has none) — else an error
+    missing_ok : a missing file is an empty log (the first run has none) — else an error;
+        an empty file is an empty log
     """
+    import pandas as pd
+
     p = Path(path)
     if not p.exists():
         if missing_ok:
@@ -352,7 +359,10 @@ def read_log(path, *, today: date, known_kpis: Collection[str],
         raise PdcaLogError(str(p), Problem("file", "does not exist.", "check the path, or let "
                                            "the monitor create the log with its first item."))
     _too_big(p.stat().st_size, str(p), max_bytes)  # before reading a byte
-    rows, problems = _rows(_decode(p.read_bytes(), str(p), max_bytes), str(p))
+    text = _decode(p.read_bytes(), str(p), max_bytes)
+    if not text.strip():  # an empty file is an empty log (append_item writes the header)
+        return PdcaLog(str(p), pd.DataFrame(columns=["line", *HEADER]))
+    rows, problems = _rows(text, str(p))
     for n, f in rows:
         problems += row_problems(f, f"line {n}", today=today, known_kpis=known_kpis,
                                  segments=segments)

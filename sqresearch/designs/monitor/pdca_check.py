@@ -35,7 +35,10 @@ The verdict is ``stats.verdicts.decide`` at level ``alpha`` with the study's SES
 - too few weeks → verdict "not checked", **keep watching**, with the weeks still needed;
 - a DiD whose randomization test cannot reach p < α with these cells (1 treated of up to 19
   cells, 2 of 4 …) → **review** by hand (the estimate is shown; the verdict cannot be
-  automatic) — or cover more cells.
+  automatic) — or cover more cells; likewise, verdict "not checked", when the data hold fewer
+  than ``weeks_after_min`` weeks before the action or no ticket of an action cell;
+- a volume KPI (contacts: no better direction) → "not checked", **rethink** (pick a KPI with a
+  direction).
 
 Calibration (tests/test_pdca_check.py, full table in benchmarks/calibration_pdca.py): with no
 effect the share of "improved" or "worsened" checks stays near α for both paths.
@@ -178,9 +181,14 @@ def check_item(item: Mapping, tickets: pd.DataFrame, *, ctx: engine.Context,
     if not start_text:
         return _not_checked(base, "no action start date yet, so nothing to check.",
                             weeks_after_min, "keep watching")
-    start = parse_day(start_text)
-    cells = action_cells(segment, str(item.get("action_segments") or ""))
-    where = parse_segment(segment)
+    try:  # items from io.pdca.read_log are already checked; others get the same message
+        start = parse_day(start_text)
+        cells = action_cells(segment, str(item.get("action_segments") or ""))
+        where = parse_segment(segment)
+    except ValueError as exc:
+        raise PdcaCheckError(f"PDCA item {item_id}", Problem(
+            "action_start, segment or action_segments", f"{exc}.",
+            "fix the item in the PDCA log (io.pdca.read_log names the line).")) from None
     columns = sorted(cells[0])
     missing = [c for c in columns if c not in tickets]
     if missing:
@@ -203,13 +211,13 @@ def check_item(item: Mapping, tickets: pd.DataFrame, *, ctx: engine.Context,
     for c, v in where.items():
         keep &= (tickets[c].astype(str) == v).to_numpy()
     universe = tickets.loc[keep].assign(_week=weeks[keep])
-    known = [w for w in universe["_week"].dropna().unique()]
-    first_data = min((week_monday(w) for w in known), default=first_after)
+    first_data = min((week_monday(w) for w in universe["_week"].dropna().unique()),
+                     default=first_after)
     k_before = max(0, (last_before - first_data).days // 7 + 1)
     if k_before < weeks_after_min:
         return _not_checked(base, f"the data hold only {k_before} week(s) before the action "
                             f"started on {start}; the check needs {weeks_after_min}.", 0,
-                            "rethink")
+                            "review")
     n = min(k_after, weeks_max, k_before)
     before = tuple(week_label(last_before - timedelta(days=7 * i)) for i in range(n))[::-1]
     after = tuple(week_label(first_after + timedelta(days=7 * i)) for i in range(n))
@@ -222,7 +230,7 @@ def check_item(item: Mapping, tickets: pd.DataFrame, *, ctx: engine.Context,
     absent = sorted(treated - present)
     if absent:
         return _not_checked(base, f"no tickets in the action's cell {absent[0]} in the check "
-                            "weeks.", 0, "rethink")
+                            "weeks.", 0, "review")
     controls = tuple(sorted(present - treated))
     base.update(treated_cells=tuple(sorted(treated)), control_cells=controls)
     floor = math.nan  # the smallest p-value the design can reach (randomization inference)
