@@ -113,6 +113,7 @@ def test_a_missing_log_is_empty_unless_required_and_a_hand_edit_without_final_ne
     ("PDCA-0002,fcr,all,2026-W41,+cmd,x,,,open", "line 3, column owner", "spreadsheet formula"),
     ("PDCA-0002,fcr,all,2026-W41,,-1,,,open", "line 3, column plan", "spreadsheet formula"),
     ("PDCA-0002,fcr,all,2026-W41,,@SUM(1),,,open", "line 3, column plan", "spreadsheet formula"),
+    ("PDCA-0002,fcr,all,2026-W41,,  =1,,,open", "line 3, column plan", "spreadsheet formula"),
     ("PDCA-0002,fcr,all,2026-W41,,ok\u202egnp.exe,,,open", "line 3, column plan",
      "'ok\\u202egnp.exe' holds the control character '\\u202e'"),
     ("PDCA-0002,fcr,all,2026-W41,,bell\x07,,,open", "line 3, column plan", "control character"),

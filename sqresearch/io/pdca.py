@@ -182,7 +182,7 @@ def _cell_problem(value: str) -> str:
     if bad:
         return (f"holds the control character {show(bad[0])} — hidden characters are not "
                 "allowed in the log")
-    if value.startswith(FORMULA_START):
+    if value.lstrip(" ").startswith(FORMULA_START):
         return "starts like a spreadsheet formula (=, +, -, @): refused against CSV injection"
     return ""
 
@@ -425,7 +425,7 @@ def append_item(path, *, kpi: str, opened_week: str, segment: str = "all", owner
     """
     p = Path(path)
     fields = {"id": "PDCA-0000", "kpi": kpi, "segment": segment, "opened_week": opened_week,
-              "owner": _neutralise(owner), "plan": _neutralise(plan),
+              "owner": _neutralise(owner.strip()), "plan": _neutralise(plan.strip()),
               "action_start": str(action_start or ""), "action_segments": action_segments,
               "status": status}
     fields = {k: str(v).strip() for k, v in fields.items()}
