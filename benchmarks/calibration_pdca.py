@@ -1,6 +1,6 @@
 """How often the automatic PDCA check calls a change that is not there — and finds one that is.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/calibration_pdca.py [--reps 1000] [--seed 2026]
+    PYTHONPATH=. .venv/bin/python benchmarks/calibration_pdca.py [--reps 300] [--power-reps 100]
 
 Tickets from the simulator of tests/test_pdca_check.py (raw tickets through the KPI engine's
 ``prepare``; log first-response times with a shock per week, sd 0.15, and per cell × week, sd
@@ -18,9 +18,24 @@ Monte Carlo SE of a 5 % rate over 300 replications: 1.3 points.
   inference with 2 of 8 treated cells, exact over 28 assignments; the wild cluster bootstrap
   with 6 of 12).
 
-The defaults took N min on one core and printed::
+The defaults took 17 min on one core of a shared, busy machine and printed (rates in %)::
 
-    (table pasted below after the run)
+          design        kpi  weeks  cells  null_improved  null_worsened  null_any  power_improved
+    before/after   frt_mean      4      8            1.7            1.7       3.3            31.0
+    before/after   frt_mean      8      8            1.3            1.0       2.3            67.0
+    before/after frt_median     12      8            2.7            3.0       5.7            81.0
+    before/after        fcr      4      8            2.3            3.3       5.7            21.0
+    before/after        fcr      8      8            2.0            3.7       5.7            38.0
+    before/after ttr_median      8      8            4.3            2.3       6.7            99.0
+      did 2 of 8   frt_mean      4      8            2.7            3.0       5.7            20.0
+      did 2 of 8        fcr      8      8            1.3            2.3       3.7            10.0
+     did 6 of 12   frt_mean      8     12            2.3            3.0       5.3            81.0
+
+False verdicts stay within Monte Carlo error of 5 % (2.3–6.7 %, SE 1.3 points) on every path.
+Power is modest with 4 weeks a side (31 % for an 18 % FRT cut) and grows with the window;
+the DiD with 2 treated of 8 cells has little power (randomization p-values move in steps of
+1/28). The simulated resolution times carry no week shocks, so their row checks the
+restricted-mean bootstrap under independent weeks only.
 """
 
 from __future__ import annotations
@@ -30,7 +45,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -97,7 +111,7 @@ def main() -> None:
     print(f"\nnull: {args.reps} replications; power: {args.power_reps} (effect −0.2 log FRT / "
           f"+5 points FCR); α = 0.05; rates in %\n")
     print(table.to_string(index=False))
-    print(f"\n{time.perf_counter() - t0:.0f} s", np.__version__)
+    print(f"\n{time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":
