@@ -45,7 +45,10 @@ def input_paths(params) -> list[Path]:
                 walk(v)
 
     walk(params.model_dump(mode="json"))
-    return [paths.resolve(f) for f in dict.fromkeys(found)]
+    extra = []
+    if getattr(params, "pdca", None) is not None:  # the monitor's improvement log
+        extra.append(paths.project_root() / params.pdca.log)
+    return [paths.resolve(f) for f in dict.fromkeys(found)] + extra
 
 
 def engine_tables(params) -> list[str]:

@@ -22,6 +22,7 @@ class MonitorInputs:
     table: LoadedTable
     week: str  # the report week, resolved
     weeks: list[str]  # every ISO week with tickets, in order
+    log: object = None  # io.pdca.PdcaLog of the study's improvement log (pdca.log)
 
 
 def latest_week(cut: pd.Timestamp) -> str:
@@ -82,7 +83,20 @@ def load(p, source: str, week: str | None = None) -> MonitorInputs:
         raise DataError(source, Problem("key 'baseline'", f"no tickets in weeks "
                                         f"{p.baseline.start} to {p.baseline.end} ({span}).",
                                         "choose baseline weeks inside the data."))
-    return MonitorInputs(table, resolved, weeks)
+    return MonitorInputs(table, resolved, weeks, _read_log(p, table, cut))
+
+
+def _read_log(p, table: LoadedTable, cut: pd.Timestamp):
+    """The improvement log, checked against the study's KPIs and segment values (line numbers
+    in every message); None without ``pdca``."""
+    if p.pdca is None:
+        return None
+    from sqresearch.io import paths, pdca
+
+    segs = {c: sorted(map(str, table.frame[c].dropna().unique())) for c in p.segments
+            if c in table.frame.columns}
+    return pdca.read_log(paths.project_root() / p.pdca.log, today=cut.date(),
+                         known_kpis=kpi.known_kpis(p), segments=segs)
 
 
 def today(p, inputs: MonitorInputs) -> dt.date:

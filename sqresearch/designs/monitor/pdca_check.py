@@ -55,11 +55,11 @@ import numpy as np
 import pandas as pd
 
 from sqresearch.designs.before_after import effects
-from sqresearch.designs.before_after.metrics import BUILTIN, MetricSpec
 from sqresearch.designs.control_group.inference import did_inference
 from sqresearch.io.errors import DataError, Problem, show
 from sqresearch.io.pdca import action_cells, parse_day, parse_segment, week_monday
 from sqresearch.kpi import engine
+from sqresearch.kpi.metrics import BUILTIN, MetricSpec
 from sqresearch.stats import verdicts
 
 ACTS = ("keep", "extend", "roll back", "keep watching", "rethink", "review")

@@ -49,7 +49,7 @@ def problem_sections(study):
                     "limits.")
     for i, r in enumerate(top.itertuples(), 1):
         txt = study.problem_text(r.cell)
-        lines = [f"### {i}. {tables.fmt(r.label)} — {tables.fmt(r.cell)}",
+        lines = [f"### {i}. {r.label} — {r.cell}",
                  words.problem_sentence(r, study.params.alpha),
                  f"*Driver:* {words.driver_words(r)}."]
         if r.also:
@@ -66,7 +66,8 @@ def problem_sections(study):
         if r.decomposition is not None:
             from sqresearch.designs.monitor import views
 
-            fig = views.decomposition_figure(r.decomposition)
+            fig = views.decomposition_figure(r.decomposition, unit=r.unit,
+                                             log=r.kind == "duration")
             out.append(Figure(fig, f"Mix and rate parts of the change in {r.label} "
                               f"({r.cell}) by {r.driver_by}"))
     return Bundle(out)
@@ -231,7 +232,9 @@ def ranking_section(study):
                                          zip(claims["rank_low"], claims["rank_high"],
                                              strict=True)])
     return Bundle([Text(" ".join(lines)),
-                   Figure(views.funnel_figure(f, title=f"{m.spec.label} by {r['by']}"),
+                   Figure(views.funnel_figure(f, title=f"{m.spec.label} by {r['by']}",
+                                              ylabel=f"{m.spec.label} ({m.spec.unit})",
+                                              xlabel="tickets"),
                           f"Funnel plot of {m.spec.label} by {r['by']}"),
                    Figure(views.rank_figure(r["ranks"], title=f"Rank of each {r['by']}"),
                           f"Rank intervals of each {r['by']}"),

@@ -7,7 +7,6 @@ import math
 
 from scipy import stats
 
-
 ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth",
            7: "seventh", 8: "eighth"}
 
