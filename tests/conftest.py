@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -97,3 +98,13 @@ def run_all(tmp_path_factory):
     inputs = snapshot(ROOT / "data", ROOT / "params", ROOT / "notebooks")
     code = cli.main(["run", "--all", "--outputs", str(out)])
     return code, out, inputs
+
+
+def study_folder(out: Path, study: str) -> Path:
+    """Where a study's report lives: ``out/<study>``, or for a weekly study (monitor) its
+    newest week's folder ``out/<study>/<week>``."""
+    folder = out / study
+    if (folder / "weeks.json").is_file():
+        weeks = json.loads((folder / "weeks.json").read_text(encoding="utf-8"))
+        return folder / weeks[-1]["week"]
+    return folder

@@ -9,7 +9,7 @@ import shutil
 
 import nbformat
 import pytest
-from conftest import ROOT, snapshot
+from conftest import ROOT, snapshot, study_folder
 
 from sqresearch.cli import main as cli
 from sqresearch.cli import runner
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 STUDIES = {"support_desk_scorecard", "branch_network_scorecard", "chatbot_launch",
            "agent_coaching", "branch_queueing", "coaching_trial", "bank_servqual",
            "email_triage", "branch_pilot", "regional_rollout", "flagship_pilot",
-           "support_customers"}
+           "support_customers", "weekly_monitor"}
 
 
 def test_the_list_is_every_demo_in_params():
@@ -36,10 +36,11 @@ def test_run_all_writes_every_output(run_all):
     assert code == 0
     for study in STUDIES:
         for name in ("notebook.ipynb", "report.html", "results.json", "manifest.json"):
-            assert (out / study / name).is_file(), (study, name)
+            assert (study_folder(out, study) / name).is_file(), (study, name)
     index = (out / "index.html").read_text()
-    for study in STUDIES:
+    for study in STUDIES - {"weekly_monitor"}:
         assert f'href="{study}/report.html"' in index
+    assert 'href="weekly_monitor/index.html"' in index  # the weekly study's list of weeks
     assert index.count(">ok<") == len(STUDIES)
     assert not list(out.glob(".tmp-*")) and not list(out.glob(".old-*"))
 
@@ -175,8 +176,8 @@ def test_same_params_and_data_give_byte_identical_results(run_all, tmp_path):
     _, out, _ = run_all
     assert cli.main(["run", "--all", "--outputs", str(tmp_path)]) == 0
     for study in STUDIES:
-        first = (out / study / "results.json").read_bytes()
-        assert (tmp_path / study / "results.json").read_bytes() == first, study
+        first = (study_folder(out, study) / "results.json").read_bytes()
+        assert (study_folder(tmp_path, study) / "results.json").read_bytes() == first, study
 
 
 @pytest.fixture
@@ -253,3 +254,46 @@ def test_template_runs_top_to_bottom_with_its_own_defaults(tmp_path, study_type)
                         kernel_name=runner._kernel_name(), progress_bar=False, cwd=str(ROOT))
     payload = results.extract(nbformat.read(tmp_path / "o.ipynb", as_version=4))
     assert payload["study_type"] == study_type and payload["results"]
+
+
+def test_weekly_monitor_keeps_each_week_and_hides_personal_data(run_all, tmp_path):
+    """The monitor's week folder, its list of weeks, the meeting summary; none of the personal
+    data planted in the complaint texts reaches report.html, results.json or summary.md; and
+    `--week` reruns a past week byte for byte."""
+    from sqresearch.simulate.monitor import weekly_monitor
+
+    _, out, _ = run_all
+    week = out / "weekly_monitor" / "2026-W48"
+    summary = (week / "summary.md").read_text(encoding="utf-8")
+    assert len(summary.strip().split("\n")) == 5 and "2026-W48" in summary
+    weeks = json.loads((out / "weekly_monitor" / "weeks.json").read_text(encoding="utf-8"))
+    assert [w["week"] for w in weeks] == ["2026-W48"]
+    assert 'href="2026-W48/report.html"' in (out / "weekly_monitor" / "index.html").read_text()
+    planted = weekly_monitor(truth_columns=True)
+    secrets = set()
+    for col in [c for c in planted.columns if c.startswith("pii_")] + ["customer_phone"]:
+        secrets |= {str(v) for v in planted[col].dropna() if len(str(v)) >= 6}
+    assert len(secrets) > 100
+    for name in ("report.html", "results.json", "summary.md"):
+        text = (week / name).read_text(encoding="utf-8")
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, (name, leaked[:3])
+    args = ["run", str(ROOT / "params" / "weekly_monitor.yml"), "--outputs", str(tmp_path),
+            "--week", "2026-W47"]
+    assert cli.main(args) == 0
+    first = {n: (tmp_path / "weekly_monitor" / "2026-W47" / n).read_bytes()
+             for n in ("results.json", "summary.md")}
+    assert cli.main([*args, "--force"]) == 0
+    for n, b in first.items():
+        assert (tmp_path / "weekly_monitor" / "2026-W47" / n).read_bytes() == b, n
+    assert json.loads(first["results.json"])["headline"].startswith("week 2026-W47")
+
+
+def test_week_option_errors(capsys, tmp_path):
+    out = ["--outputs", str(tmp_path)]
+    assert cli.main(["run", str(ROOT / "params" / "support_desk.yaml"), "--week",
+                     "2026-W47", *out]) == 2
+    assert "has no report week" in capsys.readouterr().err
+    assert cli.main(["run", str(ROOT / "params" / "weekly_monitor.yml"), "--week",
+                     "W47", *out]) == 2
+    assert "is not an ISO week" in capsys.readouterr().err

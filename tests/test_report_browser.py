@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import study_folder
 from test_report_lint import STUDIES
 
 CHROMIUM = Path(os.environ.get("SQR_CHROMIUM", "/usr/bin/chromium"))
@@ -70,7 +71,7 @@ def open_report(browser, path: Path, shot: Path) -> dict[str, list[str]]:
 @pytest.mark.parametrize("study", sorted(STUDIES))
 def test_report_opens_cleanly_in_chromium(run_all, browser, tmp_path, study):
     _, out, _ = run_all
-    path = out / study / "report.html"
+    path = study_folder(out, study) / "report.html"
     assert path.is_file(), f"{study}: no report.html"
     shot = tmp_path / f"{study}.png"
     found = open_report(browser, path, shot)

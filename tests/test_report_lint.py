@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from conftest import study_folder
 
 from sqresearch.kpi.engine import CATALOGUE
 
@@ -141,7 +142,7 @@ CHECKS = [python_lists, missing_words, kpi_codes, figure_alt_text, plural_s, fir
 @pytest.mark.parametrize("study", sorted(STUDIES))
 def test_report_lint(run_all, study, check):
     _, out, _ = run_all
-    path = out / study / "report.html"
+    path = study_folder(out, study) / "report.html"
     assert path.is_file(), f"{study}: no report.html (the run failed?)"
     soup, text = parsed(path)
     problems = check(soup, text, STUDIES[study])

@@ -437,8 +437,11 @@ def _protect(raw: pd.DataFrame, personal: dict[str, str], order: str | None = No
 
         raw = raw.copy()
         others = [c for c, p in personal.items() if p != "mask" and c in raw.columns]
-        for c in masked:
-            raw[c] = mask_column(raw, c, others, order).where(raw[c].notna())
+        for c in masked:  # only rows with text: each compiles its own personal values
+            has = raw[c].notna() & (raw[c].astype(str).str.strip() != "")
+            raw[c] = raw[c].where(has)
+            if has.any():
+                raw.loc[has, c] = mask_column(raw.loc[has], c, others, order)
         notes.append(f"masked (e-mails, phone, ID, card{', order' if order else ''} numbers "
                      f"and the row's personal values): {', '.join(masked)}")
     out = raw.drop(columns=[c for c, p in personal.items() if p == "drop"])

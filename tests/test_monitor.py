@@ -1,0 +1,235 @@
+"""The weekly monitor on the demo year (data/weekly_monitor.parquet, planted events in
+``simulate.truth.MONITOR_TRUTH``): the planted problems come out on top in impact order, the
+mix shift is attributed to mix, the emerging complaint theme's terms rise, the funnel flags the
+better team only, false alerts per report in unplanted weeks match the stated rate, and bad
+input gets a clear message."""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from sqresearch.designs.monitor import problems as problems_mod
+from sqresearch.designs.monitor.load import latest_week
+from sqresearch.designs.monitor.study import Monitor
+from sqresearch.designs.monitor.weekly import cell_parts, iso_week, shift_week
+from sqresearch.io import params
+from sqresearch.io.errors import DataError, ParamsError
+from sqresearch.io.yaml_files import read_yaml
+from sqresearch.simulate.truth import MONITOR_TRUTH
+
+DEMO = ROOT / "params" / "weekly_monitor.yml"
+EVENTS = MONITOR_TRUTH["events"]
+
+
+@pytest.fixture(scope="module")
+def demo_params():
+    return params.load(DEMO)
+
+
+@pytest.fixture(scope="module")
+def w48(demo_params):
+    return Monitor(demo_params, "weekly_monitor.yml", week="2026-W48")
+
+
+def _mapping(**changes) -> dict:
+    m = read_yaml(DEMO.read_text(encoding="utf-8"))
+    m.update(changes)
+    return m
+
+
+def test_latest_week_is_the_last_complete_iso_week():
+    # closed form: the ISO week whose Sunday 23:59:59 is at or before the cut
+    assert latest_week(pd.Timestamp("2026-11-29 23:59:59")) == "2026-W48"
+    assert latest_week(pd.Timestamp("2026-11-29 23:59:58")) == "2026-W47"
+    assert latest_week(pd.Timestamp("2026-11-30 08:00")) == "2026-W48"
+    assert latest_week(pd.Timestamp("2027-01-03 23:59:59")) == "2026-W53"
+    assert latest_week(pd.Timestamp("2027-01-04 00:00")) == "2026-W53"
+    assert shift_week("2026-W01", -1) == "2025-W52"
+
+
+def test_iso_week_labels_match_python(w48):
+    f = w48.frame.sample(200, random_state=1)
+    expected = ["{}-W{:02d}".format(*d.isocalendar()[:2]) for d in f["created"]]
+    assert list(iso_week(f["created"])) == expected
+
+
+def test_weekly_table_matches_the_tickets(w48):
+    """One cell recomputed from the tickets: n, successes and the mean log FRT."""
+    f, wk = w48.frame, w48.weekly
+    cell = f[(f["team"] == "east") & (f["channel"] == "phone") & (f["week"] == "2026-W47")]
+    row = wk[(wk["kpi"] == "frt") & (wk["cell"] == "team=east & channel=phone")
+             & (wk["week"] == "2026-W47")].iloc[0]
+    frt = cell["frt_min"].dropna()
+    assert row["n"] == len(frt)
+    assert row["value"] == pytest.approx(frt.clip(lower=1 / 60).map(math.log).mean(), rel=1e-9)
+    fcr = wk[(wk["kpi"] == "fcr") & (wk["cell"] == "all") & (wk["week"] == "2026-W47")].iloc[0]
+    all47 = f.loc[f["week"] == "2026-W47", "fcr"].dropna()
+    assert (fcr["n"], fcr["successes"]) == (len(all47), all47.sum())
+
+
+def test_planted_week_top_three_are_the_planted_problems_in_impact_order(w48):
+    top = w48.top
+    a, b = EVENTS["deterioration_a"], EVENTS["deterioration_b"]
+    assert len(top) == 3
+    assert list(top["excess"]) == sorted(top["excess"], reverse=True)
+    mix, first, second = top.to_dict("records")
+    # the mix shift (running since W44) at the level whose mix changed, driven by email
+    assert (mix["cell"], mix["driver"], mix["driver_top"]) == ("all", "mix", "email")
+    assert mix["age"] == 5
+    # deterioration A (east × phone FRT, second week) before B (west × chat FCR, new)
+    assert cell_parts(first["cell"]) == {"team": a["team"], "channel": a["channel"]}
+    assert (first["kpi"], first["age"], first["driver"]) == ("frt", 2, "rate")
+    assert math.exp(first["this_week"] - first["baseline"]) == pytest.approx(a["size"], rel=0.2)
+    assert cell_parts(second["cell"]) == {"team": b["team"], "channel": b["channel"]}
+    assert (second["kpi"], second["age"]) == ("fcr", 1)
+    assert first["excess"] > second["excess"] >= 15
+
+
+def test_impact_is_excess_bad_tickets_recomputed(w48):
+    """B's impact = n × (failure share now − failure share over its baseline weeks)."""
+    r = w48.top.iloc[2]
+    f = w48.frame
+    cell = f[(f["team"] == "west") & (f["channel"] == "chat") & f["fcr"].notna()]
+    base = [w for w in sorted(f["week"].unique()) if w < "2026-W48"][-12:]
+    now, past = cell[cell["week"] == "2026-W48"], cell[cell["week"].isin(base)]
+    expected = len(now) * ((1 - now["fcr"]).mean() - (1 - past["fcr"]).mean())
+    assert r["excess"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_mix_shift_week_is_attributed_to_mix(demo_params):
+    s = Monitor(demo_params, "x", week=EVENTS["mix_shift"]["first_week"])
+    frt = s.problems[s.problems["kpi"].isin(["frt", "sla_response_30min"])]
+    assert len(frt) == 1  # one problem, the team-level echoes folded into it
+    r = frt.iloc[0]
+    assert (r["cell"], r["driver"], r["driver_by"], r["driver_top"]) == \
+        ("all", "mix", "channel", "email")
+    assert abs(r["mix_effect"]) > 10 * abs(r["rate_effect"])
+
+
+def test_first_planted_week_finds_a_new(demo_params):
+    s = Monitor(demo_params, "x", week=EVENTS["deterioration_a"]["first_week"])
+    a = s.problems[s.problems["cell"] == "team=east & channel=phone"]
+    assert list(a["kpi"]) == ["frt"] and a["age"].iloc[0] == 1
+    assert a["driver"].iloc[0] == "rate"
+
+
+def test_emerging_theme_terms_rise_and_quotes_are_masked(w48):
+    terms = w48.text.terms
+    rising = set(terms[(terms["direction"] == "rose") & (terms["p_holm"] <= 0.05)]["term"])
+    assert set(EVENTS["emerging_theme"]["marker"]) <= rising
+    fell = terms.set_index("term")
+    assert (fell.loc[EVENTS["fading_theme"]["terms"], "direction"] == "fell").all()
+    quotes = " ".join(w48.text.docs["quote"])
+    assert "@" not in quotes and "ORD-" not in quotes
+
+
+def test_funnel_flags_the_better_team_only(w48):
+    t = w48.ranking["funnel"].table
+    flagged = t[t["flag"] != "within"]
+    assert list(flagged["unit"]) == [EVENTS["better_team"]["team"]]
+    assert flagged["flag"].iloc[0] == "above"
+
+
+def test_false_alerts_per_report_in_unplanted_weeks(w48):
+    """24 weeks before any planted event (2026-W06..W29): mean alerts per report ≈ the stated
+    0.5 (Poisson: 24 reports, SE ≈ 0.14)."""
+    weeks = [w for w in sorted(w48.weekly["week"].unique()) if "2026-W06" <= w <= "2026-W29"]
+    counts = [int(problems_mod.judge_week(w48.weekly, w, w48.params).table["alert"].sum())
+              for w in weeks]
+    assert len(counts) == 24
+    assert abs(sum(counts) / len(counts) - 0.5) < 3 * math.sqrt(0.5 / 24)
+
+
+def test_pdca_items_are_checked_when_enough_weeks_passed(w48):
+    checks = {c["id"]: c for c in w48.pdca}
+    assert checks["PDCA-0001"]["verdict"] != "not checked"  # action 2026-08-03: checked
+    assert checks["PDCA-0001"]["act"]
+    assert checks["PDCA-0002"]["verdict"] == "not checked"  # no action date yet
+    assert checks["PDCA-0002"]["weeks_needed"] > 0
+
+
+def test_meeting_summary_has_five_lines(w48):
+    text = w48.meeting_summary()
+    lines = text.strip().split("\n")
+    assert len(lines) == 5
+    assert "2026-W48" in lines[0] and lines[1].startswith("1. ")
+
+
+def test_results_are_reproducible(demo_params):
+    a = Monitor(demo_params, "x", week="2026-W47").results().to_json()
+    b = Monitor(demo_params, "x", week="2026-W47").results().to_json()
+    assert a == b
+
+
+@pytest.mark.parametrize("week, what", [
+    ("2027-W10", "outside the data"), ("2025-W40", "outside the data")])
+def test_week_outside_the_data(demo_params, week, what):
+    with pytest.raises(DataError, match=what):
+        Monitor(demo_params, "x", week=week)
+
+
+def test_week_with_too_little_data(demo_params):
+    p = demo_params.model_copy(update={"alerts": demo_params.alerts.model_copy(
+        update={"min_volume": 5000})})
+    with pytest.raises(DataError, match="needs at least 5000"):
+        Monitor(p, "x", week="2026-W48")
+
+
+def test_week_not_complete_at_the_cut(demo_params):
+    p = demo_params.model_copy(update={"data_cut": pd.Timestamp("2026-11-26 12:00")
+                                       .to_pydatetime()})
+    with pytest.raises(DataError, match="not complete"):
+        Monitor(p, "x", week="2026-W48")
+
+
+def test_text_column_must_be_masked():
+    m = _mapping()
+    m["data"] = {**m["data"], "personal": {"customer_id": "pseudonymise",
+                                          "customer_phone": "drop"}}
+    with pytest.raises(ParamsError, match="complaint_text: mask"):
+        params.validate(m, "weekly_monitor.yml")
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"metrics": ["frt", "ttr_median"]}, "not a metric the monitor can compute"),
+    ({"drift": ["csat_top2"]}, "not one of the monitored metrics"),
+    ({"ranking": {"by": "region", "metric": "fcr"}}, "is not a segment"),
+    ({"week": "2026-48"}, "week"),
+])
+def test_bad_params(changes, message):
+    with pytest.raises(ParamsError, match=message):
+        params.validate(_mapping(**changes), "weekly_monitor.yml")
+
+
+def test_pdca_log_with_a_duplicate_id_names_the_lines(w48, tmp_path, monkeypatch):
+    """The monitor reads its log before any kernel starts; a duplicate id names both lines."""
+    load_mod = importlib.import_module("sqresearch.designs.monitor.load")
+    from sqresearch.io import paths
+
+    text = (ROOT / "pdca" / "weekly_monitor.csv").read_text(encoding="utf-8")
+    bad = tmp_path / "pdca" / "weekly_monitor.csv"
+    bad.parent.mkdir()
+    bad.write_text(text + text.splitlines()[1] + "\n", encoding="utf-8")
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
+    with pytest.raises(DataError) as err:
+        load_mod._read_log(w48.params, w48.table, pd.Timestamp("2026-11-29 23:59:59"))
+    assert "lines 2 and 4" in str(err.value)
+    assert "PDCA-0001" in str(err.value)
+
+
+def test_pdca_action_date_in_the_future(w48, tmp_path, monkeypatch):
+    load_mod = importlib.import_module("sqresearch.designs.monitor.load")
+    from sqresearch.io import paths
+
+    text = (ROOT / "pdca" / "weekly_monitor.csv").read_text(encoding="utf-8")
+    bad = tmp_path / "pdca" / "weekly_monitor.csv"
+    bad.parent.mkdir()
+    bad.write_text(text.replace("2026-08-03", "2026-12-14"), encoding="utf-8")
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
+    with pytest.raises(DataError, match="line 2"):
+        load_mod._read_log(w48.params, w48.table, pd.Timestamp("2026-11-29 23:59:59"))
