@@ -72,27 +72,39 @@ def test_weekly_table_matches_the_tickets(w48):
     assert (fcr["n"], fcr["successes"]) == (len(all47), all47.sum())
 
 
-def test_planted_week_top_three_are_the_planted_problems_in_impact_order(w48):
-    top = w48.top
-    a, b = EVENTS["deterioration_a"], EVENTS["deterioration_b"]
-    assert len(top) == 3
-    assert list(top["excess"]) == sorted(top["excess"], reverse=True)
-    mix, first, second = top.to_dict("records")
+def test_planted_week_top_problems_are_the_planted_problems_in_impact_order(w48):
+    probs = w48.problems
+    a, b, drift = EVENTS["deterioration_a"], EVENTS["deterioration_b"], EVENTS["drift"]
+    assert len(w48.top) == 3 and len(probs) == 4
+    assert list(probs["excess"]) == sorted(probs["excess"], reverse=True)
+    mix, first, slow, second = probs.to_dict("records")
     # the mix shift (running since W44) at the level whose mix changed, driven by email
     assert (mix["cell"], mix["driver"], mix["driver_top"]) == ("all", "mix", "email")
     assert mix["age"] == 5
-    # deterioration A (east × phone FRT, second week) before B (west × chat FCR, new)
+    # deterioration A (east × phone FRT, second week running)
     assert cell_parts(first["cell"]) == {"team": a["team"], "channel": a["channel"]}
     assert (first["kpi"], first["age"], first["driver"]) == ("frt", 2, "rate")
     assert math.exp(first["this_week"] - first["baseline"]) == pytest.approx(a["size"], rel=0.2)
+    # the slow drift of south × email resolution, now beyond its weekly limits: in south,
+    # driven by the rate of its email tickets
+    assert (slow["cell"], slow["kpi"], slow["driver"], slow["driver_top"]) == \
+        (f"team={drift['team']}", "sla_resolution_48h", "rate", drift["channel"])
+    # deterioration B (west × chat FCR, new this week), smaller than A
     assert cell_parts(second["cell"]) == {"team": b["team"], "channel": b["channel"]}
     assert (second["kpi"], second["age"]) == ("fcr", 1)
     assert first["excess"] > second["excess"] >= 15
 
 
+def test_drift_chart_flags_the_drifting_cell(w48):
+    d = w48.drifts.set_index("cell")
+    cell = "team=south & channel=email"
+    assert d.loc[cell, "alert"] and d.loc[cell, "statistic"] > d.loc[cell, "limit"]
+    assert d["arl0"].iloc[0] == pytest.approx(len(d) / 0.5)
+
+
 def test_impact_is_excess_bad_tickets_recomputed(w48):
     """B's impact = n × (failure share now − failure share over its baseline weeks)."""
-    r = w48.top.iloc[2]
+    r = w48.problems.iloc[3]
     f = w48.frame
     cell = f[(f["team"] == "west") & (f["channel"] == "chat") & f["fcr"].notna()]
     base = [w for w in sorted(f["week"].unique()) if w < "2026-W48"][-12:]

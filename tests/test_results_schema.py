@@ -55,7 +55,7 @@ def test_the_pattern_syntax():
 def _produced(run_all) -> dict[str, set[str]]:
     _, out, _ = run_all
     keys: dict[str, set[str]] = {}
-    for f in sorted(out.glob("*/results.json")):
+    for f in sorted([*out.glob("*/results.json"), *out.glob("*/*/results.json")]):
         d = json.loads(f.read_text(encoding="utf-8"))
         keys.setdefault(d["study_type"], set()).update(r["key"] for r in d["results"])
     return keys
