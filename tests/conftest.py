@@ -35,7 +35,10 @@ def _tmp_data_dirs(tmp_path_factory):
 
 
 def demo_params(name: str = "support_desk") -> dict:
-    return read_yaml((ROOT / "params" / f"{name}.yaml").read_text(encoding="utf-8"))
+    path = ROOT / "params" / f"{name}.yaml"
+    if not path.is_file():
+        path = path.with_suffix(".yml")
+    return read_yaml(path.read_text(encoding="utf-8"))
 
 
 def write_params(folder: Path, mapping: dict, name: str = "study.yaml") -> Path:

@@ -62,6 +62,7 @@ def test_the_demo_studies_the_issues_ask_for():
     types = [params.load(p).study_type for p in runner.list_studies()]
     wanted = {"scorecard": 2, "before_after": 2, "control_group": 2, "gap_model": 1}
     wanted["synthetic_control"] = 1
+    wanted["monitor"] = 1
     assert set(wanted) == set(STUDY_TYPES)
     for study_type, count in wanted.items():
         assert types.count(study_type) >= count, study_type

@@ -67,6 +67,8 @@ def cmd_run(args) -> int:
         kept = {f: runner.skip_unchanged(f, out_root, args.week) for f in files}
         outcomes += [o for o in kept.values() if o is not None]
         files = [f for f in files if kept[f] is None]
+        for i, o in enumerate(outcomes, 1):
+            _progress_line(o, i, len(outcomes) + len(files))
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(files) or 1))
     total = len(outcomes) + len(files)
     if jobs == 1:
