@@ -15,8 +15,8 @@ from pathlib import Path
 
 import nbformat
 
-from sqresearch.io.yaml_files import read_yaml
 from sqresearch.io.schemas import STUDY_TYPES
+from sqresearch.io.yaml_files import read_yaml
 
 HEADER = ("# Parameters: the defaults run the {demo} demo study. papermill / `sqr run` inject a\n"
           "# study's YAML after this cell; every name here is a declared parameter.")
