@@ -245,3 +245,28 @@ def test_pdca_action_date_in_the_future(w48, tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
     with pytest.raises(DataError, match="line 2"):
         load_mod._read_log(w48.params, w48.table, pd.Timestamp("2026-11-29 23:59:59"))
+
+
+def test_sqr_pdca_add_appends_an_item(demo_params, tmp_path, monkeypatch, capsys):
+    """The Plan step from a report: `sqr pdca add` appends to the study's log (a copy here),
+    a formula-looking plan neutralised, a misspelt KPI refused with exit 2."""
+    from sqresearch.cli import main as cli
+    from sqresearch.cli import runner
+    from sqresearch.io import paths, pdca
+
+    log = tmp_path / "pdca" / "weekly_monitor.csv"
+    log.parent.mkdir()
+    log.write_bytes((ROOT / "pdca" / "weekly_monitor.csv").read_bytes())
+    monkeypatch.setattr(runner, "load_params", lambda path: demo_params)
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
+    args = ["pdca", "add", "params/weekly_monitor.yml", "--kpi", "frt_median", "--segment",
+            "team=east & channel=phone", "--week", "2026-W48", "--plan", "=HYPERLINK(1)"]
+    assert cli.main(args) == 0
+    assert "PDCA-0003 added" in capsys.readouterr().out
+    items = pdca.read_log(log, today=pd.Timestamp("2026-11-29").date(),
+                          known_kpis={"frt_median", "fcr"}).items
+    assert list(items["id"]) == ["PDCA-0001", "PDCA-0002", "PDCA-0003"]
+    assert items["plan"].iloc[-1] == "=HYPERLINK(1)"  # read back as written
+    assert "'=HYPERLINK" in log.read_text(encoding="utf-8")  # stored inert for spreadsheets
+    assert cli.main([*args[:4], "frt_mdian", *args[5:]]) == 2
+    assert "'frt_mdian' is not a KPI" in capsys.readouterr().err

@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
     ls = sub.add_parser("list", help="list the studies in params/")
     ls.set_defaults(func=cmd_list)
+    from sqresearch.cli import pdca
+
+    pdca.add_parser(sub)
     return ap
 
 

@@ -14,6 +14,20 @@ from sqresearch.designs.scorecard.display import Bundle, Table, Text
 from sqresearch.report import tables
 
 OPEN = ("open", "doing")
+#: the catalogue KPI a PDCA item names for each monitored per-ticket metric
+METRIC_KPI = {"frt": "frt_median", "frt_bh": "frt_median", "ttr": "ttr_median",
+              "ttr_bh": "ttr_median_bh", "fcr": "fcr", "reopen": "reopen_rate",
+              "complaint": "complaints_per_1000", "csat": "csat_mean", "csat_top2": "csat_top2",
+              "ces": "ces_mean", "nps": "nps"}
+
+
+def open_command(study, metric: str, cell: str) -> str:
+    """The command that opens an improvement item for a problem (the Plan step)."""
+    from sqresearch.report.notebook import params_file
+
+    kpi = METRIC_KPI.get(metric, metric)
+    return (f"sqr pdca add {params_file(study.params.study_id)} --kpi {kpi} --segment "
+            f"'{cell}' --week {study.week} --owner '…' --plan '…'")
 
 
 def items(study) -> pd.DataFrame:

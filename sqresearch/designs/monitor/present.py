@@ -62,6 +62,10 @@ def problem_sections(study):
         lines.append(f"*Suggested action (playbook):* {r.action}" if r.action else
                      "*Suggested action:* none in the playbook for this metric and driver — "
                      "add one under `playbook` in the study file.")
+        if study.params.pdca is not None:
+            from sqresearch.designs.monitor.pdca_view import open_command
+
+            lines.append(f"*Open an improvement item:* `{open_command(study, r.kpi, r.cell)}`")
         out.append(Text("\n\n".join(lines)))
         if r.decomposition is not None:
             from sqresearch.designs.monitor import views
