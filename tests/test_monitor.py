@@ -14,11 +14,11 @@ import pytest
 from conftest import ROOT
 
 from sqresearch.designs.monitor import problems as problems_mod
-from sqresearch.designs.monitor.load import latest_week
 from sqresearch.designs.monitor.study import Monitor
 from sqresearch.designs.monitor.weekly import cell_parts, iso_week, shift_week
 from sqresearch.io import params
 from sqresearch.io.errors import DataError, ParamsError
+from sqresearch.io.monitor_schema import latest_week
 from sqresearch.io.yaml_files import read_yaml
 from sqresearch.simulate.truth import MONITOR_TRUTH
 
@@ -44,11 +44,14 @@ def _mapping(**changes) -> dict:
 
 def test_latest_week_is_the_last_complete_iso_week():
     # closed form: the ISO week whose Sunday 23:59:59 is at or before the cut
-    assert latest_week(pd.Timestamp("2026-11-29 23:59:59")) == "2026-W48"
-    assert latest_week(pd.Timestamp("2026-11-29 23:59:58")) == "2026-W47"
-    assert latest_week(pd.Timestamp("2026-11-30 08:00")) == "2026-W48"
-    assert latest_week(pd.Timestamp("2027-01-03 23:59:59")) == "2026-W53"
-    assert latest_week(pd.Timestamp("2027-01-04 00:00")) == "2026-W53"
+    def at(text):
+        return latest_week(pd.Timestamp(text).to_pydatetime())
+
+    assert at("2026-11-29 23:59:59") == "2026-W48"
+    assert at("2026-11-29 23:59:58") == "2026-W47"
+    assert at("2026-11-30 08:00") == "2026-W48"
+    assert at("2027-01-03 23:59:59") == "2026-W53"
+    assert at("2027-01-04 00:00") == "2026-W53"
     assert shift_week("2026-W01", -1) == "2025-W52"
 
 

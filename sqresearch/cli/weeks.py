@@ -41,11 +41,9 @@ def known_week(p) -> str | None:
         return p.week
     if p.data_cut is None:
         return None
-    import pandas as pd
+    from sqresearch.io.monitor_schema import latest_week
 
-    from sqresearch.designs.monitor.load import latest_week
-
-    return latest_week(pd.Timestamp(p.data_cut))
+    return latest_week(p.data_cut)
 
 
 def folder(p, out_root: Path) -> Path | None:

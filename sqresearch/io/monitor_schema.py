@@ -158,6 +158,19 @@ class MonitorParams(TicketSettings, StudyBase):
         return self
 
 
+def latest_week(cut) -> str:
+    """The last complete ISO week at ``cut`` (a datetime): its own week when the cut is the
+    week's last second (Sunday 23:59:59) or later, else the week before. Plain datetime, so the
+    runner can name a weekly study's folder without reading data."""
+    import datetime as dt
+
+    monday = dt.datetime.combine(cut.date() - dt.timedelta(days=cut.weekday()), dt.time())
+    complete = cut + dt.timedelta(seconds=1) >= monday + dt.timedelta(days=7)
+    day = monday if complete else monday - dt.timedelta(days=1)
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def week_label(value: str) -> str:
     """``value`` checked as an ISO week label (the --week override)."""
     if not re.fullmatch(ISO_WEEK, value):

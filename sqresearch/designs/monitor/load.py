@@ -14,6 +14,7 @@ from sqresearch.designs.monitor.weekly import iso_week, week_monday
 from sqresearch.designs.scorecard.load import load_tickets
 from sqresearch.io.data import LoadedTable, check_data_cut
 from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.monitor_schema import latest_week
 from sqresearch.kpi import customers
 
 
@@ -23,16 +24,6 @@ class MonitorInputs:
     week: str  # the report week, resolved
     weeks: list[str]  # every ISO week with tickets, in order
     log: object = None  # io.pdca.PdcaLog of the study's improvement log (pdca.log)
-
-
-def latest_week(cut: pd.Timestamp) -> str:
-    """The last complete ISO week at ``cut``: its own week when the cut is the week's last
-    second (Sunday 23:59:59) or later, else the week before."""
-    monday = (cut.normalize() - pd.Timedelta(days=cut.weekday()))
-    end = monday + pd.Timedelta(days=7)
-    day = monday - pd.Timedelta(days=1) if cut + pd.Timedelta(seconds=1) < end else monday
-    y, w, _ = day.isocalendar()
-    return f"{y}-W{w:02d}"
 
 
 def load(p, source: str, week: str | None = None) -> MonitorInputs:
@@ -54,7 +45,7 @@ def load(p, source: str, week: str | None = None) -> MonitorInputs:
     created = created[created <= cut]
     weeks = sorted(iso_week(created).unique())
     wanted = week or p.week
-    resolved = latest_week(cut) if wanted == "latest" else wanted
+    resolved = latest_week(cut.to_pydatetime()) if wanted == "latest" else wanted
     where = "option --week" if week else "key 'week'"
     span = f"the data hold weeks {weeks[0]} to {weeks[-1]}" if weeks else "the data hold none"
     if resolved not in weeks:
