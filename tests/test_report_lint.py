@@ -24,7 +24,7 @@ from sqresearch.kpi.engine import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER_ALT = "No description has been provided for this image"
-RAW_PARTS = ["table.sqr-params", "details.sqr-params-yaml", ".sqr-reproduce pre",
+RAW_PARTS = ["table.sqr-params", "details.sqr-params-yaml", ".sqr-reproduce pre", "pre code",
              ".jp-RenderedMarkdown pre", "style", "script", "head"]
 
 

@@ -60,6 +60,7 @@ from sqresearch.io.errors import DataError, Problem, show
 from sqresearch.io.pdca import action_cells, parse_day, parse_segment, week_monday
 from sqresearch.kpi import engine
 from sqresearch.kpi.metrics import BUILTIN, MetricSpec
+from sqresearch.report.tables import count
 from sqresearch.stats import verdicts
 
 ACTS = ("keep", "extend", "roll back", "keep watching", "rethink", "review")
@@ -204,7 +205,7 @@ def check_item(item: Mapping, tickets: pd.DataFrame, *, ctx: engine.Context,
     k_after = max(0, (through - first_after).days // 7 + 1)
     if k_after < weeks_after_min:
         need = weeks_after_min - k_after
-        return _not_checked(base, f"{k_after} complete week(s) since the action started on "
+        return _not_checked(base, f"{count(k_after, 'complete week')} since the action started on "
                             f"{start}; {need} more needed (at least {weeks_after_min}).", need,
                             "keep watching")
     keep = np.ones(len(tickets), dtype=bool)
@@ -215,7 +216,7 @@ def check_item(item: Mapping, tickets: pd.DataFrame, *, ctx: engine.Context,
                      default=first_after)
     k_before = max(0, (last_before - first_data).days // 7 + 1)
     if k_before < weeks_after_min:
-        return _not_checked(base, f"the data hold only {k_before} week(s) before the action "
+        return _not_checked(base, f"the data hold only {count(k_before, 'week')} before the action "
                             f"started on {start}; the check needs {weeks_after_min}.", 0,
                             "review")
     n = min(k_after, weeks_max, k_before)

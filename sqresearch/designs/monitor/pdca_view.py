@@ -57,6 +57,20 @@ def checks(study) -> list[dict]:
     return out
 
 
+def _label(name: str, study) -> str:
+    from sqresearch import kpi
+
+    if name in kpi.CATALOGUE:
+        return kpi.CATALOGUE[name].label
+    sla = next((s for s in study.params.sla if f"sla_{s.name}" == name), None)
+    return kpi.sla_kpi(sla).label if sla else name.replace("_", " ")
+
+
+def open_command_block(study, metric: str, cell: str) -> str:
+    """The command as a Markdown code block (shown as code, copied as is)."""
+    return "```\n" + open_command(study, metric, cell) + "\n```"
+
+
 def _num(v) -> float | None:
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
 
@@ -70,11 +84,13 @@ def section(study):
         return Text(f"No open items in `{log}` at week {study.week}. Open one by adding a "
                     "line to the log (id, kpi, segment, opened_week, owner, plan, "
                     "action_start, action_segments, status).")
-    rows = [{"item": x["id"], "KPI": x["kpi"], "segment": x["segment"], "owner": x["owner"],
+    rows = [{"item": x["id"], "KPI": _label(x["kpi"], study), "segment": x["segment"],
+             "owner": x["owner"],
              "plan": x["plan"], "action start": x["action_start"] or "—",
              "check": x["verdict"], "estimate": "" if x["estimate"] is None else
              tables.fmt_estimate(x["estimate"], x["ci_low"], x["ci_high"], x["unit"]),
-             "Act": x["act"] or f"not yet ({x['weeks_needed']} more week(s))"}
+             "Act": x["act"] or
+             f"not yet ({tables.count(x['weeks_needed'], 'more week', 'more weeks')})"}
             for x in c]
     words = "\n".join(f"- **{x['id']}**: {x['sentence']}" for x in c)
     return Bundle([Table(pd.DataFrame(rows), f"Open items of the improvement log `{log}` at "

@@ -63,9 +63,10 @@ def problem_sections(study):
                      "*Suggested action:* none in the playbook for this metric and driver — "
                      "add one under `playbook` in the study file.")
         if study.params.pdca is not None:
-            from sqresearch.designs.monitor.pdca_view import open_command
+            from sqresearch.designs.monitor.pdca_view import open_command_block
 
-            lines.append(f"*Open an improvement item:* `{open_command(study, r.kpi, r.cell)}`")
+            lines.append("*Open an improvement item:*\n\n" +
+                         open_command_block(study, r.kpi, r.cell))
         out.append(Text("\n\n".join(lines)))
         if r.decomposition is not None:
             from sqresearch.designs.monitor import views
@@ -134,7 +135,7 @@ def not_judged(study) -> Text:
     if t.empty:
         return Text("Every cell was judged.")
     by = t.groupby("reason")["cell"].apply(lambda c: sorted(set(c)))
-    lines = [f"- {reason}: {len(cells)} cell(s), e.g. {', '.join(cells[:6])}"
+    lines = [f"- {reason}: {tables.count(len(cells), 'cell')}, e.g. {', '.join(cells[:6])}"
              for reason, cells in by.items()]
     return Text("Not judged this week (no alert possible there):\n\n" + "\n".join(lines))
 
@@ -256,8 +257,8 @@ def drift_table(study) -> Table | Text:
     note = (f"EWMA (λ = 0.2) of each cell's weekly normal score against the data's first "
             f"{study.params.baseline.weeks} weeks; in-control average run length {arl:,.0f} "
             f"weeks per cell, so about {study.params.alerts.expected_false:g} false drift "
-            "alarm(s) a week across cells. A drift alarm says the cell has moved since the "
-            "first weeks; season and holidays move it too.")
+            "alarm a week across cells (on average). A drift alarm says the cell has moved "
+            "since the first weeks; season and holidays move it too.")
     if hit.empty:
         return Text(note + " No cell signals a drift.")
     return Table(hit[["kpi", "cell", "statistic", "limit", "first_signal"]].assign(

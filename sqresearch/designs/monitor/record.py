@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqresearch.designs.monitor import words
 from sqresearch.report.results import Results
+from sqresearch.report.tables import count
 
 
 def results(study) -> Results:
@@ -33,7 +34,7 @@ def results(study) -> Results:
         res.add(f"problem.{i}", f"problem {i}: {r.label}, {r.cell}", est, ci=(lo, hi),
                 n=r.n, unit="ratio" if r.kind == "duration" else unit[r.kpi],
                 method=f"this week vs baseline ({'ratio' if r.kind == 'duration' else 'difference'}"
-                f"); age {r.age} week(s); driver {r.driver}"
+                f"); age {count(r.age, 'week')}; driver {r.driver}"
                 + (f" by {r.driver_by} ({r.driver_top})" if r.driver_by else ""),
                 verdict="worse", group={"metric": r.kpi, "cell": r.cell})
         res.add(f"problem.{i}.impact", f"problem {i}: excess tickets", r.excess, n=r.n,
@@ -60,7 +61,8 @@ def results(study) -> Results:
                 group={"item": c["id"]})
     res.meeting_summary = words.meeting_summary(study)
     top = study.top
-    res.headline = (f"week {study.week}: {int(a.table['alert'].sum())} alert(s); top problem "
+    alerts = count(int(a.table["alert"].sum()), "alert")
+    res.headline = (f"week {study.week}: {alerts}; top problem "
                     f"{top['label'].iloc[0]} ({top['cell'].iloc[0]})" if len(top) else
                     f"week {study.week}: no alerts")
     return res

@@ -7,6 +7,8 @@ import math
 
 from scipy import stats
 
+from sqresearch.report.tables import count
+
 ORDINAL = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth",
            7: "seventh", 8: "eighth"}
 
@@ -80,8 +82,9 @@ def problem_sentence(r, alpha: float) -> str:
 def summary_lines(study) -> list[str]:
     a, p, top = study.alerts, study.params, study.top
     out = [f"Week {study.week}: {a.n_judged} of {a.n_cells} metric × cell checks judged; "
-           f"{int(a.table['alert'].sum())} alert(s), about {a.expected_false:g} expected by "
-           f"chance when nothing changed ({_control(a)}); {len(study.problems)} problem(s) "
+           f"{count(int(a.table['alert'].sum()), 'alert')}, about {a.expected_false:g} expected "
+           f"by chance when nothing changed ({_control(a)}); "
+           f"{count(len(study.problems), 'problem')} "
            "after grouping."]
     for i, r in enumerate(top.itertuples(), 1):
         out.append(f"{i}. {problem_sentence(r, p.alpha)} Driver: {driver_words(r)}.")
@@ -106,7 +109,7 @@ def meeting_summary(study) -> str:
     improvement log (or the text's rising theme)."""
     a, p = study.alerts, study.params
     lines = [f"**{study.params.title} — week {study.week}**: "
-             f"{int(a.table['alert'].sum())} alert(s) in {a.n_judged} checks "
+             f"{count(int(a.table['alert'].sum()), 'alert')} in {a.n_judged} checks "
              f"(≈{a.expected_false:g} expected by chance)."]
     for i, r in enumerate(study.top.head(3).itertuples(), 1):
         lines.append(f"{i}. {r.label} ({r.cell}): {change(r, p.alpha)[0]}, {age(r.age)}; "
@@ -116,7 +119,7 @@ def meeting_summary(study) -> str:
     checks = study.pdca
     if checks:
         due = [c for c in checks if c.get("act")]
-        lines.append(f"PDCA: {len(checks)} open item(s); {len(due)} checked this week"
+        lines.append(f"PDCA: {count(len(checks), 'open item')}; {len(due)} checked this week"
                      + (": " + "; ".join(f"{c['id']} → {c['act']}" for c in due[:2])
                         if due else "."))
     elif study.text is not None and study.text.terms is not None:
