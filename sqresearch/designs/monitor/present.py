@@ -29,7 +29,10 @@ def alert_overview(study) -> Table:
     return Table(pd.DataFrame(rows, columns=["", "value"]),
                  "How this week was judged. Durations are compared on the log scale, rates "
                  "on a p-chart (Laney p′ when the baseline weeks vary more than binomial), "
-                 "scores by their mean and standard error.")
+                 "scores by their mean and standard error. Calibration on simulated years "
+                 "(benchmarks/calibration_monitor.py) found 0.62 false alerts per report where "
+                 "0.5 is stated (per-cell control) and a false alert in 11 % of reports where "
+                 "5 % is stated (Benjamini–Hochberg): read the expected number as a floor.")
 
 
 def _baseline_words(study) -> str:
