@@ -149,6 +149,10 @@ FILES = [
     ("NUL bytes in a CSV", lambda t: t[:5000] + b"\x00" + t[5000:], ".csv",
      ["cannot be read as csv", "binary data"]),
     ("a gzip file named .csv", gzip.compress, ".csv", ["cannot be read as csv"]),
+    ("two encodings in one file (a UTF-8 export with a Windows-1252 line appended)",
+     lambda t: t + next(x for x in t.split(b"\n") if max(x, default=0) >= 0x80).decode()
+     .encode("cp1252", "replace") + b"\n", ".csv",
+     ["mixes text encodings", "is UTF-8 but line 302", "save the whole file again as UTF-8"]),
     ("a corrupt Parquet file", lambda t: b"PAR1" + b"x" * 1000 + b"PAR1", ".parquet",
      ["cannot be read as parquet"]),
     ("a text file named .xlsx", lambda t: t, ".xlsx", ["cannot be read as excel"]),

@@ -50,6 +50,25 @@ def detect_encoding(data: bytes) -> str:
         return "latin-1"
 
 
+def mixed_encoding(data: bytes) -> tuple[int, int] | None:
+    """(a UTF-8 line, a line that is not UTF-8), 1-based, when a file that is not valid UTF-8 as
+    a whole still holds at least 3 lines of UTF-8 text beyond ASCII: two encodings pasted
+    together (an export appended to in another program). Reading it in any single encoding
+    would garble one part silently. None otherwise."""
+    good, bad = [], []
+    for n, line in enumerate(data.split(b"\n"), 1):
+        if max(line, default=0) < 0x80:
+            continue
+        try:
+            line.decode("utf-8")
+            good.append(n)
+        except UnicodeDecodeError:
+            bad.append(n)
+        if len(good) >= 3 and bad:
+            return good[0], bad[0]
+    return None
+
+
 ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with byte-order mark",
                   "utf-16": "UTF-16", "gb18030": "GB18030 (GBK)", "cp1252": "Windows-1252",
                   "latin-1": "Latin-1"}
@@ -99,6 +118,11 @@ def read_raw(src: DataSource, source: str, limit: int | None = None,
                                         "correct that line (or export the file again); a "
                                         "value holding the delimiter or a line break must be "
                                         "in double quotes.")) from None
+    except EncodingMix as exc:
+        raise DataError(source, Problem(f"file {src.path}", f"mixes text encodings: {exc}, so "
+                                        "one part would be read garbled.",
+                                        "open it in an editor that shows the encoding and "
+                                        "save the whole file again as UTF-8.")) from None
     except (duckdb.Error, ValueError, OSError, UnicodeError) as exc:
         first = str(exc).strip().splitlines()[0][:200]
         raise DataError(source, Problem(f"file {src.path}", f"cannot be read as {fmt}: {first}",
@@ -112,6 +136,10 @@ def read_raw(src: DataSource, source: str, limit: int | None = None,
             "or respondent, under a header line of column names)."))
     out.attrs["read_notes"] = notes
     return out
+
+
+class EncodingMix(ValueError):
+    """A text file in two encodings at once."""
 
 
 class ShapeError(ValueError):
@@ -156,6 +184,9 @@ def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
     enc = detect_encoding(data)
     if enc != "utf-16" and b"\x00" in data[:65536]:
         raise ValueError("it holds binary data (NUL bytes), not text")
+    if enc not in ("utf-8", "utf-8-sig", "utf-16") and (mixed := mixed_encoding(data)):
+        raise EncodingMix(f"line {mixed[0]:,} is UTF-8 but line {mixed[1]:,} is not (GBK, "
+                          "Windows-1252 or Latin-1?)")
     if not data.decode(enc, errors="replace").strip(" \t\r\n\ufeff\x0b\x0c"):
         return pd.DataFrame()  # empty, or white space only
     tail = "" if limit is None else f" LIMIT {int(limit)}"
