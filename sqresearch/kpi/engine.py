@@ -359,8 +359,27 @@ def kpi_table(df: pd.DataFrame, ctx: Context, by: str | None = None,
     (tickets the estimate rests on), ``unit``, ``direction`` and ``method``.
     """
     defs = {k.name: k for k in ctx.available(df)}
-    groups = [("all", df)] if by is None else list(df.groupby(by, sort=True, observed=True))
+    if only is not None:  # group only the columns these KPIs read, not every column
+        df = df[list(dict.fromkeys(c for c in [by, *_kpi_columns(defs, only, ctx)] if c))]
+    groups = [("all", df)] if by is None else df.groupby(by, sort=True, observed=True)
+    # one group in memory at a time
     return tidy_kpis([(g, group_kpis(part, ctx, only)) for g, part in groups], defs, by)
+
+
+#: the prepared columns ``group_kpis`` reads for a KPI (besides its roles)
+_COLUMNS = {"frt_mean": ("frt_min",), "frt_median": ("frt_min",), "frt_p90": ("frt_min",),
+            "ttr_median": ("ttr_h", "solved"), "ttr_median_bh": ("ttr_bh_h", "solved"),
+            "resolution_rate": ("solved",), "fcr": ("fcr",), "reopen_rate": ("reopen",)}
+
+
+def _kpi_columns(defs: dict[str, Kpi], only: set[str], ctx: Context) -> list[str]:
+    """The columns of a prepared frame the KPIs in ``only`` (of those available) read: their
+    roles (which make them available) and their per-ticket clocks."""
+    out = []
+    for name in sorted(set(defs) & set(only)):
+        roles = fcr_needs(ctx.fcr_method) if name == "fcr" else defs[name].needs
+        out += [*roles, *_COLUMNS.get(name, (name,) if name.startswith("sla_") else ())]
+    return out
 
 
 KPI_TABLE_COLUMNS = ["group_by", "group", "kpi", "label", "estimate", "ci_low", "ci_high", "n",
@@ -418,8 +437,10 @@ def series(df: pd.DataFrame, ctx: Context, freq: str, kpis: set[str]) -> pd.Data
         start = start - pd.to_timedelta(start.dt.weekday, unit="D")
     elif freq == "month":
         start = start - pd.to_timedelta(start.dt.day - 1, unit="D")
-    out = kpi_table(df.assign(_date=stamp_labels(start, lambda d: d.strftime("%Y-%m-%d"))), ctx,
-                    by="_date", only=kpis)
+    defs = {k.name: k for k in ctx.available(df)}
+    cols = list(dict.fromkeys(_kpi_columns(defs, kpis, ctx)))  # not a copy of every column
+    out = kpi_table(df[cols].assign(_date=stamp_labels(start, lambda d: d.strftime("%Y-%m-%d"))),
+                    ctx, by="_date", only=kpis)
     out["group_by"] = freq
     out["date"] = pd.to_datetime(out["group"])
     return out

@@ -183,5 +183,7 @@ class BeforeAfter(VerdictStudy):
 
     @cached_property
     def targets(self) -> pd.DataFrame:
-        kpis = kpi.kpi_table(self.frame, self.ctx, by="period") if self.tickets else None
+        wanted = {t.kpi for t in self.params.targets}  # only these are judged
+        kpis = kpi.kpi_table(self.frame, self.ctx, by="period", only=wanted) \
+            if self.tickets and wanted else None
         return judge_table(kpis, self.params.targets)
