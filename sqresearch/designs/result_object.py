@@ -24,8 +24,12 @@ class VerdictStudy:
         self.params, self.source = params, source
         self.table = load(params, source)
         self.tickets = params.ticket_table
-        frame, self.ctx = kpi.study_frame(params, self.table)
+        frame, self.ctx = kpi.study_frame(params, self.table, self._clocks(params))
         return frame
+
+    def _clocks(self, params) -> set[str] | None:
+        """The per-ticket columns of ``kpi.prepare`` the study reads (None: all of them)."""
+        return None
 
     def _verdicts(self) -> pd.DataFrame:
         return getattr(self, self._verdict_attr)

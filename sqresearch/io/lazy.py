@@ -111,10 +111,12 @@ def materialize(lazy: LazyTable, src: DataSource, ids: tuple[str, ...] = ("ticke
         for c in hashed:
             frame[c] = pseudonyms(frame[c].astype(object), secret)
         notes.append(f"pseudonymised with a keyed hash ({origin}): {', '.join(hashed)}")
-    ident = frame[key].astype(str).to_numpy() if key else None
+    # the id column as loaded (positions are rows as read), looked up only for the few rows a
+    # message names: not a second copy of every id as a Python string (10M ids: ~700 MB)
+    ident = frame[key] if key else None
 
     def label(i: int) -> str:
-        return f"{key} {ident[i]!r}" if ident is not None else f"row {i + 1}"
+        return f"{key} {str(ident.iloc[i])!r}" if ident is not None else f"row {i + 1}"
 
     return LoadedTable(frame, lazy.source, lazy.quality, notes, lazy.origin, dict(lazy.fixes),
                        np.arange(len(frame)), label, lazy.personal)

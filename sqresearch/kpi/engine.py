@@ -65,16 +65,35 @@ class Context:
     fcr_method: str = "flag"
     repeat_window_days: int = 7
     slas: tuple = ()
+    #: the per-ticket columns ``prepare`` adds (``clock_columns``); None: all of them
+    clocks: frozenset[str] | None = None
 
     def available(self, frame: pd.DataFrame) -> list[Kpi]:
         kpis = list(CATALOGUE.values()) + [sla_kpi(s) for s in self.slas]
         needs = {"fcr": fcr_needs(self.fcr_method)}
-        return [k for k in kpis if all(r in frame for r in needs.get(k.name, k.needs))]
+        return [k for k in kpis if all(r in frame for r in needs.get(k.name, k.needs)) and
+                (self.clocks is None or all(c in frame for c in clock_columns([k.name])))]
 
 
-def context_for(params, frame: pd.DataFrame) -> Context:
+def clock_columns(names) -> set[str]:
+    """The per-ticket columns of ``prepare`` that the KPIs ``names`` are computed from (a
+    before/after metric's own column, e.g. ``frt_bh_min``, may be listed as it is)."""
+    out: set[str] = set()
+    for name in names:
+        out |= set(_COLUMNS.get(name, (name,) if name.startswith("sla_") or name in CLOCKS
+                   else ()))
+    return out
+
+
+#: every column ``prepare`` may add
+CLOCKS = ("frt_min", "frt_bh_min", "frt_open_min", "frt_open_bh_min", "solved", "ttr_h",
+          "ttr_bh_h", "fcr", "reopen")
+
+
+def context_for(params, frame: pd.DataFrame, clocks: set[str] | None = None) -> Context:
     """The KPI context of a study reading a ticket table (its ``TicketSettings``); the data cut
-    defaults to the last timestamp in the data."""
+    defaults to the last timestamp in the data. ``clocks``: the per-ticket columns the study
+    reads (``clock_columns``; None: all)."""
     if params.data_cut is not None:
         cut = pd.Timestamp(params.data_cut)
     else:
@@ -82,13 +101,15 @@ def context_for(params, frame: pd.DataFrame) -> Context:
                   if c in frame and frame[c].notna().any())
     return Context(data_cut=cut, schedule=Schedule.from_params(params.business_hours),
                    alpha=params.alpha, csat_scale=params.scales.csat, fcr_method=params.fcr.method,
-                   repeat_window_days=params.fcr.repeat_window_days, slas=tuple(params.sla))
+                   repeat_window_days=params.fcr.repeat_window_days, slas=tuple(params.sla),
+                   clocks=None if clocks is None else frozenset(clocks))
 
 
-def prepare_table(params, table) -> tuple[pd.DataFrame, Context]:
+def prepare_table(params, table, clocks: set[str] | None = None) -> tuple[pd.DataFrame, Context]:
     """A study's loaded ticket table, prepared: the KPI context, tickets created after the data
-    cut excluded (and counted), the per-ticket clocks added."""
-    ctx = context_for(params, table.frame)
+    cut excluded (and counted), the per-ticket clocks added (those in ``clocks``; all when
+    None)."""
+    ctx = context_for(params, table.frame, clocks)
     table.exclude((table.frame["created"] > ctx.data_cut).to_numpy(),
                   "created after the data cut", "created")
     return prepare(table.frame, ctx), ctx
@@ -148,47 +169,72 @@ def _large(src, roles, required, keep, source: str, tickets: bool, wanted: set[s
     return materialize(lazy, src, ids, wanted)
 
 
-def study_frame(params, table) -> tuple[pd.DataFrame, Context | None]:
-    """The frame a study analyses: a ticket table prepared (with its KPI context), or a unit
-    table (ready values per unit and period) as loaded, without one."""
+def study_frame(params, table, clocks: set[str] | None = None
+                ) -> tuple[pd.DataFrame, Context | None]:
+    """The frame a study analyses: a ticket table prepared (with its KPI context; only the
+    per-ticket ``clocks`` when given), or a unit table (ready values per unit and period) as
+    loaded, without one."""
     if getattr(params, "ticket_table", True):
-        return prepare_table(params, table)
+        return prepare_table(params, table, clocks)
     return table.frame.copy(), None
 
 
 def prepare(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     """Add the per-ticket clocks and outcomes the KPIs are computed from (to a shallow copy:
-    the table's own columns are shared, not duplicated)."""
+    the table's own columns are shared, not duplicated). With ``ctx.clocks`` set, only those
+    columns (and what they are computed from) are added."""
     df = frame.copy(deep=False)
     cut = ctx.data_cut
+    want = _wanted(ctx)
     if "first_response" in df:
         answered = df["first_response"].notna() & (df["first_response"] <= cut)
-        df["frt_min"] = calendar_duration(df["created"], df["first_response"], "minutes") \
-            .where(answered)
-        df["frt_bh_min"] = ctx.schedule.duration(df["created"], df["first_response"],
-                                                 "minutes").where(answered)
-        df["frt_open_min"] = calendar_duration(df["created"], pd.Series(cut, index=df.index),
-                                               "minutes").where(~answered)
-        df["frt_open_bh_min"] = ctx.schedule.duration(
-            df["created"], pd.Series(cut, index=df.index), "minutes").where(~answered)
+        if want("frt_min"):
+            df["frt_min"] = calendar_duration(df["created"], df["first_response"], "minutes") \
+                .where(answered)
+        if want("frt_bh_min"):
+            df["frt_bh_min"] = ctx.schedule.duration(df["created"], df["first_response"],
+                                                     "minutes").where(answered)
+        if want("frt_open_min"):
+            df["frt_open_min"] = calendar_duration(
+                df["created"], pd.Series(cut, index=df.index), "minutes").where(~answered)
+        if want("frt_open_bh_min"):
+            df["frt_open_bh_min"] = ctx.schedule.duration(
+                df["created"], pd.Series(cut, index=df.index), "minutes").where(~answered)
     if "resolved" in df:
         solved = df["resolved"].notna() & (df["resolved"] <= cut)
         end = df["resolved"].where(solved, cut)
         df["solved"] = solved.astype(float)
-        df["ttr_h"] = calendar_duration(df["created"], end, "hours")
-        df["ttr_bh_h"] = ctx.schedule.duration(df["created"], end, "hours")
+        if want("ttr_h"):
+            df["ttr_h"] = calendar_duration(df["created"], end, "hours")
+        if want("ttr_bh_h"):
+            df["ttr_bh_h"] = ctx.schedule.duration(df["created"], end, "hours")
     for sla in ctx.slas:
-        df[f"sla_{sla.name}"] = _sla_outcome(df, sla)
-    if ctx.fcr_method in ("flag", "survey"):
+        if want(f"sla_{sla.name}"):
+            df[f"sla_{sla.name}"] = _sla_outcome(df, sla)
+    if want("fcr") and ctx.fcr_method in ("flag", "survey"):
         col = "fcr_flag" if ctx.fcr_method == "flag" else "fcr_survey"
         if col in df:
             df["fcr"] = df[col]
-    elif "customer_id" in df and "resolved" in df:
+    elif want("fcr") and "customer_id" in df and "resolved" in df:
         df["fcr"] = _repeat_contact_fcr(df, ctx)
-    if "reopened" in df and "resolved" in df:
+    if "reopened" in df and "resolved" in df and want("reopen"):
         df["reopen"] = (df["reopened"] > 0).astype(float).where(
             (df["solved"] == 1) & df["reopened"].notna())
     return df
+
+
+def _wanted(ctx: Context):
+    """Whether ``prepare`` adds a column: every one without ``ctx.clocks``; else those listed
+    and the clocks the listed SLAs are judged on."""
+    if ctx.clocks is None:
+        return lambda column: True
+    want = set(ctx.clocks)
+    for sla in ctx.slas:
+        if f"sla_{sla.name}" in want:
+            bh = "_bh" if sla.business_hours else ""
+            want |= ({f"frt{bh}_min", f"frt_open{bh}_min"} if sla.clock == "first_response"
+                     else {f"ttr{bh}_h"})
+    return want.__contains__
 
 
 def _sla_outcome(df: pd.DataFrame, sla) -> pd.Series:
@@ -290,8 +336,27 @@ def kpi_table(df: pd.DataFrame, ctx: Context, by: str | None = None,
     (tickets the estimate rests on), ``unit``, ``direction`` and ``method``.
     """
     defs = {k.name: k for k in ctx.available(df)}
-    groups = [("all", df)] if by is None else list(df.groupby(by, sort=True, observed=True))
+    if only is not None:  # group only the columns these KPIs read, not every column
+        df = df[list(dict.fromkeys(c for c in [by, *_kpi_columns(defs, only, ctx)] if c))]
+    groups = [("all", df)] if by is None else df.groupby(by, sort=True, observed=True)
+    # one group in memory at a time
     return tidy_kpis([(g, group_kpis(part, ctx, only)) for g, part in groups], defs, by)
+
+
+#: the prepared columns ``group_kpis`` reads for a KPI (besides its roles)
+_COLUMNS = {"frt_mean": ("frt_min",), "frt_median": ("frt_min",), "frt_p90": ("frt_min",),
+            "ttr_median": ("ttr_h", "solved"), "ttr_median_bh": ("ttr_bh_h", "solved"),
+            "resolution_rate": ("solved",), "fcr": ("fcr",), "reopen_rate": ("reopen",)}
+
+
+def _kpi_columns(defs: dict[str, Kpi], only: set[str], ctx: Context) -> list[str]:
+    """The columns of a prepared frame the KPIs in ``only`` (of those available) read: their
+    roles (which make them available) and their per-ticket clocks."""
+    out = []
+    for name in sorted(set(defs) & set(only)):
+        roles = fcr_needs(ctx.fcr_method) if name == "fcr" else defs[name].needs
+        out += [*roles, *_COLUMNS.get(name, (name,) if name.startswith("sla_") else ())]
+    return out
 
 
 KPI_TABLE_COLUMNS = ["group_by", "group", "kpi", "label", "estimate", "ci_low", "ci_high", "n",
@@ -349,8 +414,10 @@ def series(df: pd.DataFrame, ctx: Context, freq: str, kpis: set[str]) -> pd.Data
         start = start - pd.to_timedelta(start.dt.weekday, unit="D")
     elif freq == "month":
         start = start - pd.to_timedelta(start.dt.day - 1, unit="D")
-    out = kpi_table(df.assign(_date=stamp_labels(start, lambda d: d.strftime("%Y-%m-%d"))), ctx,
-                    by="_date", only=kpis)
+    defs = {k.name: k for k in ctx.available(df)}
+    cols = list(dict.fromkeys(_kpi_columns(defs, kpis, ctx)))  # not a copy of every column
+    out = kpi_table(df[cols].assign(_date=stamp_labels(start, lambda d: d.strftime("%Y-%m-%d"))),
+                    ctx, by="_date", only=kpis)
     out["group_by"] = freq
     out["date"] = pd.to_datetime(out["group"])
     return out

@@ -13,9 +13,10 @@ fits OLS and estimates the covariance of the coefficients from cluster sums:
   (``clubSandwich::Wald_test(test = "HTZ")``). The small-sample correction of choice with few
   clusters.
 
-Nothing here builds an n_g × n_g matrix: the CR2 adjustment matrices are applied through the thin
-SVD of each cluster's rows of Q (X = QR), so a cluster of 100,000 tickets costs O(n_g·k²) time
-and O(n_g·k) memory.
+Nothing here builds an n_g × n_g matrix, nor a second n × k copy of X: R (X = QR) comes from the
+QR of blocks of rows, and the CR2 adjustment matrices are applied through the thin SVD of each
+cluster's rows of Q = XR^{-1}, a batch of clusters at a time, so a cluster of 100,000 tickets
+costs O(n_g·k²) time and O(n_g·k) memory and what is kept is O(G·k²).
 
 This module holds the fit (``cluster_fit`` → ``ClusterFit``); the CR2 machinery is in
 ``bell_mccaffrey``, the input checks and ``ClusterDesignError`` in ``robust_checks``, the joint
@@ -38,7 +39,7 @@ from sqresearch.stats.robust_checks import (
     ClusterDesignError,
     _cluster_codes,
     _design,
-    _qr_checked,
+    _r_checked,
 )
 from sqresearch.stats.wald import wald_test
 
@@ -247,18 +248,13 @@ def cluster_fit(y, X: pd.DataFrame, clusters, vcov: str = "CR1") -> ClusterFit:
     codes, _ = _cluster_codes(clusters, n)
     if len(codes) == 2 and vcov != "CR1":
         raise ValueError("two-way clustering is implemented for CR1 only")
-    order = np.argsort(codes[0], kind="stable")
-    xs, ys, g_sorted = xm[order], yv[order], codes[0][order]
-    starts = np.flatnonzero(np.r_[True, g_sorted[1:] != g_sorted[:-1]])
-    qs, r = _qr_checked(xs, names)
+    r, qty = _r_checked(xm, yv, names)
     # numpy's solve, not scipy's solve_triangular: for k × k right-hand sides the latter goes
     # to multi-threaded BLAS trsm, which costs milliseconds on a busy machine
-    beta = np.linalg.solve(r, qs.T @ ys)
+    beta = np.linalg.solve(r, qty)
     r_inv = np.linalg.solve(r, np.eye(k))
     m = r_inv @ r_inv.T
-    es = ys - xs @ beta
-    residuals = np.empty(n)
-    residuals[order] = es
+    residuals = yv - xm @ beta
     counts = tuple(int(c.max()) + 1 for c in codes)
     bm = None
     if vcov == "CR1":
@@ -267,15 +263,16 @@ def cluster_fit(y, X: pd.DataFrame, clusters, vcov: str = "CR1") -> ClusterFit:
         if len(codes) == 2:
             cell = pd.factorize(codes[0] * counts[1] + codes[1])[0]
             dims.append((cell, int(cell.max()) + 1, -1.0))
-        score = xm * (yv - xm @ beta)[:, None]
+        score = xm * residuals[:, None]
         for code, g, sign in dims:
             s = np.stack([np.bincount(code, weights=score[:, j], minlength=g)
                           for j in range(k)], axis=1)
             meat += sign * g / (g - 1) * (s.T @ s)
         v = (n - 1) / (n - k) * (m @ meat @ m)
     else:
-        bm = _BellMcCaffrey.build(xs, qs, m, starts)
-        s = bm.sums(xs * bm.apply_a(es[:, None]))
+        order = np.argsort(codes[0], kind="stable")  # rows cluster by cluster
+        starts = np.r_[0, np.cumsum(np.bincount(codes[0]))[:-1]]
+        bm, s = _BellMcCaffrey.build(xm, residuals, order, starts, r, m)
         v = m @ (s.T @ s) @ m
     v = (v + v.T) / 2
     return ClusterFit(names, beta, v, n, min(counts), residuals, vcov, counts, bm)

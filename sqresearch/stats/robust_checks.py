@@ -95,10 +95,24 @@ def _design(y, X) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return yv, xm, names
 
 
-def _qr_checked(xm: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Thin QR of X; name the first column that the columns before it already determine."""
-    q, r = np.linalg.qr(xm)
-    norms = np.linalg.norm(xm, axis=0)
+#: rows of [X y] factored at a time by ``_r_checked``
+QR_BLOCK = 1 << 16
+
+
+def _r_checked(xm: np.ndarray, yv: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """R of the thin QR of X (X = QR) and Q'y, a block of rows at a time: the R of the stacked
+    blocks' R factors of [X y] is [[R, Q'y], [0, ρ]] (TSQR), so memory holds one block, never a
+    copy of X or its n × k Q. Names the first column that the columns before it already
+    determine."""
+    n, k = xm.shape
+    parts, sq = [], np.zeros(k)
+    for start in range(0, n, QR_BLOCK):
+        block = np.column_stack([xm[start:start + QR_BLOCK], yv[start:start + QR_BLOCK]])
+        sq += np.einsum("ij,ij->j", block[:, :k], block[:, :k])
+        parts.append(np.linalg.qr(block, mode="r"))
+    raug = np.linalg.qr(np.vstack(parts), mode="r") if len(parts) > 1 else parts[0]
+    r, qty = raug[:k, :k], raug[:k, k]
+    norms = np.sqrt(sq)
     for j, name in enumerate(names):
         if norms[j] == 0 or abs(r[j, j]) <= COLLINEAR_TOL * norms[j]:
             before = ", ".join(f"'{c}'" for c in names[:j]) or "nothing"
@@ -108,4 +122,4 @@ def _qr_checked(xm: np.ndarray, names: list[str]) -> tuple[np.ndarray, np.ndarra
             raise _fail(what, "drop the column or one of those it duplicates (e.g. one dummy "
                         "per categorical variable, or a cluster-level dummy that fixed effects "
                         "already absorb).", where=f"column '{name}'")
-    return q, r
+    return r, qty

@@ -139,7 +139,8 @@ def regression_effect(df: pd.DataFrame, spec: MetricSpec, clus: Clustering,
     keep = y.notna().to_numpy()
     for c in (*clus.columns, *adjust_for):
         keep &= df[c].notna().to_numpy()
-    d, y = df.loc[keep], y[keep]
+    # the columns the model uses, not a copy of every column of the frame
+    d, y = df.loc[keep, list(dict.fromkeys(["period", *clus.columns, *adjust_for]))], y[keep]
     scale = "log" if spec.type == "duration" else "linear"
     why = _usable(d, y, clus)
     if why:

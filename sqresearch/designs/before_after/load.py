@@ -51,6 +51,16 @@ def roles_used(p: BeforeAfterParams) -> set[str]:
         {r for name in kpis for r in kpi.kpi_needs(name, p)}
 
 
+def clocks_used(p: BeforeAfterParams) -> set[str]:
+    """The per-ticket columns of ``kpi.prepare`` the study reads: its metrics' columns and
+    those of the KPIs of its ITS series, control charts and targets (a 10-million-ticket frame
+    then holds no business-hours clock it does not compare)."""
+    from sqresearch.kpi.engine import clock_columns
+
+    kpis = [*(p.its.metrics if p.its else []), *p.control_charts, *(t.kpi for t in p.targets)]
+    return {c for s in metric_specs(p) for c in (s.column, s.event) if c} | clock_columns(kpis)
+
+
 def assign_periods(frame: pd.DataFrame, p: BeforeAfterParams) -> pd.Series:
     """before / after / washout / other for every row (a period column decides where given)."""
     if p.period_column:

@@ -19,7 +19,13 @@ from sqresearch import kpi
 from sqresearch.designs.before_after import effects as pe
 from sqresearch.designs.before_after import goals, record, views, words
 from sqresearch.designs.before_after.comparisons import Comparison, MetricSpec, compare_metric
-from sqresearch.designs.before_after.load import assign_periods, intervention_of, load, metric_specs
+from sqresearch.designs.before_after.load import (
+    assign_periods,
+    clocks_used,
+    intervention_of,
+    load,
+    metric_specs,
+)
 from sqresearch.designs.before_after.timeseries import TimeSeries
 from sqresearch.designs.result_object import VerdictStudy
 from sqresearch.io import params as params_mod
@@ -54,6 +60,9 @@ class BeforeAfter(VerdictStudy):
         self.specs = metric_specs(p)
         self.clustering = pe.clustering(frame, p.cluster, self.tickets)
         self.timeseries = TimeSeries(self)
+
+    def _clocks(self, params: BeforeAfterParams) -> set[str]:
+        return clocks_used(params)
 
     @classmethod
     def from_notebook(cls, namespace: dict, names: set[str]) -> BeforeAfter:
@@ -183,5 +192,7 @@ class BeforeAfter(VerdictStudy):
 
     @cached_property
     def targets(self) -> pd.DataFrame:
-        kpis = kpi.kpi_table(self.frame, self.ctx, by="period") if self.tickets else None
+        wanted = {t.kpi for t in self.params.targets}  # only these are judged
+        kpis = kpi.kpi_table(self.frame, self.ctx, by="period", only=wanted) \
+            if self.tickets and wanted else None
         return judge_table(kpis, self.params.targets)
