@@ -171,7 +171,7 @@ def test_too_few_weeks_says_how_many_more_are_needed():
     late = START + timedelta(days=7 * 13 + 2)  # a Wednesday: its week is partly treated
     r = check(item(late), tk, ctx)
     assert (r.verdict, r.act, r.weeks_needed) == (NOT_CHECKED, "keep watching", 2)
-    assert "2 complete week(s)" in r.sentence and "2 more needed" in r.sentence
+    assert "2 complete weeks" in r.sentence and "2 more needed" in r.sentence
     assert math.isnan(r.estimate) and not r.checked
     # the report week decides, not the data: an earlier report week needs more weeks
     early = check(item(START + timedelta(days=7 * 8)), tk, ctx,
@@ -191,7 +191,7 @@ def test_a_partly_treated_week_is_left_out_and_a_monday_start_counts_its_week():
     assert r.weeks_before[-1] == week_label(monday - timedelta(days=7))
     assert len(r.weeks_before) == len(r.weeks_after) == 4  # equal: 4 weeks of data before
     r = check(item(START + timedelta(days=7 * 3)), tk, ctx)  # 3 weeks of data before the action
-    assert (r.verdict, r.act) == (NOT_CHECKED, "review") and "only 3 week(s)" in r.sentence
+    assert (r.verdict, r.act) == (NOT_CHECKED, "review") and "only 3 weeks" in r.sentence
     assert last_complete_week(ctx.data_cut) == START + timedelta(days=7 * 11)
 
 
