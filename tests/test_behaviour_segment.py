@@ -19,6 +19,7 @@ from sqresearch.designs.scorecard import Scorecard
 from sqresearch.designs.scorecard.load import load as load_scorecard
 from sqresearch.io import params
 from sqresearch.io.errors import DataError, ParamsError
+from sqresearch.kpi import behaviour_pushdown as bp
 from sqresearch.kpi import behaviour_segment as bs
 from sqresearch.simulate.behaviour import behaviour_tickets
 from sqresearch.stats.behaviour_features import customer_features
@@ -131,7 +132,7 @@ def test_features_from_counts_equal_customer_features(planted):
     counts = tickets.groupby(["customer_id", "channel"]).agg(
         n=("ticket_id", "size"), first=("created", "min"), self_service=("self_service", "sum"),
         complaint=("complaint", "sum")).reset_index().rename(columns={"customer_id": "customer"})
-    got = bs.features_from_counts(counts, cut)
+    got = bp.features_from_counts(counts, cut)
     pd.testing.assert_frame_equal(got, want.rename_axis("customer"), check_dtype=False,
                                   check_names=False, rtol=1e-12)
 
@@ -213,3 +214,33 @@ def test_control_group_splits_tickets_by_behaviour(tmp_path):
         assert (part["behaviour"] == level).all() and part["_unit"].nunique() == 12
     assert sum(len(part) for part in parts.values()) == len(study.frame)
     assert without_derived(study.params.segments) == ["region"]  # sensitivity's clusters
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_the_engine_twins_on_duckdb_and_postgres(engine, planted, request):
+    """One aggregate query gives the in-memory features; the labels joined back in the engine
+    are the in-memory ticket labels (a customer without a label: too few contacts; no id:
+    unknown)."""
+    from sqresearch.io.schema_parts import Behaviour
+    from tests.support.postgres import engine_table
+
+    tickets = planted[0].head(1500).copy()
+    tickets.loc[tickets.index[:5], "customer_id"] = None
+    tickets["self_service"] = tickets["self_service"].map({True: "yes", False: "No "})
+    spec, cut = Behaviour(self_service="self_service"), pd.Timestamp("2026-09-01")
+    want = bs._features_frame(tickets, spec, cut, complaint=True)
+    con, t = engine_table(engine, f"behaviour_{engine}", tickets, request)
+    try:
+        got = bp.features_expr(t, spec, cut, True, "test")
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_names=False,
+                                      rtol=1e-12)
+        ids = want.index[::2]
+        labels = pd.Series(np.where(np.arange(len(ids)) % 3 == 0, "a", "b"), index=ids)
+        joined = bp.join_labels(t, labels).select("ticket_id", bs.SEGMENT).to_pandas()
+        expect = bs.ticket_labels(tickets["customer_id"], labels).set_axis(
+            tickets["ticket_id"])
+        got_labels = joined.set_index("ticket_id")[bs.SEGMENT].reindex(expect.index)
+        assert got_labels.tolist() == expect.tolist()
+        assert {"a", "b", bs.FEW, bs.UNKNOWN} == set(expect)
+    finally:
+        con.disconnect()

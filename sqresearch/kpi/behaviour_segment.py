@@ -18,21 +18,17 @@ ticket): a segment describes the customer, not the ticket. The tickets are put i
 depend on the file's row order; the seed is ``behaviour.seed``, else the study's seed.
 
 A table left in its engine (``data.engine``) is not brought into memory: one aggregate query
-counts each customer's tickets per channel (with their first creation time and the
-self-service and complaint flags), ``features_from_counts`` turns the counts into the same
-features (tested equal to ``customer_features``), and the labels go back to the engine as a
-small customer → segment table joined on the customer id.
+gives the same features and the labels are joined back in the engine (``kpi.behaviour_pushdown``,
+tested equal on DuckDB and PostgreSQL).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from sqresearch.io.data import _FALSE, _TRUE
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.stats.behaviour import segment_customers
-from sqresearch.stats.behaviour_features import MONTH_DAYS
 from sqresearch.stats.behaviour_features import RULE as FEATURE_RULE
 from sqresearch.stats.behaviour_words import describe_clusters
 
@@ -110,30 +106,6 @@ def _feature_columns(spec, features: pd.DataFrame, source: str) -> list[str]:
     return cols
 
 
-def features_from_counts(counts: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:
-    """``customer_features`` from per-customer-and-channel counts (the engine's aggregate).
-
-    counts : customer, channel, n (tickets), first (first creation time), and optionally
-        self_service, complaint (flagged tickets)
-    Returns the columns of ``customer_features`` in its order, indexed by customer (sorted).
-    """
-    g = counts.groupby("customer", sort=True)
-    out = pd.DataFrame({"n_contacts": g["n"].sum().astype(int), "first_contact": g["first"].min()})
-    span = (cut - out["first_contact"]).dt.total_seconds() / 86400.0
-    out["contacts_per_month"] = out["n_contacts"] / np.maximum(span, MONTH_DAYS) * MONTH_DAYS
-    mix = counts.pivot_table(index="customer", columns="channel", values="n", aggfunc="sum",
-                             fill_value=0)
-    mix = mix.reindex(columns=sorted(mix.columns)).div(out["n_contacts"], axis=0)
-    mix.columns = [f"channel_{c}" for c in mix.columns]
-    out = out.join(mix)
-    for flag in ("self_service", "complaint"):
-        if flag in counts:
-            out[f"{flag}_share"] = g[flag].sum() / out["n_contacts"]
-    out["tenure_days"] = span
-    out.index.name = "customer"
-    return out
-
-
 def _flag_text(values: pd.Series) -> pd.Series:
     """A self-service column read as text ('True', 'yes', '0' …) as 1.0 / 0.0, as the reader
     reads a flag role; other values are left for ``customer_features`` to name."""
@@ -154,40 +126,6 @@ def _features_frame(frame: pd.DataFrame, spec, cut, complaint: bool) -> pd.DataF
     return customer_features(rows, "customer_id", "created", spec.channel,
                              self_service=spec.self_service,
                              complaint="complaint" if complaint else None, cut=cut)
-
-
-def _features_expr(expr, spec, cut, complaint: bool, source: str) -> pd.DataFrame:
-    """The per-customer features of a table in its engine: one aggregate query."""
-    import ibis
-
-    ids = expr.customer_id.cast("string")
-    t = expr.filter(expr.created <= ibis.literal(cut.to_pydatetime(), type="timestamp"),
-                    ids.notnull(), ids.strip() != "")
-    channel = t[spec.channel].cast("string").fill_null("unknown").name("channel")
-    aggs = {"n": t.count(), "first": t.created.min()}
-    if isinstance(spec.self_service, str):
-        flag = t[spec.self_service]
-        if flag.type().is_string():
-            low = flag.strip().lower()
-            aggs["bad_flag"] = (~low.isin([*_TRUE, *_FALSE])).cast("int64").sum()
-            flag = low.isin(list(_TRUE))
-        aggs["self_service"] = flag.cast("int64").sum()
-    elif spec.self_service is not None:
-        aggs["self_service"] = channel.isin([str(v) for v in spec.self_service]) \
-            .cast("int64").sum()
-    if complaint:
-        aggs["complaint"] = t.complaint.cast("int64").sum()
-    counts = t.group_by([t.customer_id.name("customer"), channel]).aggregate(**aggs).to_pandas()
-    if counts.empty:
-        raise DataError(source, Problem(WHERE, "no ticket has a customer id.",
-                                        "fill the customer_id column, or drop behaviour from "
-                                        "segments."))
-    if counts.get("bad_flag", pd.Series([0])).fillna(0).sum() > 0:
-        raise DataError(source, Problem(f"column '{spec.self_service}'", "the self-service "
-                                        "column must hold 0/1 or true/false.",
-                                        "recode it to 0/1 (missing counts as neither: fill it)."))
-    counts["first"] = pd.to_datetime(counts["first"])
-    return features_from_counts(counts, cut)
 
 
 def _segmentation(features: pd.DataFrame, params, source: str):
@@ -271,7 +209,9 @@ def derive(table, params, source: str) -> None:
     if lazy:
         cut = pd.Timestamp(params.data_cut if params.data_cut is not None
                            else table.expr.created.max().execute())
-        features = _features_expr(table.expr, spec, cut, complaint, source)
+        from sqresearch.kpi.behaviour_pushdown import features_expr
+
+        features = features_expr(table.expr, spec, cut, complaint, source)
     else:
         frame = table.frame
         cut = pd.Timestamp(params.data_cut if params.data_cut is not None
@@ -284,7 +224,9 @@ def derive(table, params, source: str) -> None:
     features.attrs["cut"] = cut
     labels, texts = customer_labels(features, params, source)
     if lazy:
-        table.expr = _join_labels(table.expr, labels)
+        from sqresearch.kpi.behaviour_pushdown import join_labels
+
+        table.expr = join_labels(table.expr, labels)
         counts = table.expr.group_by(SEGMENT).aggregate(n=table.expr.count()).to_pandas()
         counts = dict(zip(counts[SEGMENT], counts["n"].astype(int), strict=True))
     else:
@@ -303,15 +245,3 @@ def ticket_labels(ids: pd.Series, labels: pd.Series) -> pd.Series:
     out[out.isna()] = FEW
     out[~known] = UNKNOWN
     return out
-
-
-def _join_labels(expr, labels: pd.Series):
-    import ibis
-
-    ids = expr.customer_id.cast("string")
-    lab = ibis.memtable(pd.DataFrame({"_customer": labels.index.astype(str),
-                                      "_behaviour": labels.to_numpy(dtype=object)}))
-    joined = expr.left_join(lab, ids == lab._customer)
-    known = ids.notnull() & (ids.strip() != "")
-    value = ibis.cases((~known, UNKNOWN), else_=joined._behaviour.fill_null(FEW))
-    return joined.mutate(**{SEGMENT: value}).drop("_customer", "_behaviour")
