@@ -457,6 +457,48 @@ class CustomerHistory(Strict):
         "customer had a ticket in the previous N days (default: anywhere in the history)")
 
 
+BehaviourFeature = Literal["contacts_per_month", "channel_mix", "self_service_share",
+                          "complaint_share", "tenure_days"]
+
+
+class Behaviour(Strict):
+    """How the ``behaviour`` segment clusters customers by their ticket history
+    (``kpi.behaviour_segment``)."""
+
+    k: Literal["auto"] | int = Field(
+        "auto", description="number of segments, or auto: the best k in 2..8 by the method's "
+        "criterion that is separated (silhouette >= 0.25) and stable (bootstrap ARI >= 0.6)")
+    method: Literal["kmeans", "gmm"] = Field(
+        "kmeans", description="kmeans (k by silhouette) or gmm (Gaussian mixture, k by BIC)")
+    seed: int | None = Field(None, ge=0, description="seed of the fits and the bootstrap "
+                             "(default: the study's seed)")
+    features: list[BehaviourFeature] | None = Field(
+        None, min_length=1, description="features clustered (default: every one the data "
+        "allow); channel_mix stands for the share of each channel")
+    channel: str = Field("channel", min_length=1, max_length=200,
+                         description="the column naming each ticket's channel")
+    self_service: str | list[Label] | None = Field(
+        None, description="a 0/1 column flagging self-service tickets, or the channel values "
+        "that are self-service (e.g. [app, web]); none: no self-service share")
+    min_contacts: int = Field(3, ge=2, le=50, description="customers with fewer tickets are "
+                              "not clustered ('too few contacts')")
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _k(cls, v):
+        if v == "auto" or (isinstance(v, int) and not isinstance(v, bool) and 2 <= v <= 8):
+            return v
+        raise ValueError(f"k {v!r} is neither auto nor a number of segments from 2 to 8 | "
+                         "write k: auto, or a whole number from 2 to 8.")
+
+    @field_validator("features")
+    @classmethod
+    def _once(cls, v):
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError(f"features {v} name a feature twice | list each once.")
+        return v
+
+
 class StudyBase(Strict):
     """Keys every study type has."""
 
@@ -482,6 +524,10 @@ class TicketSettings(Strict):
     customer_history: CustomerHistory = Field(
         default_factory=CustomerHistory, description="the segment customer_type: new vs "
         "returning customers from each customer's ticket history (needs the customer_id role)")
+    behaviour: Behaviour = Field(
+        default_factory=Behaviour, description="the segment behaviour: customers clustered by "
+        "their contact rate, channel mix, self-service and complaint shares and tenure (needs "
+        "the customer_id role)")
 
     @model_validator(mode="after")
     def _local_data_cut(self):

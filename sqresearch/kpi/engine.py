@@ -125,12 +125,16 @@ def load_study_table(params, src, custom: dict[str, Role], keep, source: str,
     from sqresearch.io.errors import DataError
     from sqresearch.io.periods import explain_missing_clock
     from sqresearch.io.schemas import REQUIRED_TICKET_ROLES
-    from sqresearch.kpi import customers
+    from sqresearch.kpi import behaviour_segment, customers
 
     tickets = params.ticket_table
     derived = customers.requested(params)
+    behaviour = behaviour_segment.requested(params)
     if derived:  # the customer_type segment: derived below, from the customer ids
         keep, used = customers.without(keep), None if used is None else {*used, "customer_id"}
+    if behaviour:  # the behaviour segment: below, from each customer's tickets
+        keep = behaviour_segment.keep(params, keep)
+        used = None if used is None else {*used, "customer_id", "complaint"}
     roles = {**(ticket_roles(params) if tickets else {}), **custom}
     required = (REQUIRED_TICKET_ROLES if tickets else ()) + tuple(custom)
     wanted = None if used is None else {*used, *(c for c in keep if c), *custom, "created"}
@@ -148,6 +152,8 @@ def load_study_table(params, src, custom: dict[str, Role], keep, source: str,
         raise explain_missing_clock(exc, params.metrics) from None
     if derived:
         customers.derive(table, params, source)
+    if behaviour:
+        behaviour_segment.derive(table, params, source)
     if tickets:
         check_data_cut(table, params.data_cut)
     return table

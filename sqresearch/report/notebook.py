@@ -63,10 +63,11 @@ def data_quality(loaded) -> None:
                                        "action": "Action", "examples": "Where (first rows)"})
     table(q, f"Input {loaded.source.path}: {loaded.rows_read:,} rows read, "
              f"{loaded.rows_excluded:,} excluded.")
-    from sqresearch.kpi.customers import NOTE_PREFIXES
+    from sqresearch.kpi import behaviour_segment, customers
 
+    rules = customers.NOTE_PREFIXES + behaviour_segment.NOTE_PREFIXES
     for note in loaded.notes:
-        if note.startswith(NOTE_PREFIXES):  # the customer_type rule and its caveat
+        if note.startswith(rules):  # the derived segments' rules and caveats
             md(f"- {md_text(note)}")
             continue
         md(f"- Personal data: {md_text(note)}; such columns are never shown in this report.")

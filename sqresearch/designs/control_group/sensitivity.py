@@ -21,6 +21,7 @@ import pandas as pd
 
 from sqresearch.designs.control_group import inference as cg_inference
 from sqresearch.designs.control_group.load import Metric, period_order
+from sqresearch.kpi.behaviour_segment import without_derived
 from sqresearch.stats import did, fewclusters, sensitivity, verdicts
 from sqresearch.stats.ancova import ancova
 
@@ -240,9 +241,10 @@ def spec_table(study, m: Metric) -> tuple[pd.DataFrame, list[str]]:
                          f"2 × 2 DiD adjusted for {covs}", inf, units, note))
     else:
         notes.append("No covariates were declared: no with / without covariates row.")
-    for seg in p.segments:
+    unit_level = without_derived(p.segments)  # customer_type, behaviour: ticket-level
+    for seg in unit_level:
         rows.append(_cluster_row(study, m, seg, ancova_main, twfe))
-    if not p.segments:
+    if not unit_level:
         notes.append("No segment column was declared: clusters are units only.")
     rows += comparison_group_rows(study, m)
     return pd.DataFrame(rows, columns=SPEC_COLUMNS), notes

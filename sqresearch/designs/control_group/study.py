@@ -33,7 +33,7 @@ from sqresearch.designs.control_group.load import (
 from sqresearch.designs.result_object import VerdictStudy
 from sqresearch.io import params as params_mod
 from sqresearch.io.schemas import ControlGroupParams
-from sqresearch.kpi import customers
+from sqresearch.kpi import behaviour_segment, customers
 from sqresearch.kpi.targets import judge_goal, judge_table
 from sqresearch.stats import verdicts
 
@@ -88,9 +88,10 @@ class ControlGroup(VerdictStudy):
     # --- panel -----------------------------------------------------------------------------------
     @cached_property
     def units(self) -> pd.DataFrame:
-        """One row per unit: arm, covariates, segments (not customer_type: it varies by
-        ticket)."""
-        cols = ["treated", *self.params.covariates, *customers.without(self.params.segments)]
+        """One row per unit: arm, covariates, segments (not customer_type or behaviour: they
+        vary by ticket)."""
+        p = self.params
+        cols = ["treated", *p.covariates, *behaviour_segment.without_derived(p.segments)]
         return self.frame.groupby("_unit")[cols].first()
 
     def panel(self, m: Metric, frame: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -157,15 +158,23 @@ class ControlGroup(VerdictStudy):
         return verdicts.judge_family(pd.DataFrame(rows), p.alpha)
 
     def _segment_result(self, m: Metric, part: pd.DataFrame):
-        """The analysis of one segment's rows (None: one arm only, nothing to compare)."""
+        """The analysis of one segment's rows (None: one arm only, or a panel too sparse to
+        identify the effect — a small ticket-level segment may leave a rank-deficient design;
+        the segment is exploratory, so it is left out rather than stopping the study)."""
+        from sqresearch.stats.robust_checks import ClusterDesignError
+
         if part["treated"].nunique() < 2:
             return None
-        return self.analyse(m, part, checks=False)
+        try:
+            return self.analyse(m, part, checks=False)
+        except ClusterDesignError:
+            return None
 
     def _segment_parts(self, seg: str):
         """(level, rows) of a segment: the units of a unit-level column, or the tickets of a
-        customer type in every unit (``kpi.customers``)."""
-        if seg == customers.SEGMENT:
+        customer type or behaviour segment in every unit (``kpi.customers``,
+        ``kpi.behaviour_segment``)."""
+        if seg in (customers.SEGMENT, behaviour_segment.SEGMENT):
             values = self.frame[seg].astype(str)
             return [(level, self.frame[values == level]) for level in sorted(values.unique())]
         return [(level, self.frame[self.frame["_unit"].isin(

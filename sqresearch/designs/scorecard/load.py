@@ -14,7 +14,7 @@ from sqresearch.io.errors import DataError, ParamsError, Problem, examples, noth
 from sqresearch.io.files import sha256
 from sqresearch.io.lazy import Fallback, LazyTable, load_lazy, note_fallback, use_pushdown
 from sqresearch.io.schemas import REQUIRED_TICKET_ROLES, CompositeIndexSpec, ScorecardParams
-from sqresearch.kpi import customers
+from sqresearch.kpi import behaviour_segment, customers
 from sqresearch.kpi.tickets import PushedTickets, Tickets
 from sqresearch.report import tables
 
@@ -31,11 +31,13 @@ def load(p: ScorecardParams, source: str) -> LoadedTable | LazyTable:
     """Read and validate the ticket table (in memory, or in its engine for a large table:
     ``data.engine``); check every KPI the params use can be computed."""
     pareto_col = p.pareto if p.pareto and p.pareto not in kpi.ROLE_NAMES else None
-    keep = tuple(dict.fromkeys([*customers.without(p.segments),
+    keep = tuple(dict.fromkeys([*behaviour_segment.keep(p, customers.without(p.segments)),
                                 *([pareto_col] if pareto_col else [])]))
     table = load_tickets(p.data, kpi.ticket_roles(p), keep, source)
     if customers.requested(p):
         customers.derive(table, p, source)
+    if behaviour_segment.requested(p):
+        behaviour_segment.derive(table, p, source)
     if isinstance(table, LazyTable):
         cut = p.data_cut
         if cut is not None and table.expr.filter(table.expr.created <= pd.Timestamp(cut)
