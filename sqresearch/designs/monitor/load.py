@@ -15,7 +15,7 @@ from sqresearch.designs.scorecard.load import load_tickets
 from sqresearch.io.data import LoadedTable, check_data_cut
 from sqresearch.io.errors import DataError, Problem
 from sqresearch.io.monitor_schema import latest_week
-from sqresearch.kpi import customers
+from sqresearch.kpi import behaviour_segment, customers
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class MonitorInputs:
 def load(p, source: str, week: str | None = None) -> MonitorInputs:
     """Read and check the ticket table and resolve the report week (``week`` overrides
     ``p.week``: the ``sqr run --week`` option)."""
-    keep = [*customers.without(p.segments)]
+    keep = list(behaviour_segment.keep(p, customers.without(p.segments)))
     if p.text is not None:
         keep.append(p.text.column)
     table = load_tickets(p.data, kpi.ticket_roles(p), tuple(dict.fromkeys(keep)), source)
@@ -39,6 +39,8 @@ def load(p, source: str, week: str | None = None) -> MonitorInputs:
             "set data.engine: memory (the monitor reads one year of tickets)."))
     if customers.requested(p):
         customers.derive(table, p, source)
+    if behaviour_segment.requested(p):
+        behaviour_segment.derive(table, p, source)
     check_data_cut(table, p.data_cut)
     created = table.frame["created"].dropna()
     cut = pd.Timestamp(p.data_cut) if p.data_cut is not None else created.max()
