@@ -31,14 +31,9 @@ from sqresearch.designs.monitor.weekly import (
     cell_mask,
     cell_parts,
     finer_segments,
-    shift_week,
 )
 from sqresearch.stats.alerts import Alerts, baseline_alerts
 from sqresearch.stats.decompose import decompose
-
-BAD_OUTCOME = {"rate": "{label}: tickets with a bad outcome", "nps": "detractors",
-               "duration": "slower than the baseline median",
-               "score": "below the baseline median"}
 
 
 def judge_week(weekly: pd.DataFrame, week: str, p, runs: dict | None = None) -> Alerts:
@@ -195,7 +190,3 @@ def playbook(p, metric: str, drive: str) -> str:
         if play.metric == metric and play.driver in (drive, "any"):
             return play.action
     return ""
-
-
-def sparkline_weeks(week: str, n: int = 12) -> list[str]:
-    return [shift_week(week, -k) for k in range(n - 1, -1, -1)]

@@ -80,14 +80,3 @@ def cell_themes(result: TextResult, cell: str, week: str, n_quotes: int = 3) -> 
         "_t", ascending=False, kind="mergesort")
     out["quotes"] = best["quote"].head(n_quotes).tolist()
     return out
-
-
-def top_terms(result: TextResult, direction: str, n: int = 10) -> pd.DataFrame:
-    """The terms that rose (or fell) most, by z, with counts and Holm-adjusted p."""
-    t = result.terms
-    if t is None:
-        return pd.DataFrame()
-    t = t[t["direction"] == direction]
-    return t.reindex(t["z"].abs().sort_values(ascending=False, kind="mergesort").index).head(n)
-
-
