@@ -11,8 +11,9 @@ from html import escape
 from pathlib import Path
 
 from sqresearch.io.errors import ParamsError, Problem
+from sqresearch.io.monitor_schema import ISO_WEEK
 
-WEEK = re.compile(r"^\d{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$")
+WEEK = re.compile(rf"^{ISO_WEEK}$")
 
 
 def weekly(p) -> bool:

@@ -4,7 +4,6 @@ log. Registered in ``study_schemas.STUDY_TYPES``."""
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -169,10 +168,3 @@ def latest_week(cut) -> str:
     day = monday if complete else monday - dt.timedelta(days=1)
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def week_label(value: str) -> str:
-    """``value`` checked as an ISO week label (the --week override)."""
-    if not re.fullmatch(ISO_WEEK, value):
-        raise ValueError(f"{value!r} is not an ISO week | write it as 2026-W47.")
-    return value

@@ -45,7 +45,8 @@ def load(p, source: str, week: str | None = None) -> MonitorInputs:
     created = table.frame["created"].dropna()
     cut = pd.Timestamp(p.data_cut) if p.data_cut is not None else created.max()
     created = created[created <= cut]
-    weeks = sorted(iso_week(created).unique())
+    labels = iso_week(created)
+    weeks = sorted(labels.unique())
     wanted = week or p.week
     resolved = latest_week(cut.to_pydatetime()) if wanted == "latest" else wanted
     where = "option --week" if week else "key 'week'"
@@ -58,7 +59,7 @@ def load(p, source: str, week: str | None = None) -> MonitorInputs:
         raise DataError(source, Problem(where, f"week {resolved} is not complete at the data "
                                         f"cut {cut:%Y-%m-%d %H:%M}.",
                                         "choose an earlier week, or week: latest."))
-    n_week = int((iso_week(created) == resolved).sum())
+    n_week = int((labels == resolved).sum())
     if n_week < p.alerts.min_volume:
         raise DataError(source, Problem(where, f"week {resolved} holds {n_week} tickets; a "
                                         f"weekly report needs at least {p.alerts.min_volume} "
