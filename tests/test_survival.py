@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sqresearch.stats import compare
-from sqresearch.stats.survival import default_tau, logrank, rmst
+from sqresearch.stats.survival import default_tau, kaplan_meier, logrank, median_sorted, rmst
 
 RTOL = 1e-6
 # R: aml (survival), by arm
@@ -101,3 +101,19 @@ def test_rmst_difference_covers_the_truth():
                                     tau=15).iloc[0]
         hits += r.ci_low <= truth <= r.ci_high
     assert 0.92 <= hits / 400 <= 0.98
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_median_of_sorted_durations_is_kaplan_meiers_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    n = [1, 2, 5, 40, 1000, 20_000][seed]
+    # whole hours (many ties, flat stretches at exactly 0.5) or continuous times
+    t = np.round(rng.exponential(5, n)) if seed % 2 else rng.exponential(5, n)
+    e = rng.random(n) < [1.0, 0.5, 0.7][seed % 3]
+    order = np.argsort(t, kind="stable")
+    expected = kaplan_meier(t, e, 0.1).median()
+    n_got, got = median_sorted(t[order], e[order], 0.1)
+    assert n_got == n
+    assert got == expected or all(a == b or (math.isnan(a) and math.isnan(b))
+                                  for a, b in zip(got, expected, strict=True))
+    assert median_sorted(np.empty(0), np.empty(0, bool))[0] == 0

@@ -145,13 +145,14 @@ def _columns(lazy: LazyTable, names: list[str], key: str | None):
 
 
 def _drop(con, expr) -> None:
-    """Drop the temporary table ``expr`` reads, if it is one (``keep_once``)."""
-    try:
-        name = expr.get_name()
-    except Exception:  # an expression, not a table
-        return
-    if name.startswith("sqr_valid_"):
-        con.drop_table(name, force=True)
+    """Drop the temporary tables (``keep_once``) that ``expr`` reads."""
+    import ibis.expr.operations as ops
+
+    for node in expr.op().find(ops.DatabaseTable):
+        if node.name.startswith("sqr_valid_"):  # (Ibis 12's drop_table fails on temp tables)
+            done = con.raw_sql(f'DROP TABLE IF EXISTS "{node.name}"')
+            if con.name != "duckdb":  # a server's cursor; DuckDB returns its connection
+                done.close()
 
 
 def _to_pandas(col, key: bool) -> pd.Series:
@@ -257,38 +258,50 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
     x = t.select(**cols, **{f"_bad_{r}": b for r, b in bad.items()},
                  **{f"_coded_{r}": c for r, c in coded.items() if c is not None},
                  **{f"_raw_{r}": t[c] for r, c in present.items()}, **odd)
-    checks: list[tuple[str, str, object]] = []  # (check, role, bad-row expression)
+    # each check's own condition, a flag per row (the order of ``ordered`` decides where a
+    # row failing several is counted: column readings each, then the ticket checks in turn)
+    own: dict[str, object] = {}  # flag column → its condition on ``x``
+    checks: list[tuple[str, str, str]] = []  # (check, role, flag column), read column by column
     for role in present:
         if roles[role].kind != "timestamp":
-            checks.append((_bad_message(roles[role]), role, x[f"_bad_{role}"]))
-    invalid = ibis.literal(False)
-    ordered = []
-    for name, role, expr in checks:  # each column's own reading: counted column by column
-        ordered.append((name, role, expr))
-        invalid = invalid | expr
+            checks.append((_bad_message(roles[role]), role, f"_bad_{role}"))
+            own[f"_bad_{role}"] = x[f"_bad_{role}"]
+    extra: list[tuple[str, str, str]] = []  # (check, role, flag column), each after the others
     if ticket_checks:
-        ids_seen = x.group_by("ticket_id").aggregate(_n=x.count())  # a hash aggregate and
-        twice = ids_seen.filter((ids_seen._n > 1) & ids_seen.ticket_id.notnull())  # semi-join:
-        x = x.mutate(_dup=x.ticket_id.isin(twice.ticket_id).fill_null(False))  # no sort by id
-        extra = [("no creation time", "created", x.created.isnull()),
-                 ("no ticket id", "ticket_id", x.ticket_id.isnull()),
-                 ("duplicate ticket id", "ticket_id", x._dup)]
+        own |= {"_no_created": x.created.isnull(), "_no_id": x.ticket_id.isnull()}
+        extra += [("no creation time", "created", "_no_created"),
+                  ("no ticket id", "ticket_id", "_no_id"),
+                  ("duplicate ticket id", "ticket_id", "_dup")]
         for role, what in [("first_response", "first response before creation"),
                            ("resolved", "resolved before creation")]:
             if role in present:
-                extra.append((what, role, (x[role] < x.created).fill_null(False)))
-        for name, role, expr in extra:
-            ordered.append((name, role, expr & ~invalid))
-            invalid = invalid | expr
-    # every count in one pass over the table
-    x = x.mutate(_invalid=invalid, **{f"_chk{i}": e for i, (_, _, e) in enumerate(ordered)})
-    aggs = {"n_read": x.count(), "n_bad": trues(x._invalid)}
-    aggs |= {f"c{i}": trues(x[f"_chk{i}"]) for i in range(len(ordered))}
-    aggs |= {f"m_{r}": trues(x[f"_coded_{r}"]) for r in coded
-             if coded[r] is not None}
-    aggs |= {k: trues(x[k]) for k in odd}
+                own[f"_early_{role}"] = (x[role] < x.created).fill_null(False)
+                extra.append((what, role, f"_early_{role}"))
+    # one pass over the source: the typed columns and every row's flags, kept once in the
+    # engine; duplicates, counts, examples and the valid rows are then read from that table
+    flags = {**own, **{f"_coded_{r}": x[f"_coded_{r}"] for r, c in coded.items()
+                       if c is not None}, **{k: x[k] for k in odd}}
     try:
-        counts = x.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int)
+        y = keep_once(con, x.select(*cols, **flags))
+        if ticket_checks:  # the ids seen twice, a small table of their own
+            seen = y.group_by("ticket_id").aggregate(_n=y.count())
+            twice = keep_once(con, seen.filter((seen._n > 1) & seen.ticket_id.notnull())
+                              .select("ticket_id"))
+            y = y.mutate(_dup=y.ticket_id.isin(twice.ticket_id).fill_null(False))
+        invalid = ibis.literal(False)
+        ordered = []  # (check, role, the rows it counts, flag column)
+        for name, role, flag in checks:
+            ordered.append((name, role, y[flag], flag))
+            invalid = invalid | y[flag]
+        for name, role, flag in extra:
+            ordered.append((name, role, y[flag] & ~invalid, flag))
+            invalid = invalid | y[flag]
+        aggs = {"n_read": y.count(), "n_bad": trues(invalid)}
+        aggs |= {f"c{i}": trues(o[2]) for i, o in enumerate(ordered)}
+        aggs |= {f"m_{r}": trues(y[f"_coded_{r}"]) for r in coded if coded[r] is not None}
+        aggs |= {k: trues(y[k]) for k in odd}
+        aggs |= {f"f_{c}": y[c].count() for c in kept if kept_types[c][2] is None}
+        counts = y.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int)
     except Exception as exc:  # noqa: BLE001 - e.g. a text date the engine refuses to cast
         from sqresearch.io.engines import first_line, hide_password
 
@@ -296,6 +309,7 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
                        f"{hide_password(first_line(exc))[:160]}") from None
     strange = [k.removeprefix("_odd_") for k in odd if counts[k]]
     if strange:
+        _drop(con, y)
         raise Fallback(f"timestamps of {', '.join(strange)} not all written as ISO 8601 "
                        "without an offset")
     n_read = int(counts["n_read"])
@@ -311,17 +325,20 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
             codes = ", ".join(f"{v:g}" for v in src.missing_codes[r])
             quality.append({"check": f"missing-value code {codes} set to missing", "column": r,
                             "rows": int(counts[f"m_{r}"]), "action": "set missing",
-                            "examples": _examples(x, x[f"_coded_{r}"], label_of, None,
+                            "examples": _examples(y, y[f"_coded_{r}"], label_of,
                                                   int(counts[f"m_{r}"]))})
     for col in kept:
+        filled = kept_types[col][2]
         quality.append({"check": f"type: {kept_types[col][1]}", "column": col,
-                        "rows": kept_types[col][2], "action": "", "examples": ""})
+                        "rows": int(counts[f"f_{col}"]) if filled is None else filled,
+                        "action": "", "examples": ""})
     action = "error" if src.on_invalid == "error" else "excluded"
-    for i, (name, role, _) in enumerate(ordered):
+    for i, (name, role, rows, flag) in enumerate(ordered):
         n = int(counts[f"c{i}"])
         if n:
-            shown = _examples(x, x[f"_chk{i}"], label_of,
-                              f"_raw_{role}" if role in present else None, n)
+            raw = (x, own.get(flag, ibis.literal(True)), f"_raw_{role}") if role in present \
+                else None
+            shown = _examples(y, rows, label_of, n, raw)
             quality.append({"check": name, "column": role, "rows": n, "action": action,
                             "examples": shown})
     table = pd.DataFrame(quality, columns=["check", "column", "rows", "action", "examples"])
@@ -339,8 +356,8 @@ def load_lazy(src: DataSource, roles: dict[str, Role], required: tuple[str, ...]
              for c in table.loc[table["action"] == "excluded", "check"]}
     if rows_used == 0 and n_read > 0:
         raise nothing_left(table, origin, n_read, fixes)
-    # the valid rows, typed, kept once in the engine (a temporary table) for what follows
-    expr = keep_once(con, x.filter(~x._invalid).select(*cols))
+    # the valid rows, typed: read from the tables kept above
+    expr = y.filter(~invalid).select(*cols)
     from sqresearch.io.data import InputFile
 
     if src.source is None:
@@ -382,17 +399,39 @@ def keep_once(con, expr):
     return con.create_table(f"sqr_valid_{uuid.uuid4().hex[:12]}", expr, temp=True)
 
 
-def _examples(x, mask, label_of: str | None, raw: str | None, total: int) -> str:
-    """The first offending rows (by id) for a message, with their values as written."""
-    rows = x.filter(mask)
-    if label_of is not None:
-        rows = rows.order_by(label_of)
-    cols = [c for c in (label_of, raw) if c is not None]
-    got = rows.select(*cols).limit(SHOWN).to_pandas() if cols else pd.DataFrame()
-    labels = [f"{label_of} {str(v)!r}" for v in got[label_of]] if label_of else \
-        [f"row {i + 1}" for i in range(min(total, SHOWN))]
-    values = None if raw is None else list(got[raw])
-    return examples(labels, values, total)
+def _examples(table, rows, label_of: str | None, total: int, raw=None) -> str:
+    """The first offending rows (by id) for a message, with their values as written.
+
+    ``rows`` marks the rows of ``table`` (the kept typed columns and flags); ``raw`` is (the
+    source's typed view, the check's own condition on it, the raw column): the values as
+    written are looked up in the source for those ids only, where the condition holds (rows
+    sharing an id are told apart by it). Without ids, or for rows without one, the first rows
+    of the source where the condition holds are shown (one more pass)."""
+    if label_of is None:
+        labels = [f"row {i + 1}" for i in range(min(total, SHOWN))]
+        if raw is None:
+            return examples(labels, None, total)
+        source, cond, column = raw
+        got = source.filter(cond).select(column).limit(SHOWN).to_pandas()
+        return examples(labels, list(got[column]), total)
+    found = table.filter(rows).order_by(label_of).select(label_of).limit(SHOWN).to_pandas()
+    ids = list(found[label_of])
+    labels = [f"{label_of} {str(v)!r}" for v in ids]
+    if raw is None:
+        return examples(labels, None, total)
+    source, cond, column = raw
+    if any(_missing(v) for v in ids):
+        got = source.filter(cond).order_by(label_of).select(label_of, column).limit(SHOWN)
+        got = got.to_pandas()
+        return examples([f"{label_of} {str(v)!r}" for v in got[label_of]], list(got[column]),
+                        total)
+    got = source.filter(source[label_of].isin(ids) & cond).select(label_of, column).to_pandas()
+    first = dict(reversed(list(zip(got[label_of], got[column], strict=True))))
+    return examples(labels, [first.get(v) for v in ids], total)
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
 
 
 __all__ = ["Fallback", "LazyTable", "estimated_rows", "keep_once", "load_lazy", "materialize",

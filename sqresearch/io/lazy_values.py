@@ -20,11 +20,18 @@ class Fallback(Exception):  # noqa: N818 - a signal, not an error
 
 def keep_types(t, kept: list[str], src: DataSource) -> dict[str, tuple[str, str, int]]:
     """Each other column's type as ``values.typed`` chooses it: (kind, how, non-empty rows).
-    Declared types are taken; text columns become numbers when every value is one."""
-    aggs = {}
+    Declared types are taken; text columns become numbers when every value is one.
+
+    A text column declared text or category, or holding a value that is not a number (one row
+    found is enough: the engine stops there), is text without a pass over the table; its
+    non-empty rows are then counted with the caller's own pass (``None`` in their place)."""
+    aggs, text_cols = {}, set()
     for c in kept:
         col = t[c]
-        if col.type().is_string():
+        if col.type().is_string() and (src.types.get(c) in ("category", "text") or (
+                src.types.get(c) is None and _holds_text(t, c, src))):
+            text_cols.add(c)
+        elif col.type().is_string():
             text = col.strip()
             text = text.replace(",", ".") if src.decimal == "," else text
             filled = (text != "").fill_null(False)
@@ -41,8 +48,12 @@ def keep_types(t, kept: list[str], src: DataSource) -> dict[str, tuple[str, str,
     got = t.aggregate(**aggs).to_pandas().iloc[0].fillna(0).astype(int) if aggs else {}
     out = {}
     for c in kept:
-        filled, numbers, whole = got[f"f_{c}"], got[f"n_{c}"], got[f"w_{c}"]
         declared = src.types.get(c)
+        if c in text_cols:
+            out[c] = ("text", f"{declared} (declared)" if declared else
+                      "text (inferred: not every value is a number)", None)
+            continue
+        filled, numbers, whole = got[f"f_{c}"], got[f"n_{c}"], got[f"w_{c}"]
         numeric_type = t[c].type().is_numeric() and not t[c].type().is_boolean()
         if declared in ("category", "text"):
             out[c] = ("text", f"{declared} (declared)", filled)
@@ -58,6 +69,14 @@ def keep_types(t, kept: list[str], src: DataSource) -> dict[str, tuple[str, str,
                 raise Fallback(f"column {c} holds values that are not numbers")
             out[c] = (kind, f"{kind} ({how})", numbers)
     return out
+
+
+def _holds_text(t, c: str, src: DataSource) -> bool:
+    """Whether column ``c`` has a non-empty value the engine does not read as a number."""
+    text = t[c].strip()
+    text = text.replace(",", ".") if src.decimal == "," else text
+    probe = t.filter(((text != "") & try_cast(text, "float64").isnull()).fill_null(False))
+    return len(probe.select(c).limit(1).to_pandas()) > 0
 
 
 def keep_value(col, kind: str, src: DataSource):

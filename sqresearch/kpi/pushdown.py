@@ -56,13 +56,15 @@ _NEAR = 1e-9
 
 
 def kpi_table_expr(t: ibis.Table, ctx: Context, by: str | None = None,
-                   only: set[str] | None = None) -> pd.DataFrame:
+                   only: set[str] | None = None, ordered=None) -> pd.DataFrame:
     """``engine.kpi_table(frame, ctx, by, only)`` computed in ``t``'s engine.
 
     ``t`` holds prepared tickets: the role columns (which KPIs are available is decided by
     their presence, as in pandas), the per-ticket columns of ``engine.prepare`` and ``by``.
     Missing values are NULL or, in floating columns, NaN; tickets whose ``by`` is missing are
-    left out, as pandas' ``groupby`` does.
+    left out, as pandas' ``groupby`` does. ``ordered`` (a ``pushdown_sorted.SortedValues`` of
+    ``t``) answers the quantiles and Kaplan–Meier medians of the columns and groupings it holds
+    from values fetched once; the others are window functions in the engine.
 
     Returns
     -------
@@ -82,9 +84,14 @@ def kpi_table_expr(t: ibis.Table, ctx: Context, by: str | None = None,
     order_stats = {}
     if any(n in QUANTILES for n in names):
         ps = [QUANTILES[n] for n in names if n in QUANTILES]
-        sizes = dict(zip(groups, aggs[f"n__{QUANTILE_COLUMN}"].map(_int), strict=True))
-        order_stats = _order_statistics(base, keys, QUANTILE_COLUMN, sizes, ps, ctx.alpha)
-    medians = {col: _km_medians(base, keys, col, ctx.alpha)
+        if ordered is not None and ordered.has(QUANTILE_COLUMN, by):
+            order_stats = ordered.order_statistics(QUANTILE_COLUMN, by, ps, ctx.alpha)
+        else:
+            sizes = dict(zip(groups, aggs[f"n__{QUANTILE_COLUMN}"].map(_int), strict=True))
+            order_stats = _order_statistics(base, keys, QUANTILE_COLUMN, sizes, ps, ctx.alpha)
+    medians = {col: ordered.km_medians(col, by, ctx.alpha)
+               if ordered is not None and ordered.has(col, by) else
+               _km_medians(base, keys, col, ctx.alpha)
                for n, col in MEDIANS.items() if n in names}
     rows = []
     for g, agg in zip(groups, aggs.to_dict("records"), strict=True):

@@ -63,10 +63,12 @@ class Tickets:
 class PushedTickets:
     """Prepared tickets left in their engine: the same questions, answered by aggregates."""
 
-    def __init__(self, expr, ctx: engine.Context):
+    def __init__(self, expr, ctx: engine.Context, groups: tuple[str, ...] = ()):
         self.expr = expr
         self.ctx = ctx
+        self.groups = [g for g in groups if g in expr.schema().names]
         self._n: int | None = None
+        self._ordered = None
 
     @property
     def n(self) -> int:
@@ -86,7 +88,25 @@ class PushedTickets:
     def kpi_table(self, by: str | None = None, only: set[str] | None = None) -> pd.DataFrame:
         from sqresearch.kpi.pushdown import kpi_table_expr
 
-        return kpi_table_expr(self.expr, self.ctx, by, only)
+        return kpi_table_expr(self.expr, self.ctx, by, only, self.ordered(by, only))
+
+    def ordered(self, by: str | None, only: set[str] | None):
+        """The order-based KPIs' values fetched once (``pushdown_sorted``) when ``by`` is one of
+        the study's groupings, those KPIs are asked for and the table fits in memory."""
+        from sqresearch.kpi import pushdown_sorted as ps
+        from sqresearch.kpi.pushdown import MEDIANS, QUANTILE_COLUMN, QUANTILES
+
+        wanted = {n: c for n, c in [*((q, QUANTILE_COLUMN) for q in QUANTILES),
+                                    *MEDIANS.items()] if only is None or n in only}
+        values = [c for c in dict.fromkeys(wanted.values()) if c in self.columns]
+        if not values or (by is not None and by not in self.groups) or \
+                "solved" not in self.columns:
+            return None
+        if self._ordered is None and ps.fits(self.n):
+            names = [c for c in dict.fromkeys([QUANTILE_COLUMN, *MEDIANS.values()])
+                     if c in self.columns]
+            self._ordered = ps.SortedValues(self.expr, names, self.groups)
+        return self._ordered
 
     def series(self, freq: str, kpis: set[str]) -> pd.DataFrame:
         from sqresearch.kpi.pushdown import kpi_table_expr
@@ -169,4 +189,6 @@ def for_study(params, table, period_freq: str | None = None):
     expr = prepare_expr(table.expr, ctx)
     if period_freq:
         expr = expr.mutate(period=period_expr(expr.created, period_freq))
-    return PushedTickets(keep_once(table.con, expr), ctx)  # clocks computed once
+    groups = ("period", *getattr(params, "segments", ())) if period_freq else \
+        tuple(getattr(params, "segments", ()))
+    return PushedTickets(keep_once(table.con, expr), ctx, groups)  # clocks computed once

@@ -73,20 +73,60 @@ def kaplan_meier(durations, events, alpha: float = 0.05) -> KaplanMeier:
     times, inverse = np.unique(d, return_inverse=True)
     n_event = np.bincount(inverse, weights=e, minlength=times.size)
     n_total = np.bincount(inverse, minlength=times.size)
-    n_risk = d.size - (np.cumsum(n_total) - n_total)  # cases at or after each time
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1 - n_event / n_risk)
-        var = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
-    se = np.sqrt(var)
-    z = stats.norm.ppf(1 - alpha / 2)
-    with np.errstate(invalid="ignore", over="ignore"):
-        lower = np.where(surv > 0, surv * np.exp(-z * se), np.nan)
-        upper = np.where(surv > 0, np.minimum(1.0, surv * np.exp(z * se)), np.nan)
+    return _fit(times, n_event, n_total, int(e.sum()), alpha)
+
+
+def median_sorted(durations: np.ndarray, events: np.ndarray,
+                  alpha: float = 0.05) -> tuple[int, tuple[float, float, float]]:
+    """(n, ``kaplan_meier(durations, events, alpha).median()``) of durations sorted ascending,
+    with no missing value: the distinct times are found by comparing neighbours (no second
+    sort) and no table of the curve is built, so millions of distinct times cost linear time
+    and a third of the memory, with the same numbers bit for bit."""
+    d = np.asarray(durations, dtype=float)
+    if d.size == 0:
+        return 0, (math.nan, math.nan, math.nan)
+    times, n_event, n_total = _counts_sorted(d, np.asarray(events, dtype=bool))
+    del d
+    _, surv, lower, upper = _curves(n_event, n_total, alpha)
+    del n_event, n_total
+    return int(durations.size), tuple(_first_crossing(times, c, 0.5)
+                                      for c in (surv, lower, upper))
+
+
+def _counts_sorted(d: np.ndarray, e: np.ndarray):
+    """Distinct times, events and cases per time of sorted durations."""
+    if d[0] < 0:
+        raise ValueError("durations must be non-negative")
+    starts = np.flatnonzero(np.concatenate([[True], d[1:] != d[:-1]]))
+    n_event = np.add.reduceat(e.astype(float), starts)
+    n_total = np.diff(np.append(starts, d.size))
+    return d[starts], n_event, n_total
+
+
+def _fit(times: np.ndarray, n_event: np.ndarray, n_total: np.ndarray, events: int,
+         alpha: float) -> KaplanMeier:
+    """The curve, its Greenwood variance and log bands from the counts per distinct time."""
+    n_risk, surv, lower, upper = _curves(n_event, n_total, alpha)
     table = pd.DataFrame({"time": times, "n_risk": n_risk.astype(int),
                           "n_event": n_event.astype(int),
                           "n_censor": (n_total - n_event).astype(int),
                           "surv": surv, "lower": lower, "upper": upper})
-    return KaplanMeier(table, int(d.size), int(e.sum()), alpha)
+    return KaplanMeier(table, int(n_total.sum()), events, alpha)
+
+
+def _curves(n_event: np.ndarray, n_total: np.ndarray, alpha: float):
+    """(numbers at risk, S, lower band, upper band) per distinct time."""
+    n_risk = int(n_total.sum()) - (np.cumsum(n_total) - n_total)  # cases at or after each time
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1 - n_event / n_risk)
+        var = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
+    se = np.sqrt(var)
+    del var
+    z = stats.norm.ppf(1 - alpha / 2)
+    with np.errstate(invalid="ignore", over="ignore"):
+        lower = np.where(surv > 0, surv * np.exp(-z * se), np.nan)
+        upper = np.where(surv > 0, np.minimum(1.0, surv * np.exp(z * se)), np.nan)
+    return n_risk, surv, lower, upper
 
 
 def km_median(durations: np.ndarray, events: np.ndarray) -> float:
