@@ -67,7 +67,9 @@ def simulate(rng, kind, m, k, shift, over, rule):
         return alerts.rate_check(x[:, :k], n[:, :k], x[:, k], n[:, k], rule), n[:, k], "higher"
     if kind == "duration":
         v = 2.0 + np.log(f) + rng.standard_normal((m, k + 1)) * np.sqrt(0.64 / n + over ** 2)
-        return alerts.log_duration_check(v[:, :k], v[:, k]), n[:, k], "lower"
+        sd = 0.8 * np.sqrt(rng.chisquare(n - 1) / (n - 1))
+        return (alerts.log_duration_check(v[:, :k], sd[:, :k], n[:, :k], v[:, k], sd[:, k],
+                                          n[:, k], rule), n[:, k], "lower")
     sd = 0.9 * np.sqrt(rng.chisquare(n - 1) / (n - 1))
     v = 4.2 - 0.18 * (f != 1) + rng.standard_normal((m, k + 1)) * np.sqrt(0.81 / n + over ** 2)
     return (alerts.score_check(v[:, :k], sd[:, :k], n[:, :k], v[:, k], sd[:, k], n[:, k], rule),
@@ -87,6 +89,7 @@ def main() -> None:
     a = ap.parse_args()
     m, rows = a.reports * a.cells, []
     cases = [("rate", "p", "p-chart"), ("rate", "excess", "Laney p' (auto)"),
+             ("rate", "test", "Laney p' (test)"),
              ("duration", "excess", "log-mean t"), ("score", "excess", "mean-SE (+DL)")]
     overs = {"rate": (0.0, 0.1, 0.2), "duration": (0.0, 0.05), "score": (0.0, 0.05)}
     for i, (kind, rule, name) in enumerate(cases):
