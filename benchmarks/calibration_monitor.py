@@ -47,7 +47,7 @@ What is left: rate cells whose baseline weeks vary a little more than binomial b
 0.5 % level are far wider, so they almost never alarm here: 1 alert in 11 174 such checks. That
 is why per_cell sits at 0.35 and not 0.5. It is the price of the "excess" switch rule, which
 keeps overdispersed weeks (logit-SD 0.1) at ≈ 0.6 a report where the stricter "test" rule gives
-≈ 1.7 (``benchmarks/calibration_alerts.py``); a dispersion pooled across the cells of a metric
+≈ 2.2 (``benchmarks/calibration_alerts.py``); a dispersion pooled across the cells of a metric
 would be the way to win it back. The demo seed (tests/test_monitor.py) gives 0.29 over the same
 24 weeks.
 """

@@ -10,8 +10,9 @@ One table in, one row per cell out (``baseline_alerts``). The method fits the me
   score divided by σ_z = MR̄/1.128 of the baseline z-scores, referred to t with the Patnaik
   df of MR̄. Switch rule (``overdispersion``): ``"excess"`` (default) — σ_z > 1; ``"test"``
   — σ_z > 1 and the Pearson dispersion beyond the 95 % point of χ²(k − 1): the test misses
-  modest overdispersion and then alarms (1.7 false alerts a report at a logit-SD of 0.1 against
-  0.6 for "excess"), while "excess" pays on binomial weeks (≈ 0.26 instead of 0.5).
+  modest overdispersion and then alarms (2.2 false alerts a report at a logit-SD of 0.1 against
+  0.66 for "excess"), while "excess" pays on binomial weeks (0.22 instead of 0.5;
+  ``benchmarks/calibration_alerts.py``).
   ``stats.alerts_rate`` holds the details and the count limits.
 - **duration** (FRT, TTR; ``value`` = the week's mean of log durations, ``sd`` their SD, ``n``):
   a weighted prediction interval with a within-week term. Each week's mean varies by
