@@ -67,6 +67,8 @@ import pandas as pd
 
 from sqresearch.stats import alerts, alerts_drift
 
+CELLS = 200
+
 
 def simulate(rng, kind, m, k, shift, over, rule):
     n = rng.poisson(400, (m, k + 1)).astype(float)
@@ -75,7 +77,9 @@ def simulate(rng, kind, m, k, shift, over, rule):
     if kind == "rate":
         p = 1 / (1 + np.exp(-(np.log(4) + over * rng.standard_normal((m, k + 1))))) * f
         x = rng.binomial(n.astype(int), p).astype(float)
-        return alerts.rate_check(x[:, :k], n[:, :k], x[:, k], n[:, k], rule), n[:, k], "higher"
+        group = np.arange(m) // CELLS  # the cells of one report are one group ("pooled")
+        return (alerts.rate_check(x[:, :k], n[:, :k], x[:, k], n[:, k], rule, groups=group),
+                n[:, k], "higher")
     if kind == "duration":
         v = 2.0 + np.log(f) + rng.standard_normal((m, k + 1)) * np.sqrt(0.64 / n + over ** 2)
         sd = 0.8 * np.sqrt(rng.chisquare(n - 1) / (n - 1))
@@ -98,9 +102,11 @@ def main() -> None:
     ap.add_argument("--cells", type=int, default=200)
     ap.add_argument("--seed", type=int, default=20260115)
     a = ap.parse_args()
+    global CELLS
+    CELLS = a.cells
     m, rows = a.reports * a.cells, []
-    cases = [("rate", "p", "p-chart"), ("rate", "excess", "Laney p' (auto)"),
-             ("rate", "test", "Laney p' (test)"),
+    cases = [("rate", "p", "p-chart"), ("rate", "pooled", "Laney p' (pooled)"),
+             ("rate", "excess", "Laney p' (excess)"), ("rate", "test", "Laney p' (test)"),
              ("duration", "excess", "log-mean t"), ("score", "excess", "mean-SE (+DL)")]
     overs = {"rate": (0.0, 0.1, 0.2), "duration": (0.0, 0.05), "score": (0.0, 0.05)}
     for i, (kind, rule, name) in enumerate(cases):

@@ -115,7 +115,12 @@ def test_laney_exact_score_divided_by_sigma_z():
     se = sigma_z * math.sqrt(pbar * (1 - pbar) / 80 * (1 + 80 / NB.sum()))
     assert core["method"][0] == "Laney p'"
     assert core["expected_se"][0] == pytest.approx(se, rel=1e-12)
-    assert alerts.rate_check(XB, NB, [50], [80])["method"][0] == "Laney p'"
+    assert alerts.rate_check(XB, NB, [50], [80], "excess")["method"][0] == "Laney p'"
+    # the default ("pooled") asks the Pearson dispersion of the cell's group too: one cell,
+    # Σz² on 7 df, not beyond its 95 % point — the p-chart stays
+    chi2 = sum(v ** 2 for v in z)
+    assert chi2 < stats.chi2.ppf(0.95, 7)
+    assert alerts.rate_check(XB, NB, [50], [80])["method"][0] == "p-chart"
     # Patnaik df of MR-bar: the closed form in mr_df, and ≈ 0.62(k − 1) for long baselines
     assert core["df"][0] == pytest.approx(alerts.mr_df(7))
     assert alerts.mr_df(1) == pytest.approx((4 / math.pi) / (4 * (1 - 2 / math.pi)))
@@ -280,8 +285,11 @@ def test_better_is_good_news_worse_is_the_alarm():
     assert t.loc[("fcr2", "team1"), "p_value"] > 0.99  # one-sided in the bad direction
     # the same fall on a lower-is-better KPI is good news
     t2 = alerts.baseline_alerts(d.assign(direction="lower"), "2026-W14").table
-    assert t2.set_index(["kpi", "cell"]).loc[("fcr", "team0"), "direction"] == "better"
-    assert t2["alert"].sum() == 1
+    t2 = t2.set_index(["kpi", "cell"])
+    assert t2.loc[("fcr", "team0"), "direction"] == "better"
+    assert not t2.loc[("fcr", "team0"), "alert"] and t2.loc[("fcr2", "team1"), "alert"]
+    # (8 cells at 0.5/8 one-sided each: fcr2 team0, p-chart since the pooled switch, is the
+    # chance alert of this seed)
 
 
 def test_low_volume_cells_are_not_judged_and_say_why():
@@ -330,9 +338,9 @@ def test_bad_tables_get_one_clear_message(change, text):
 REPORTS, CELLS, K = 300, 200, 12
 
 
-def _sim(rng, kind, shift=1.0, over=0.0, rule="excess"):
-    """Cells × (K + 1) weeks for REPORTS × CELLS cells; the last week gets ``shift``."""
-    m = REPORTS * CELLS
+def _sim(rng, kind, shift=1.0, over=0.0, rule="pooled", reports=REPORTS):
+    """Cells × (K + 1) weeks for ``reports`` × CELLS cells; the last week gets ``shift``."""
+    m = reports * CELLS
     n = rng.poisson(400, (m, K + 1)).astype(float)
     f = np.ones(K + 1)
     f[-1] = shift
@@ -340,8 +348,9 @@ def _sim(rng, kind, shift=1.0, over=0.0, rule="excess"):
         logit = np.log(4) + over * rng.standard_normal((m, K + 1))
         p = 1 / (1 + np.exp(-logit)) * f
         x = rng.binomial(n.astype(int), p).astype(float)
-        return (alerts.rate_check(x[:, :K], n[:, :K], x[:, K], n[:, K], rule), n[:, K],
-                "higher")
+        group = np.repeat(np.arange(reports), CELLS)   # a report's cells are one group
+        return (alerts.rate_check(x[:, :K], n[:, :K], x[:, K], n[:, K], rule, groups=group),
+                n[:, K], "higher")
     if kind == "duration":   # weekly mean of log durations, log-SD 0.8 per ticket
         v = 2.0 + np.log(f) + rng.standard_normal((m, K + 1)) * np.sqrt(0.64 / n + over ** 2)
         sd = 0.8 * np.sqrt(rng.chisquare(n - 1) / (n - 1))
@@ -356,9 +365,10 @@ def _sim(rng, kind, shift=1.0, over=0.0, rule="excess"):
 
 def _false_per_report(core, n, good, min_volume=30):
     # expected_false scaled so the per-cell level is 0.5 / CELLS, as in one report
-    t, info = alerts.judge(core, good, n, expected_false=0.5 * REPORTS, min_volume=min_volume)
+    reports = len(n) // CELLS
+    t, info = alerts.judge(core, good, n, expected_false=0.5 * reports, min_volume=min_volume)
     assert info["level"] == pytest.approx(0.5 / CELLS)
-    return t["alert"].to_numpy().reshape(REPORTS, CELLS).sum(axis=1)
+    return t["alert"].to_numpy().reshape(reports, CELLS).sum(axis=1)
 
 
 @pytest.mark.parametrize("kind, over", [("rate", 0.0), ("duration", 0.05),
@@ -419,14 +429,57 @@ def test_null_p_values_are_uniform_in_the_tail():
         assert abs((p <= level).mean() - level) < 4 * sd + 0.1 * level, level
 
 
+def test_pooled_switch_closed_form():
+    """Laney for a cell when its σ_z > 1 and the Pearson dispersion Σ_cells Σ_weeks z² of its
+    group (a metric's cells in one report) is beyond the 95 % point of χ²(Σ(k − 1))."""
+    x2 = np.array([20, 26, 15, 24, 17, 23, 16, 25, 18, 22, 17, 21], float)  # σ_z > 1
+    x1 = np.array([20, 21, 19, 20, 22, 18, 20, 20, 21, 19, 20, 20], float)  # σ_z < 1
+    wide = np.array([30, 12, 28, 10, 27, 14, 31, 9, 29, 11, 26, 13], float)  # very overdispersed
+    xb = np.vstack([x2, x1, x2, wide])
+    n = np.full((4, 12), 100.0)
+    groups = ["a", "a", "b", "b"]
+    core = alerts.rate_check(xb, n, [20] * 4, [100] * 4, "pooled", groups=groups)
+
+    def chi2(x):
+        p = x.sum() / 1200
+        return (((x / 100 - p) / math.sqrt(p * (1 - p) / 100)) ** 2).sum()
+
+    assert stats.chi2.sf(chi2(x2) + chi2(x1), 22) > 0.05       # group a: binomial enough
+    assert stats.chi2.sf(chi2(x2) + chi2(wide), 22) < 0.05     # group b: overdispersed
+    assert list(core["method"]) == ["p-chart", "p-chart", "Laney p'", "Laney p'"]
+
+
+def test_pooled_switch_holds_the_level_with_some_cells_overdispersed():
+    """A share of a report's cells overdispersed (logit-SD 0.1, the rest binomial): the
+    "pooled" switch stays near 0.5 false alerts a report where "excess" pays on binomial
+    reports and "test" alarms once overdispersion is common (measured on 300 reports:
+    pooled 0.52 / 0.39 / 0.62, excess 0.32 / 0.26 / 0.62, test 0.50 / 0.59 / 1.78 for 0 %,
+    10 %, 100 % of cells); 100 reports here, the binomial case in
+    test_null_reports_hold_half_a_false_alert."""
+    reports = 100
+    for frac, most in ((0.1, 0.8), (1.0, 1.0)):
+        rng = np.random.default_rng([16, int(frac * 100)])
+        m = reports * CELLS
+        n = rng.poisson(400, (m, K + 1)).astype(float)
+        over = np.where(rng.random(m) < frac, 0.1, 0.0)[:, None]
+        p = 1 / (1 + np.exp(-(np.log(4) + over * rng.standard_normal((m, K + 1)))))
+        x = rng.binomial(n.astype(int), p).astype(float)
+        core = alerts.rate_check(x[:, :K], n[:, :K], x[:, K], n[:, K], "pooled",
+                                 groups=np.repeat(np.arange(reports), CELLS))
+        t, info = alerts.judge(core, "higher", n[:, K], expected_false=0.5 * reports)
+        assert info["level"] == pytest.approx(0.5 / CELLS)
+        per = t["alert"].to_numpy().reshape(reports, CELLS).sum(axis=1).mean()
+        assert 0.15 < per < most, (frac, per)  # 100 reports: Monte Carlo SE ≈ 0.07
+
+
 def test_overdispersed_rates_need_laney():
     # logit-SD 0.1 between weeks (φ ≈ 1.6 at n = 400): the p-chart gives ~3 false alerts a
     # report (2.97 measured; 3.5 with the old normal tail); Laney with a 12-week MR-bar ~0.6
     # (the noisy per-cell σ_z; see benchmarks/calibration_alerts.py)
     rng = np.random.default_rng(12)
-    core, n, good = _sim(rng, "rate", over=0.1, rule="p")
+    core, n, good = _sim(rng, "rate", over=0.1, rule="p", reports=100)
     assert _false_per_report(core, n, good).mean() > 2.5
-    core, n, good = _sim(np.random.default_rng(12), "rate", over=0.1)
+    core, n, good = _sim(np.random.default_rng(12), "rate", over=0.1, reports=100)
     assert _false_per_report(core, n, good).mean() < 1.1
 
 
@@ -434,6 +487,6 @@ def test_overdispersed_rates_need_laney():
 @pytest.mark.parametrize("kind, shift", [("rate", 0.8), ("duration", 1.2), ("score", 0.8)])
 def test_a_twenty_percent_deterioration_is_flagged_in_most_reports(kind, shift):
     rng = np.random.default_rng([13, len(kind)])
-    core, n, good = _sim(rng, kind, shift=shift)
-    t, _ = alerts.judge(core, good, n, expected_false=0.5 * REPORTS)
+    core, n, good = _sim(rng, kind, shift=shift, reports=100)
+    t, _ = alerts.judge(core, good, n, expected_false=0.5 * 100)
     assert t["alert"].mean() > 0.6   # measured: rate 1.00, duration 0.78, score 0.66

@@ -1,7 +1,7 @@
 """The weekly monitor on the demo year (data/weekly_monitor.parquet, planted events in
 ``simulate.truth.MONITOR_TRUTH``): the planted problems come out on top in impact order, the
 mix shift is attributed to mix, the emerging complaint theme's terms rise, the funnel flags the
-better team only, false alerts per report in unplanted weeks stay within the stated rate, and bad
+better team only, false alerts per report in unplanted weeks match the stated rate, and bad
 input gets a clear message."""
 
 from __future__ import annotations
@@ -157,15 +157,14 @@ def test_funnel_flags_the_better_team_only(w48):
 
 
 def test_false_alerts_per_report_in_unplanted_weeks(w48):
-    """24 weeks before any planted event (2026-W06..W29): mean alerts per report within the
-    stated 0.5 (Poisson: 24 reports, SE ≈ 0.14; measured 0.29 — 7 alerts — where the 10-seed
-    benchmark gives 0.35, below 0.5 because of the Laney switch: see
-    benchmarks/calibration_monitor.py)."""
+    """24 weeks before any planted event (2026-W06..W29): mean alerts per report ≈ the stated
+    0.5 (Poisson: 24 reports, SE ≈ 0.14; measured 0.46 — 11 alerts; the 10-seed benchmark
+    gives 0.41 ± 0.04, benchmarks/calibration_monitor.py)."""
     weeks = [w for w in sorted(w48.weekly["week"].unique()) if "2026-W06" <= w <= "2026-W29"]
     counts = [int(problems_mod.judge_week(w48.weekly, w, w48.params).table["alert"].sum())
               for w in weeks]
     assert len(counts) == 24
-    assert 0.1 < sum(counts) / len(counts) < 0.5 + 3 * math.sqrt(0.5 / 24)
+    assert abs(sum(counts) / len(counts) - 0.5) < 3 * math.sqrt(0.5 / 24)
 
 
 def test_pdca_items_are_checked_when_enough_weeks_passed(w48):

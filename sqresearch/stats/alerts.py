@@ -8,12 +8,14 @@ One table in, one row per cell out (``baseline_alerts``). The method fits the me
   tail instead of the normal one, which at small n and rates near 0 or 1 is far too thin — or
   Laney's p′ (Laney 2002) when the baseline weeks vary more than binomial: the exact normal
   score divided by σ_z = MR̄/1.128 of the baseline z-scores, referred to t with the Patnaik
-  df of MR̄. Switch rule (``overdispersion``): ``"excess"`` (default) — σ_z > 1; ``"test"``
-  — σ_z > 1 and the Pearson dispersion beyond the 95 % point of χ²(k − 1): the test misses
-  modest overdispersion and then alarms (2.2 false alerts a report at a logit-SD of 0.1 against
-  0.66 for "excess"), while "excess" pays on binomial weeks (0.22 instead of 0.5;
-  ``benchmarks/calibration_alerts.py``).
-  ``stats.alerts_rate`` holds the details and the count limits.
+  df of MR̄. Switch rule (``overdispersion``): ``"pooled"`` (default) — σ_z > 1 and the
+  Pearson dispersion of the metric's cells together (Σ_cells Σ_weeks z², on Σ(k − 1) df)
+  beyond its 95 % point; ``"excess"`` — σ_z > 1; ``"test"`` — σ_z > 1 and the cell's own
+  Pearson dispersion beyond its 95 % point. One cell's 12 weeks cannot tell modest
+  overdispersion from chance: "test" then alarms (2.2 false alerts a report at a logit-SD of
+  0.1) and "excess" sends half the cells of binomial weeks to the wide Laney limits (0.22
+  instead of 0.5); the pooled test sees a metric's overdispersion across its cells and holds
+  both (``benchmarks/calibration_alerts.py``). ``stats.alerts_rate`` holds the details.
 - **duration** (FRT, TTR; ``value`` = the week's mean of log durations, ``sd`` their SD, ``n``):
   a weighted prediction interval with a within-week term. Each week's mean varies by
   σ_w²/n_i (σ_w² pooled within weeks) plus a between-week τ² (DerSimonian–Laird, when
@@ -339,7 +341,7 @@ def _arrays(sub: pd.DataFrame, cols: dict, labels: list[str], name: str) -> np.n
 def baseline_alerts(weeks: pd.DataFrame, this_week: str, *, baseline_weeks: int = 12,
                     baseline: tuple[str, str] | None = None, seasonal: bool = False,
                     control: str = "per_cell", expected_false: float = 0.5, q: float = 0.05,
-                    min_volume: int = 30, min_weeks: int = 4, overdispersion: str = "excess",
+                    min_volume: int = 30, min_weeks: int = 4, overdispersion: str = "pooled",
                     kpi: str = "kpi", cell: str = "cell", week: str = "week",
                     kind: str = "kind", direction: str = "direction", n: str = "n",
                     successes: str = "successes", value: str = "value", sd: str = "sd"
@@ -358,7 +360,8 @@ def baseline_alerts(weeks: pd.DataFrame, this_week: str, *, baseline_weeks: int 
     before = sorted(x for x in w[week].unique() if x < this_week)
     labels = ([x for x in before if baseline[0] <= x <= baseline[1]] if baseline
               else before[-baseline_weeks:])
-    mean_rule = {"p": "z", "laney": "random"}.get(overdispersion, overdispersion)
+    mean_rule = {"p": "z", "laney": "random", "pooled": "excess"}.get(overdispersion,
+                                                                       overdispersion)
     parts = []
     for k in KINDS:
         sub = w[w[kind] == k]
@@ -383,7 +386,7 @@ def baseline_alerts(weeks: pd.DataFrame, this_week: str, *, baseline_weeks: int 
         elif k == "rate":
             core = rate_check(_arrays(sub, cols, labels, successes), nb,
                               _arrays(sub, cols, [this_week], successes)[:, 0], nn,
-                              overdispersion)
+                              overdispersion, groups=keys.index.get_level_values(0))
         elif k == "duration":
             core = log_duration_check(
                 _arrays(sub, cols, labels, value), _arrays(sub, cols, labels, sd), nb,

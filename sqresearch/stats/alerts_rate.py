@@ -21,9 +21,12 @@ On the p-chart they are referred to N(0, 1), which gives back the exact tails. L
 2002) divides them by σ_z = MR̄/1.128 of the baseline weeks' z-scores
 z_i = (p_i − p̄)/√(p̄(1 − p̄)/n_i) — the widening of the limits by σ_z, now on the exact-tail
 scale — and refers them to t with the Patnaik degrees of freedom of MR̄ (``mr_df``; Cryer & Ryan
-1990). ``overdispersion`` chooses the chart: "excess" (default) — Laney when σ_z > 1; "test" —
-σ_z > 1 and the Pearson dispersion Σz_i² beyond the 95 % point of χ²(k − 1); "p" / "laney" —
-force one.
+1990). ``overdispersion`` chooses the chart: "pooled" (default) — Laney when σ_z > 1 and the
+Pearson dispersion of the cell's group (``groups``: a metric's cells in one report),
+Σ_cells Σ_i z_i², is beyond the 95 % point of χ²(Σ(k − 1)) (the pooled Pearson test of
+extra-binomial variation; McCullagh & Nelder 1989, §4.5); "excess" — σ_z > 1; "test" —
+σ_z > 1 and the cell's own Σz_i² beyond the 95 % point of χ²(k − 1); "p" / "laney" — force
+one.
 
 **Limits.** The limits are counts: the largest count whose bad-side score reaches the critical
 value and the first one that does not, the limit drawn half a ticket between them (as a share of
@@ -125,10 +128,11 @@ def _count(a):
     return (~np.isnan(a)).sum(axis=1)
 
 
-def rate_check(x_base, n_base, x_now, n_now, overdispersion: str = "excess",
-               mid: bool = True) -> dict:
+def rate_check(x_base, n_base, x_now, n_now, overdispersion: str = "pooled",
+               mid: bool = True, groups=None) -> dict:
     """p-chart or Laney p′ on the exact tails of this week's count, for cells × weeks arrays
-    (NaN = no data that week); see the module notes. Returns the ``alerts.judge`` core: centre
+    (NaN = no data that week); ``groups`` (one label per cell; None: all cells one group) for
+    the "pooled" switch; see the module notes. Returns the ``alerts.judge`` core: centre
     p̄ = ΣX/ΣN, ``expected_se`` = √(p̄q̄/n·(1 + n/N))·(σ_z on Laney), the normal scores
     ``z_le``/``z_ge`` (divided by σ_z on Laney), ``df`` (∞, or ν of MR̄) and ``limits``."""
     x_b, n_b = np.asarray(x_base, float), np.asarray(n_base, float)
@@ -146,7 +150,14 @@ def rate_check(x_base, n_base, x_now, n_now, overdispersion: str = "excess",
         chi2 = np.nansum(z ** 2, axis=1)
         k = _count(z)
         p_disp = stats.chi2.sf(chi2, np.maximum(k - 1, 1))
+        gid = np.zeros(pbar.size, int) if groups is None else np.unique(
+            np.asarray(groups, dtype=object).astype(str), return_inverse=True)[1]
+        ok = np.isfinite(chi2) & (k > 1) & np.isfinite(sigma_z)
+        g_chi2 = np.bincount(gid, np.where(ok, chi2, 0.0))
+        g_df = np.bincount(gid, np.where(ok, k - 1, 0.0))
+        pooled = stats.chi2.sf(g_chi2, np.maximum(g_df, 1))[gid] < 0.05
         rule = {"excess": sigma_z > 1, "test": (sigma_z > 1) & (p_disp < 0.05),
+                "pooled": (sigma_z > 1) & pooled,
                 "p": np.zeros(pbar.size, bool), "laney": np.ones(pbar.size, bool)}
         if overdispersion not in rule:
             raise ValueError(f"unknown overdispersion rule {overdispersion!r}")

@@ -32,7 +32,7 @@ def alert_overview(study) -> Table:
                  "that widen in a week with few tickets), rates on a p-chart with an exact tail "
                  "(Laney p′ when the baseline weeks vary more than binomial), scores by their "
                  "mean and standard error. Calibration on simulated years without planted "
-                 "changes (benchmarks/calibration_monitor.py) found 0.35 false alerts per report "
+                 "changes (benchmarks/calibration_monitor.py) found 0.41 false alerts per report "
                  "where at most 0.5 is stated (per-cell control) and a false alert in 3 % of "
                  "reports where at most 5 % is stated (Benjamini–Hochberg).")
 
