@@ -13,49 +13,57 @@ mean (log or score units) for the others. Rate methods: the plain p-chart, the d
 week over weeks 1–52 from a fresh start, counting upward crossings (a chart that stays above
 its limit raises one alarm, a re-crossing another). Seeded.
 
-Printed by ``--reports 300`` (300 reports × 200 cells; 2026-12-01, about 4 min on a busy core;
-the rate rows use the exact beta-binomial tails of ``stats.alerts_rate``, the duration rows the
-weighted interval)::
+Printed by ``--reports 300`` (300 reports × 200 cells, each report's cells one group for the
+pooled switch; 2026-12-01, about 5 min on a busy core; rates use the exact beta-binomial tails
+of ``stats.alerts_rate``, durations the weighted interval)::
 
-             method  over  k  false_per_report  mc_se  detect_20pct
-            p-chart  0.00 12              0.53   0.04         1.000
-            p-chart  0.00 26              0.43   0.04         1.000
-            p-chart  0.10 12              3.00   0.10         1.000
-            p-chart  0.10 26              2.93   0.09         1.000
-            p-chart  0.20 12             14.01   0.20         0.997
-            p-chart  0.20 26             13.72   0.20         0.999
-    Laney p' (auto)  0.00 12              0.22   0.03         0.972
-    Laney p' (auto)  0.00 26              0.30   0.03         0.999
-    Laney p' (auto)  0.10 12              0.66   0.05         0.844
-    Laney p' (auto)  0.10 26              0.46   0.04         0.983
-    Laney p' (auto)  0.20 12              0.61   0.05         0.419
-    Laney p' (auto)  0.20 26              0.61   0.04         0.707
-    Laney p' (test)  0.00 12              0.50   0.04         0.989
-    Laney p' (test)  0.00 26              0.44   0.04         1.000
-    Laney p' (test)  0.10 12              2.18   0.09         0.877
-    Laney p' (test)  0.10 26              1.31   0.06         0.984
-    Laney p' (test)  0.20 12              1.67   0.08         0.433
-    Laney p' (test)  0.20 26              0.73   0.05         0.706
-         log-mean t  0.00 12              0.47   0.04         0.781
-         log-mean t  0.00 26              0.47   0.04         0.905
-         log-mean t  0.05 12              0.45   0.04         0.294
-         log-mean t  0.05 26              0.52   0.04         0.410
-      mean-SE (+DL)  0.00 12              0.26   0.03         0.658
-      mean-SE (+DL)  0.00 26              0.35   0.03         0.780
-      mean-SE (+DL)  0.05 12              0.57   0.04         0.251
-      mean-SE (+DL)  0.05 26              0.47   0.04         0.350
-      ewma ARL0=400  0.00  0              0.51    NaN           NaN
-     cusum ARL0=400  0.00  0              0.55    NaN           NaN
+               method  over  k  false_per_report  mc_se  detect_20pct
+              p-chart  0.00 12              0.53   0.04         1.000
+              p-chart  0.00 26              0.43   0.04         1.000
+              p-chart  0.10 12              3.00   0.10         1.000
+              p-chart  0.10 26              2.93   0.09         1.000
+              p-chart  0.20 12             14.01   0.20         0.997
+              p-chart  0.20 26             13.72   0.20         0.999
+    Laney p' (pooled)  0.00 12              0.42   0.04         0.999
+    Laney p' (pooled)  0.00 26              0.50   0.04         1.000
+    Laney p' (pooled)  0.10 12              0.66   0.05         0.844
+    Laney p' (pooled)  0.10 26              0.46   0.04         0.983
+    Laney p' (pooled)  0.20 12              0.61   0.05         0.419
+    Laney p' (pooled)  0.20 26              0.61   0.04         0.707
+    Laney p' (excess)  0.00 12              0.29   0.03         0.972
+    Laney p' (excess)  0.00 26              0.26   0.03         0.999
+    Laney p' (excess)  0.10 12              0.75   0.05         0.844
+    Laney p' (excess)  0.10 26              0.53   0.04         0.983
+    Laney p' (excess)  0.20 12              0.66   0.05         0.422
+    Laney p' (excess)  0.20 26              0.70   0.05         0.706
+      Laney p' (test)  0.00 12              0.46   0.04         0.989
+      Laney p' (test)  0.00 26              0.48   0.04         1.000
+      Laney p' (test)  0.10 12              2.00   0.09         0.877
+      Laney p' (test)  0.10 26              1.28   0.07         0.984
+      Laney p' (test)  0.20 12              1.60   0.07         0.434
+      Laney p' (test)  0.20 26              0.63   0.04         0.707
+           log-mean t  0.00 12              0.48   0.04         0.780
+           log-mean t  0.00 26              0.44   0.04         0.903
+           log-mean t  0.05 12              0.52   0.04         0.297
+           log-mean t  0.05 26              0.51   0.04         0.408
+        mean-SE (+DL)  0.00 12              0.25   0.03         0.656
+        mean-SE (+DL)  0.00 26              0.34   0.04         0.778
+        mean-SE (+DL)  0.05 12              0.68   0.04         0.254
+        mean-SE (+DL)  0.05 26              0.48   0.04         0.351
+        ewma ARL0=400  0.00  0              0.51    NaN           NaN
+       cusum ARL0=400  0.00  0              0.55    NaN           NaN
 
 Reading: the p-chart (exact mid-p tail) holds its level on binomial weeks (0.53 / 0.43; the
 normal tail gave 0.62) but a modest logit-SD of 0.1 (φ ≈ 1.6) gives ~3 false alerts a report
-and 0.2 gives ~14 — why Laney is needed. Laney p′ with the default switch ("excess", σ_z > 1)
-keeps overdispersed weeks at 0.5–0.7 and pays on binomial weeks (0.22–0.30): σ_z from 11
-moving ranges is noisy, and a cell that switches by chance is judged on the wide t(ν ≈ 7)
-limits. The "test" switch (σ_z > 1 and the χ² dispersion test) is on target for binomial weeks
-but misses modest overdispersion (2.2 a report at logit-SD 0.1, k = 12). Durations (weighted
-interval, t(k − 1)) hold 0.5 with and without week-level shocks; scores (mean-SE with
-DerSimonian–Laird when Q > k − 1) stay within 0.5 (0.26–0.57).
+and 0.2 gives ~14 — why Laney is needed. Which cells go to Laney decides the rest. "excess"
+(a cell's σ_z > 1) holds overdispersed weeks (0.5–0.75) but pays on binomial weeks (0.26–0.29:
+half the cells switch by chance and the t(ν ≈ 7) limits almost never alarm). "test" (the
+cell's own χ² dispersion test) is on target on binomial weeks but misses modest
+overdispersion (2.0 a report at logit-SD 0.1, k = 12). "pooled" (the default: σ_z > 1 and the
+report's cells of the metric together overdispersed) gets both: 0.42–0.50 binomial, 0.46–0.66
+overdispersed, with the same detection as "excess". Durations (weighted interval, t(k − 1))
+hold 0.5 with and without week-level shocks; scores (mean-SE with DerSimonian–Laird when
+Q > k − 1) stay within 0.5 except 0.68 at k = 12 with between-week SD 0.05 (not changed here).
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ Both within what is stated, per_cell about 2 SE below its 0.5. Before this versi
    exact (last column). The default switch is now "pooled": Laney only when the metric's cells
    together vary more than binomial (pooled Pearson test), which on these weeks keeps 92 % of
    the rate checks on the p-chart and still sends every cell with σ_z > 1 to Laney when the
-   overdispersion is real (``benchmarks/calibration_alerts.py``: 0.5–0.7 a report at a
+   overdispersion is real (``benchmarks/calibration_alerts.py``: 0.46–0.66 a report at a
    logit-SD of 0.1, where the p-chart gives 3).
 
 The demo seed (tests/test_monitor.py) gives 0.46 over the same 24 weeks.

@@ -12,8 +12,8 @@ One table in, one row per cell out (``baseline_alerts``). The method fits the me
   Pearson dispersion of the metric's cells together (Σ_cells Σ_weeks z², on Σ(k − 1) df)
   beyond its 95 % point; ``"excess"`` — σ_z > 1; ``"test"`` — σ_z > 1 and the cell's own
   Pearson dispersion beyond its 95 % point. One cell's 12 weeks cannot tell modest
-  overdispersion from chance: "test" then alarms (2.2 false alerts a report at a logit-SD of
-  0.1) and "excess" sends half the cells of binomial weeks to the wide Laney limits (0.22
+  overdispersion from chance: "test" then alarms (2.0 false alerts a report at a logit-SD of
+  0.1) and "excess" sends half the cells of binomial weeks to the wide Laney limits (0.29
   instead of 0.5); the pooled test sees a metric's overdispersion across its cells and holds
   both (``benchmarks/calibration_alerts.py``). ``stats.alerts_rate`` holds the details.
 - **duration** (FRT, TTR; ``value`` = the week's mean of log durations, ``sd`` their SD, ``n``):
