@@ -59,11 +59,11 @@ def cell(d: pd.DataFrame, team: str, channel: str) -> pd.DataFrame:
 
 def weekly_table(d: pd.DataFrame) -> pd.DataFrame:
     """One row per KPI × team|channel cell × ISO week, as ``alerts.baseline_alerts`` takes it:
-    FRT and resolution time as mean log durations, FCR as a rate."""
+    FRT and resolution time as mean log durations (with their SD), FCR as a rate."""
     def durations(col, kpi):
         s = d[d[col].notna()].assign(v=lambda x: np.log(x[col]))
-        g = s.groupby(["cell", "week"])["v"].agg(["mean", "size"]).reset_index()
-        return g.rename(columns={"mean": "value", "size": "n"}).assign(
+        g = s.groupby(["cell", "week"])["v"].agg(["mean", "size", "std"]).reset_index()
+        return g.rename(columns={"mean": "value", "size": "n", "std": "sd"}).assign(
             kpi=kpi, kind="duration", direction="lower")
     fcr = (d.groupby(["cell", "week"])["agent_fcr"].agg(["sum", "size"]).reset_index()
            .rename(columns={"sum": "successes", "size": "n"})

@@ -2,20 +2,31 @@
 
 One table in, one row per cell out (``baseline_alerts``). The method fits the metric:
 
-- **rate** (FCR, SLA, reopen …; columns ``successes``, ``n``): the p-chart of ``control`` —
-  centre p̄ = Σx/Σn over the baseline weeks, σ = √(p̄(1 − p̄)/n) with *this week's* n — or
-  Laney's p′ (Laney 2002) when the baseline weeks vary more than binomial: the baseline
-  z-scores z_i = (p_i − p̄)/√(p̄(1 − p̄)/n_i) give σ_z = MR̄/1.128 and σ becomes σ_z·σ.
-  Switch rule (``overdispersion``): ``"excess"`` (default) — σ_z > 1; ``"test"`` — σ_z > 1 and
-  the Pearson dispersion Σz_i² beyond the 95 % point of χ²(k − 1). The benchmark shows why the
-  default is the permissive one: at a per-cell level of 0.25 % a missed overdispersion costs
-  more than a needless widening. The Laney statistic is referred to t with the Patnaik
-  degrees of freedom of MR̄ (ν = E(MR̄)²/(2·Var(MR̄)), ≈ 0.62(k − 1); Cryer & Ryan 1990).
-- **duration** (FRT, TTR; ``value`` = the week's mean of log durations): prediction limits
-  from the baseline weeks' mean logs, centre ± t(k − 1)·s·√(1 + 1/k) with s their SD. The
-  between-week SD carries the week-level shocks that ticket-level SEs miss (domain.md §7), so
-  no binomial or within-week assumption is needed. Results are on the log scale: exp(centre)
-  is the baseline geometric mean and exp(this_week − centre) the ratio.
+- **rate** (FCR, SLA, reopen …; columns ``successes``, ``n``): this week's count against the
+  beta-binomial predictive distribution of its baseline weeks (p̄ = Σx/Σn with its
+  uncertainty, Jeffreys' prior), the tails as Lancaster's mid-p — the p-chart with an exact
+  tail instead of the normal one, which at small n and rates near 0 or 1 is far too thin — or
+  Laney's p′ (Laney 2002) when the baseline weeks vary more than binomial: the exact normal
+  score divided by σ_z = MR̄/1.128 of the baseline z-scores, referred to t with the Patnaik
+  df of MR̄. Switch rule (``overdispersion``): ``"pooled"`` (default) — σ_z > 1 and the
+  Pearson dispersion of the metric's cells together (Σ_cells Σ_weeks z², on Σ(k − 1) df)
+  beyond its 95 % point; ``"excess"`` — σ_z > 1; ``"test"`` — σ_z > 1 and the cell's own
+  Pearson dispersion beyond its 95 % point. One cell's 12 weeks cannot tell modest
+  overdispersion from chance: "test" then alarms (2.0 false alerts a report at a logit-SD of
+  0.1) and "excess" sends half the cells of binomial weeks to the wide Laney limits (0.29
+  instead of 0.5); the pooled test sees a metric's overdispersion across its cells and holds
+  both (``benchmarks/calibration_alerts.py``). ``stats.alerts_rate`` holds the details.
+- **duration** (FRT, TTR; ``value`` = the week's mean of log durations, ``sd`` their SD, ``n``):
+  a weighted prediction interval with a within-week term. Each week's mean varies by
+  σ_w²/n_i (σ_w² pooled within weeks) plus a between-week τ² (DerSimonian–Laird, when
+  Cochran's Q exceeds k − 1 — ``overdispersion`` as for scores); the centre is the
+  1/(σ_w²/n_i + τ²)-weighted mean, the variance of this week's deviation
+  σ_w²/n + τ² + 1/Σw_i, rescaled by q = Σw_i(m_i − centre)²/(k − 1) (Hartung & Knapp 2001)
+  and referred to t(k − 1). With equal volumes this is the textbook prediction interval
+  centre ± t(k − 1)·s·√(1 + 1/k) (s the SD of the weeks' means); the within-week term is what
+  a week with few tickets needs — that unweighted interval says nothing about this week's
+  volume and gave the demo's FRT cells 1.3× their false alerts, most in holiday weeks.
+  Log scale: exp(centre) is the baseline geometric mean, exp(this_week − centre) the ratio.
 - **score** (CSAT, NPS coded +100/0/−100, CES; ``value`` = mean, ``sd``, ``n``): the week's
   mean with its SE against the precision-weighted baseline mean. Between-week check: Cochran's
   Q = Σw_i(m_i − m̄)², w_i = n_i/sd_i²; when it exceeds k − 1 (``"excess"``) or its χ²(k − 1)
@@ -35,7 +46,9 @@ on average (Bonferroni's expectation, exact for any dependence). ``control="bh"`
 Benjamini–Hochberg at ``q`` across judged cells (``scipy.stats.false_discovery_control``,
 = R ``p.adjust(p, "BH")``); when nothing changed the chance of any false alert is q. The
 limits shown are at the level the decision used (for BH, the largest p-value it rejected, or
-q/m when it rejected none), so a point beyond a limit is an alert and nothing else is.
+q/m when it rejected none), so a point beyond a limit is an alert and nothing else is (rates:
+half a ticket beyond the last alerting count). The statistic is the normal (or t) score of the
+bad-side tail, so ``p_value`` is its tail whatever the kind.
 
 Direction: ``direction`` is the KPI's good direction (``"lower"``/``"higher"``, as in
 ``kpi.engine.CATALOGUE``). p_value is one-sided in the bad direction; ``alert`` is True only
@@ -45,7 +58,6 @@ below ``min_volume`` or fewer than ``min_weeks`` baseline weeks are not judged (
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -54,12 +66,12 @@ import pandas as pd
 from scipy import stats
 
 from sqresearch.io.errors import DataError, Problem
+from sqresearch.stats.alerts_rate import betabinom_tails, mr_df, rate_check  # noqa: F401
 
 KINDS = ("rate", "duration", "score")
 COLUMNS = ["kpi", "cell", "kind", "method", "baseline", "this_week", "expected_se", "statistic",
            "df", "lower", "upper", "direction", "alert", "p_value", "judged", "reason", "n",
            "baseline_weeks"]
-D2 = 1.128  # E|X1 − X2| / σ for normal data
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -77,67 +89,53 @@ def per_cell_level(n_cells: int, expected_false: float = 0.5) -> float:
     return min(0.5, expected_false / max(int(n_cells), 1))
 
 
-def mr_df(m: int) -> float:
-    """Patnaik degrees of freedom of σ̂ = MR̄/1.128 from ``m`` moving ranges of normal data:
-    ν = E(MR̄)²/(2 Var MR̄), with Var|X1 − X2| = 2σ²(1 − 2/π) and the lag-one correlation of
-    adjacent ranges ρ = (2/π)(r·asin r + √(1 − r²) − 1)/(1 − 2/π) at r = −½ (≈ 0.2239)."""
-    if m < 1:
-        return math.nan
-    r = -0.5
-    rho = (2 / math.pi) * (r * math.asin(r) + math.sqrt(1 - r * r) - 1) / (1 - 2 / math.pi)
-    var = 2 * (1 - 2 / math.pi) * (m + 2 * (m - 1) * rho) / m ** 2
-    return (4 / math.pi) / (2 * var)
-
-
 def _count(a):
     return (~np.isnan(a)).sum(axis=1)
 
 
-def rate_check(x_base, n_base, x_now, n_now, overdispersion: str = "excess") -> dict:
-    """p-chart or Laney p′ for cells × weeks arrays (NaN = no data that week).
-
-    ``overdispersion``: "excess", "test" (switch rules, see the module notes), "p" or "laney"
-    (force one chart)."""
-    x_b, n_b = np.asarray(x_base, float), np.asarray(n_base, float)
-    x_b = np.where(n_b > 0, x_b, np.nan)
-    n_b = np.where(n_b > 0, n_b, np.nan)
-    n_now = np.asarray(n_now, float)
-    big_n = np.nansum(n_b, axis=1)
+def log_duration_check(v_base, sd_base, n_base, v_now, sd_now, n_now,
+                       overdispersion: str = "excess") -> dict:
+    """This week's mean log duration against the baseline weeks' weighted mean: a weighted
+    prediction interval with a within-week term (see the module notes). σ_w² is pooled within
+    weeks over the baseline and this week, Σ(n_i − 1)·sd_i²/Σ(n_i − 1); weights
+    w_i = 1/(σ_w²/n_i + τ²)
+    with the DerSimonian–Laird τ² when Cochran's Q exceeds k − 1 ("excess") or its χ²(k − 1)
+    95 % point ("test"), else 0 ("random": always DL); the variance is rescaled by
+    q = Σw_i(m_i − μ̂)²/(k − 1) (Hartung–Knapp) and referred to t(k − 1). "z": no between-week
+    term, z with σ_w² as known."""
+    m, sd, n = (np.asarray(v, float) for v in (v_base, sd_base, n_base))
+    sd_now, n_now = np.asarray(sd_now, float), np.asarray(n_now, float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pbar = np.nansum(x_b, axis=1) / big_n
-        pq = pbar * (1 - pbar)
-        z = (x_b / n_b - pbar[:, None]) / np.sqrt(pq[:, None] / n_b)
-        mr = np.abs(np.diff(z, axis=1))
-        m = _count(mr)
-        sigma_z = np.nanmean(np.where(np.isfinite(mr), mr, np.nan), axis=1) / D2
-        chi2 = np.nansum(z ** 2, axis=1)
-        k = _count(z)
-        p_disp = stats.chi2.sf(chi2, np.maximum(k - 1, 1))
-        rule = {"excess": sigma_z > 1, "test": (sigma_z > 1) & (p_disp < 0.05),
-                "p": np.zeros(pbar.size, bool), "laney": np.ones(pbar.size, bool)}
+        use = (n > 1) & (sd > 0) & np.isfinite(m)
+        dof = np.where(use, n - 1, 0.0)
+        now_dof = np.where((n_now > 1) & (sd_now > 0), n_now - 1, 0.0)
+        var = ((np.where(use, dof * sd ** 2, 0.0).sum(axis=1)
+                + np.where(now_dof > 0, now_dof * np.nan_to_num(sd_now) ** 2, 0.0))
+               / (dof.sum(axis=1) + now_dof))
+        v = np.where(use, var[:, None] / n, np.nan)  # within-week variance of each week's mean
+        m = np.where(use, m, np.nan)
+        k = _count(m)
+        w = 1 / v
+        sw = np.nansum(w, axis=1)
+        fixed = np.nansum(w * m, axis=1) / sw
+        q = np.nansum(w * (m - fixed[:, None]) ** 2, axis=1)
+        tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - np.nansum(w ** 2, axis=1) / sw))
+        rule = {"excess": q > k - 1,
+                "test": q > stats.chi2.ppf(0.95, np.maximum(k - 1, 1)),
+                "z": np.zeros(k.size, bool), "random": np.ones(k.size, bool)}
         if overdispersion not in rule:
             raise ValueError(f"unknown overdispersion rule {overdispersion!r}")
-        laney = rule[overdispersion] & np.isfinite(sigma_z)
-        se = np.sqrt(pq / n_now * (1 + n_now / big_n)) * np.where(laney, sigma_z, 1.0)
-        this = np.asarray(x_now, float) / n_now
-    df = np.where(laney, np.array([mr_df(int(v)) for v in m]), np.inf)
-    return {"baseline": pbar, "this_week": this, "expected_se": se, "df": df,
-            "method": np.where(laney, "Laney p'", "p-chart"), "weeks": k,
-            "degenerate": ~(pq > 0)}
-
-
-def log_duration_check(v_base, v_now) -> dict:
-    """Prediction limits for this week's mean log duration from the baseline weeks' mean logs:
-    centre ± t(k − 1)·s·√(1 + 1/k)."""
-    v = np.asarray(v_base, float)
-    k = _count(v)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        centre = np.nanmean(v, axis=1)
-        s = np.nanstd(v, axis=1, ddof=1)
-        se = s * np.sqrt(1 + 1 / k)
+        tau2 = np.where(rule[overdispersion], tau2, 0.0)
+        wr = 1 / (v + tau2[:, None])
+        centre = np.nansum(wr * m, axis=1) / np.nansum(wr, axis=1)
+        scale = np.nansum(wr * (m - centre[:, None]) ** 2, axis=1) / (k - 1)
+        plain = overdispersion == "z"
+        se = np.sqrt((var / n_now + tau2 + 1 / np.nansum(wr, axis=1))
+                     * (1.0 if plain else scale))
     return {"baseline": centre, "this_week": np.asarray(v_now, float), "expected_se": se,
-            "df": (k - 1).astype(float), "method": np.full(k.size, "log-mean t"),
-            "weeks": k, "degenerate": ~(s > 0)}
+            "df": np.full(k.size, np.inf) if plain else (k - 1).astype(float),
+            "method": np.full(k.size, "log-mean z" if plain else "log-mean t"), "weeks": k,
+            "degenerate": ~(se > 0)}
 
 
 def score_check(m_base, sd_base, n_base, m_now, sd_now, n_now,
@@ -184,6 +182,32 @@ def seasonal_check(v_base, v_base_ly, v_now, v_now_ly) -> dict:
             "degenerate": ~(s > 0) | np.isnan(centre)}
 
 
+def pool(cores: list[dict]) -> dict:
+    """One ``judge`` core from several (cells stacked in order); the normal scores of cores
+    without exact tails are (this − baseline)/se, and ``limits`` is asked of each core."""
+    arrays = ["baseline", "this_week", "expected_se", "df", "method", "weeks", "degenerate"]
+    out = {f: np.concatenate([c[f] for c in cores]) for f in arrays}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = [(c["this_week"] - c["baseline"]) / c["expected_se"] for c in cores]
+    for f in ("z_le", "z_ge"):
+        out[f] = np.concatenate([c.get(f, zc) for c, zc in zip(cores, z, strict=True)])
+    bounds = np.cumsum([0] + [c["baseline"].size for c in cores])
+
+    def limits(q_lo, q_hi):
+        q_lo, q_hi = (np.broadcast_to(np.asarray(v, float), bounds[-1:]) for v in (q_lo, q_hi))
+        lo, hi = [], []
+        for c, a, b in zip(cores, bounds[:-1], bounds[1:], strict=True):
+            ql, qh = q_lo[a:b], q_hi[a:b]
+            pair = c["limits"](ql, qh) if "limits" in c else (
+                c["baseline"] - ql * c["expected_se"], c["baseline"] + qh * c["expected_se"])
+            lo.append(pair[0])
+            hi.append(pair[1])
+        return np.concatenate(lo), np.concatenate(hi)
+
+    out["limits"] = limits
+    return out
+
+
 def _quantile(level, df):
     return np.where(np.isinf(df), stats.norm.isf(level), stats.t.isf(level, np.where(
         np.isinf(df), 1.0, df)))
@@ -204,14 +228,16 @@ def judge(core: dict, direction, n_now, control: str = "per_cell", expected_fals
     reason[np.isnan(core["this_week"]) & (reason == "")] = "no value this week"
     judged = reason == ""
     with np.errstate(divide="ignore", invalid="ignore"):
-        stat = (core["this_week"] - core["baseline"]) / core["expected_se"]
+        z = (core["this_week"] - core["baseline"]) / core["expected_se"]
+    z_le, z_ge = core.get("z_le", z), core.get("z_ge", z)
+    stat = np.where(bad > 0, z_ge, z_le)  # the score of the bad-side tail
     df = core["df"]
     dfx = np.where(np.isinf(df), 1.0, df)
 
     def sf(x):
         return np.where(np.isinf(df), stats.norm.sf(x), stats.t.sf(x, dfx))
 
-    p_bad, p_good = sf(bad * stat), sf(-bad * stat)
+    p_bad, p_good = sf(bad * stat), sf(-bad * np.where(bad > 0, z_le, z_ge))
     m = int(judged.sum())
     if control == "per_cell":
         lvl_bad = lvl_good = per_cell_level(m, expected_false)
@@ -223,8 +249,9 @@ def judge(core: dict, direction, n_now, control: str = "per_cell", expected_fals
         raise ValueError(f"unknown control {control!r}: use 'per_cell' or 'bh'")
     qb, qg = _quantile(lvl_bad, df), _quantile(lvl_good, df)
     se, c = core["expected_se"], core["baseline"]
-    upper = c + np.where(bad > 0, qb, qg) * se
-    lower = c - np.where(bad > 0, qg, qb) * se
+    q_hi, q_lo = np.where(bad > 0, qb, qg), np.where(bad > 0, qg, qb)
+    lower, upper = core["limits"](q_lo, q_hi) if "limits" in core else (c - q_lo * se,
+                                                                         c + q_hi * se)
     worse = judged & (p_bad <= lvl_bad)
     better = judged & (p_good <= lvl_good)
     out = pd.DataFrame({
@@ -314,7 +341,7 @@ def _arrays(sub: pd.DataFrame, cols: dict, labels: list[str], name: str) -> np.n
 def baseline_alerts(weeks: pd.DataFrame, this_week: str, *, baseline_weeks: int = 12,
                     baseline: tuple[str, str] | None = None, seasonal: bool = False,
                     control: str = "per_cell", expected_false: float = 0.5, q: float = 0.05,
-                    min_volume: int = 30, min_weeks: int = 4, overdispersion: str = "excess",
+                    min_volume: int = 30, min_weeks: int = 4, overdispersion: str = "pooled",
                     kpi: str = "kpi", cell: str = "cell", week: str = "week",
                     kind: str = "kind", direction: str = "direction", n: str = "n",
                     successes: str = "successes", value: str = "value", sd: str = "sd"
@@ -333,12 +360,14 @@ def baseline_alerts(weeks: pd.DataFrame, this_week: str, *, baseline_weeks: int 
     before = sorted(x for x in w[week].unique() if x < this_week)
     labels = ([x for x in before if baseline[0] <= x <= baseline[1]] if baseline
               else before[-baseline_weeks:])
+    mean_rule = {"p": "z", "laney": "random", "pooled": "excess"}.get(overdispersion,
+                                                                       overdispersion)
     parts = []
     for k in KINDS:
         sub = w[w[kind] == k]
         if sub.empty:
             continue
-        need = {"rate": [successes], "duration": [value], "score": [value, sd]}[k]
+        need = {"rate": [successes], "duration": [value, sd], "score": [value, sd]}[k]
         missing = [c for c in need if c not in sub.columns]
         if missing:
             raise _fail(f"{k} KPIs need columns {missing}.", "add them to the weekly table.",
@@ -357,19 +386,19 @@ def baseline_alerts(weeks: pd.DataFrame, this_week: str, *, baseline_weeks: int 
         elif k == "rate":
             core = rate_check(_arrays(sub, cols, labels, successes), nb,
                               _arrays(sub, cols, [this_week], successes)[:, 0], nn,
-                              overdispersion)
+                              overdispersion, groups=keys.index.get_level_values(0))
         elif k == "duration":
-            core = log_duration_check(_arrays(sub, cols, labels, value),
-                                      _arrays(sub, cols, [this_week], value)[:, 0])
+            core = log_duration_check(
+                _arrays(sub, cols, labels, value), _arrays(sub, cols, labels, sd), nb,
+                _arrays(sub, cols, [this_week], value)[:, 0],
+                _arrays(sub, cols, [this_week], sd)[:, 0], nn, mean_rule)
         else:
             core = score_check(_arrays(sub, cols, labels, value), _arrays(sub, cols, labels, sd),
                                nb, _arrays(sub, cols, [this_week], value)[:, 0],
-                               _arrays(sub, cols, [this_week], sd)[:, 0], nn,
-                               {"excess": "excess", "test": "test", "p": "z",
-                                "laney": "random"}.get(overdispersion, overdispersion))
+                               _arrays(sub, cols, [this_week], sd)[:, 0], nn, mean_rule)
         parts.append((keys, k, core, nn))
     # one control across all kinds: pool, then judge
-    core = {f: np.concatenate([c[f] for _, _, c, _ in parts]) for f in parts[0][2]}
+    core = pool([c for _, _, c, _ in parts])
     dirs = np.concatenate([kk.to_numpy() for kk, _, _, _ in parts])
     table, info = judge(core, dirs, np.concatenate([nn for *_, nn in parts]), control,
                         expected_false, q, min_volume, min_weeks)

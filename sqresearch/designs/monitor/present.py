@@ -24,15 +24,17 @@ def alert_overview(study) -> Table:
             ("Checks (metric × cell)", f"{s['cells']:,}"),
             ("Judged", f"{s['judged']:,} (the rest: too few tickets or baseline weeks)"),
             ("False-alarm control", words._control(a)),
-            ("Alerts expected by chance when nothing changed", f"{a.expected_false:g}"),
+            ("Alerts by chance when nothing changed" if a.control == "per_cell" else
+             "Chance of any alert when nothing changed", f"at most {a.expected_false:g}"),
             ("Alerts (worse)", f"{s['alerts']}"), ("Better than baseline", f"{s['better']}")]
     return Table(pd.DataFrame(rows, columns=["", "value"]),
-                 "How this week was judged. Durations are compared on the log scale, rates "
-                 "on a p-chart (Laney p′ when the baseline weeks vary more than binomial), "
-                 "scores by their mean and standard error. Calibration on simulated years "
-                 "(benchmarks/calibration_monitor.py) found 0.62 false alerts per report where "
-                 "0.5 is stated (per-cell control) and a false alert in 11 % of reports where "
-                 "5 % is stated (Benjamini–Hochberg): read the expected number as a floor.")
+                 "How this week was judged. Durations are compared on the log scale (limits "
+                 "that widen in a week with few tickets), rates on a p-chart with an exact tail "
+                 "(Laney p′ when the baseline weeks vary more than binomial), scores by their "
+                 "mean and standard error. Calibration on simulated years without planted "
+                 "changes (benchmarks/calibration_monitor.py) found 0.41 false alerts per report "
+                 "where at most 0.5 is stated (per-cell control) and a false alert in 3 % of "
+                 "reports where at most 5 % is stated (Benjamini–Hochberg).")
 
 
 def _baseline_words(study) -> str:
@@ -270,7 +272,8 @@ def drift_table(study) -> Table | Text:
 
 def definitions(study) -> Table:
     rows = [{"metric": m.spec.label, "checked as": {"rate": "rate (p-chart / Laney p′)",
-             "duration": "log duration (prediction limits)", "score": "mean score (z or t)"}[
+             "duration": "log duration (weighted prediction limits)",
+             "score": "mean score (z or t)"}[
                  m.kind], "unit": m.spec.unit, "better": m.spec.direction}
             for m in study.metrics]
     rows.append({"metric": "cell", "checked as": f"{ALL}, each segment level, and the levels "

@@ -16,7 +16,7 @@ def results(study) -> Results:
             method=f"report week {study.week} (week: {p.week})", group={"week": study.week})
     res.add("monitor.checks", "metric × cell checks judged", a.n_judged, n=a.n_cells,
             unit="checks", method=words._control(a))
-    res.add("monitor.expected_false_alerts", "alerts expected by chance when nothing changed",
+    res.add("monitor.expected_false_alerts", "stated bound on false alerts when nothing changed",
             a.expected_false, unit="alerts", method=words._control(a))
     res.add("monitor.alerts", "alerts this week", int(a.table["alert"].sum()), unit="alerts")
     unit = {m.name: m.spec.unit for m in study.metrics}

@@ -110,7 +110,8 @@ def meeting_summary(study) -> str:
     a, p = study.alerts, study.params
     lines = [f"**{study.params.title} — week {study.week}**: "
              f"{count(int(a.table['alert'].sum()), 'alert')} in {a.n_judged} checks "
-             f"(≈{a.expected_false:g} expected by chance)."]
+             + (f"(at most {a.expected_false:g} expected by chance)." if a.control == "per_cell"
+                else f"(chance of any false alert at most {100 * a.expected_false:g} %).")]
     for i, r in enumerate(study.top.head(3).itertuples(), 1):
         lines.append(f"{i}. {r.label} ({r.cell}): {change(r, p.alpha)[0]}, {age(r.age)}; "
                      f"{impact_words(r)}.")
