@@ -179,15 +179,21 @@ def column_list(columns, limit: int = 20) -> str:
 
 def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
     """A CSV as text columns: UTF-8 is read in place; other encodings are decoded here and read
-    from memory. DuckDB sniffs the delimiter (comma, semicolon, tab, pipe)."""
-    data = path.read_bytes()
-    enc = detect_encoding(data)
-    if enc != "utf-16" and b"\x00" in data[:65536]:
+    from memory. DuckDB sniffs the delimiter (comma, semicolon, tab, pipe). A UTF-8 file is
+    checked in chunks, never held whole (a file of gigabytes costs a few megabytes here)."""
+    enc, has_text = _scan_utf8(path)
+    data = None
+    if enc is None:  # another encoding: decoded in memory
+        data = path.read_bytes()
+        enc = detect_encoding(data)
+        has_text = bool(data.decode(enc, errors="replace").strip(_BLANK))
+    head = data[:_HEAD] if data is not None else _head(path)
+    if enc != "utf-16" and b"\x00" in head[:65536]:
         raise ValueError("it holds binary data (NUL bytes), not text")
     if enc not in ("utf-8", "utf-8-sig", "utf-16") and (mixed := mixed_encoding(data)):
         raise EncodingMix(f"line {mixed[0]:,} is UTF-8 but line {mixed[1]:,} is not (GBK, "
                           "Windows-1252 or Latin-1?)")
-    if not data.decode(enc, errors="replace").strip(" \t\r\n\ufeff\x0b\x0c"):
+    if not has_text:
         return pd.DataFrame()  # empty, or white space only
     tail = "" if limit is None else f" LIMIT {int(limit)}"
     with duckdb.connect(":memory:") as con, tempfile.TemporaryDirectory() as tmp:
@@ -198,12 +204,12 @@ def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
         sniff = con.execute("SELECT Delimiter FROM sniff_csv(?)", [str(target)]).fetchone()
         out = con.execute(f"SELECT * FROM read_csv(?, header = true, all_varchar = true){tail}",
                           [str(target)]).df()
-    text = data.decode(enc).lstrip("\ufeff")
-    first = text.split("\n", 1)[0].rstrip("\r")
+    first = head.decode(enc, errors="ignore").lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
     delim = sniff[0] if sniff and sniff[0] and len(out.columns) > 1 else \
         max(",;\t|", key=first.count)  # a sniffer that gave up: the header's likeliest
     header = next(csv.reader(io.StringIO(first), delimiter=delim), [])
     if len(header) != len(out.columns) or len(set(header)) != len(header):
+        text = (data if data is not None else path.read_bytes()).decode(enc).lstrip("\ufeff")
         problem = shape_problem(text, delim)
         if problem:
             raise ShapeError(problem)
@@ -212,6 +218,42 @@ def _read_csv(path, limit: int | None, notes: list[str]) -> pd.DataFrame:
     if sniff and sniff[0] not in (",", None):
         notes.append(f"delimiter: {'tab' if sniff[0] == chr(9) else repr(sniff[0])} (detected)")
     return out
+
+
+_BLANK = " \t\r\n\ufeff\x0b\x0c"  # what an empty file may hold
+_HEAD = 1 << 20  # bytes read for the header line and the binary-data check
+_CHUNK = 1 << 24
+
+
+def _head(path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(_HEAD)
+
+
+def _scan_utf8(path) -> tuple[str | None, bool]:
+    """("utf-8" or "utf-8-sig", whether it holds anything but white space) when the whole file
+    is UTF-8 without a UTF-16 byte-order mark, read in chunks; (None, False) otherwise."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    has_text, enc = False, "utf-8"
+    with open(path, "rb") as f:
+        first = True
+        while chunk := f.read(_CHUNK):
+            if first:
+                if chunk[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+                    return None, False
+                if chunk.startswith(codecs.BOM_UTF8):
+                    enc = "utf-8-sig"
+                first = False
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return None, False
+            has_text = has_text or bool(text.strip(_BLANK))
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None, False
+    return enc, has_text
 
 
 def _long_from_wide(raw: pd.DataFrame, src: DataSource, source: str, label):

@@ -144,6 +144,17 @@ def _columns(lazy: LazyTable, names: list[str], key: str | None):
         _drop(lazy.con, numbered)
 
 
+def release(table: LazyTable, kept) -> None:
+    """``kept`` (a table computed from ``table.expr``, e.g. the prepared tickets) now holds the
+    valid rows: ``table.expr`` reads them from it, and the validation's temporary tables are
+    dropped (their memory is the engine's largest share)."""
+    if table.con is None:
+        return
+    columns = table.columns
+    _drop(table.con, table.expr)
+    table.expr = kept.select(*columns)
+
+
 def _drop(con, expr) -> None:
     """Drop the temporary tables (``keep_once``) that ``expr`` reads."""
     import ibis.expr.operations as ops
@@ -388,15 +399,16 @@ def _sample(t, used: list[str]) -> pd.DataFrame:
     return numbered.filter(numbered._i % step == 0).limit(SAMPLE).drop("_i").to_pandas()
 
 
-def keep_once(con, expr):
+def keep_once(con, expr, prefix: str = "sqr_valid_"):
     """``expr`` computed once into a temporary table of its engine (dropped with the
-    connection), so that what follows reads typed rows instead of validating again; Spark
-    keeps its plan (its cache is per session and unbounded)."""
+    connection, or by ``_drop`` once spent when its name starts with ``sqr_valid_``), so that
+    what follows reads typed rows instead of validating again; Spark keeps its plan (its cache
+    is per session and unbounded)."""
     import uuid
 
     if con is None:  # Spark
         return expr
-    return con.create_table(f"sqr_valid_{uuid.uuid4().hex[:12]}", expr, temp=True)
+    return con.create_table(f"{prefix}{uuid.uuid4().hex[:12]}", expr, temp=True)
 
 
 def _examples(table, rows, label_of: str | None, total: int, raw=None) -> str:
@@ -435,7 +447,7 @@ def _missing(v) -> bool:
 
 
 __all__ = ["Fallback", "LazyTable", "estimated_rows", "keep_once", "load_lazy", "materialize",
-           "note_fallback", "open_table", "use_pushdown"]
+           "note_fallback", "open_table", "release", "use_pushdown"]
 
 
 def note_fallback(table, reason: str) -> None:

@@ -51,13 +51,14 @@ class SortedValues:
         parts = {c: [] for c in names}
         labels = {g: {} for g in groups}  # value → provisional code, in order of appearance
         for batch in expr.select(*names).to_pyarrow_batches(chunk_size=1 << 20):
-            for c in [*values, "solved"]:
+            for c in values:
                 parts[c].append(_floats(batch.column(c)))
+            parts["solved"].append(_floats(batch.column("solved")) == 1)
             for g in groups:
                 parts[g].append(_provisional(batch.column(g), labels[g]))
             del batch
         self._values = {c: _joined(parts.pop(c)) for c in values}
-        self._solved = _joined(parts.pop("solved")) == 1
+        self._solved = _joined(parts.pop("solved"), bool)
         self._groups = {g: _final(_joined(parts.pop(g), np.int32), labels[g]) for g in groups}
         self._order: dict[str, np.ndarray] = {}
 

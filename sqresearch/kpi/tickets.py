@@ -180,7 +180,7 @@ def for_study(params, table, period_freq: str | None = None):
         if period_freq:
             frame["period"] = engine.period_labels(frame["created"], period_freq)
         return Tickets(frame, ctx)
-    from sqresearch.io.lazy import keep_once
+    from sqresearch.io.lazy import keep_once, release
     from sqresearch.kpi.pushdown_prepare import period_expr, prepare_expr
 
     ctx = context_for_expr(params, table.expr)
@@ -191,4 +191,6 @@ def for_study(params, table, period_freq: str | None = None):
         expr = expr.mutate(period=period_expr(expr.created, period_freq))
     groups = ("period", *getattr(params, "segments", ())) if period_freq else \
         tuple(getattr(params, "segments", ()))
-    return PushedTickets(keep_once(table.con, expr), ctx, groups)  # clocks computed once
+    kept = keep_once(table.con, expr, "sqr_prepared_")  # clocks computed once
+    release(table, kept)
+    return PushedTickets(kept, ctx, groups)

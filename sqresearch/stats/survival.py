@@ -168,8 +168,13 @@ def crossing_points(t: np.ndarray, s: np.ndarray, level: float) -> Crossing:
     y = np.concatenate([[0.0], 1 - s])
     xmax = x[-1]
     top = math.nan if np.all(np.isnan(y)) else float(np.nanmax(y))
-    _, first = np.unique(np.where(np.isnan(y), np.inf, y), return_index=True)
-    keep = np.sort(first)
+    ordered = np.where(np.isnan(y), np.inf, y)
+    if np.all(ordered[1:] >= ordered[:-1]):  # S and its lower band: each value's first time
+        keep = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    else:  # the upper band can rise and fall
+        _, first = np.unique(ordered, return_index=True)
+        keep = np.sort(first)
+    del ordered
     x, y = x[keep], y[keep]
 
     def first_time_of_smallest(shift: float) -> float | None:
