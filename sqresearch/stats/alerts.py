@@ -115,17 +115,7 @@ def log_duration_check(v_base, sd_base, n_base, v_now, sd_now, n_now,
         v = np.where(use, var[:, None] / n, np.nan)  # within-week variance of each week's mean
         m = np.where(use, m, np.nan)
         k = _count(m)
-        w = 1 / v
-        sw = np.nansum(w, axis=1)
-        fixed = np.nansum(w * m, axis=1) / sw
-        q = np.nansum(w * (m - fixed[:, None]) ** 2, axis=1)
-        tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - np.nansum(w ** 2, axis=1) / sw))
-        rule = {"excess": q > k - 1,
-                "test": q > stats.chi2.ppf(0.95, np.maximum(k - 1, 1)),
-                "z": np.zeros(k.size, bool), "random": np.ones(k.size, bool)}
-        if overdispersion not in rule:
-            raise ValueError(f"unknown overdispersion rule {overdispersion!r}")
-        tau2 = np.where(rule[overdispersion], tau2, 0.0)
+        tau2, _ = _between_weeks(1 / v, m, k, overdispersion)
         wr = 1 / (v + tau2[:, None])
         centre = np.nansum(wr * m, axis=1) / np.nansum(wr, axis=1)
         scale = np.nansum(wr * (m - centre[:, None]) ** 2, axis=1) / (k - 1)
@@ -138,6 +128,21 @@ def log_duration_check(v_base, sd_base, n_base, v_now, sd_now, n_now,
             "degenerate": ~(se > 0)}
 
 
+def _between_weeks(w, m, k, overdispersion: str):
+    """(DerSimonian–Laird τ² where the switch rule adds it, else 0; the rule's flags) of weeks
+    with means ``m`` and weights ``w`` (cells × weeks), Cochran's Q against k − 1 ("excess") or
+    its χ²(k − 1) 95 % point ("test"); "z" never, "random" always."""
+    sw = np.nansum(w, axis=1)
+    fixed = np.nansum(w * m, axis=1) / sw
+    q = np.nansum(w * (m - fixed[:, None]) ** 2, axis=1)
+    tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - np.nansum(w ** 2, axis=1) / sw))
+    rule = {"excess": q > k - 1, "test": q > stats.chi2.ppf(0.95, np.maximum(k - 1, 1)),
+            "z": np.zeros(k.size, bool), "random": np.ones(k.size, bool)}
+    if overdispersion not in rule:
+        raise ValueError(f"unknown overdispersion rule {overdispersion!r}")
+    return np.where(rule[overdispersion], tau2, 0.0), rule[overdispersion]
+
+
 def score_check(m_base, sd_base, n_base, m_now, sd_now, n_now,
                 overdispersion: str = "excess") -> dict:
     """This week's mean ± SE against the precision-weighted baseline mean, with the
@@ -147,17 +152,7 @@ def score_check(m_base, sd_base, n_base, m_now, sd_now, n_now,
         w = np.where((n > 0) & (sd > 0), n / sd ** 2, np.nan)
         m = np.where(np.isnan(w), np.nan, m)
         k = _count(m)
-        sw = np.nansum(w, axis=1)
-        fixed = np.nansum(w * m, axis=1) / sw
-        q = np.nansum(w * (m - fixed[:, None]) ** 2, axis=1)
-        tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - np.nansum(w ** 2, axis=1) / sw))
-        rule = {"excess": q > k - 1,
-                "test": q > stats.chi2.ppf(0.95, np.maximum(k - 1, 1)),
-                "z": np.zeros(k.size, bool), "random": np.ones(k.size, bool)}
-        if overdispersion not in rule:
-            raise ValueError(f"unknown overdispersion rule {overdispersion!r}")
-        het = rule[overdispersion]
-        tau2 = np.where(het, tau2, 0.0)
+        tau2, het = _between_weeks(w, m, k, overdispersion)
         wr = 1 / (1 / w + tau2[:, None])
         centre = np.nansum(wr * m, axis=1) / np.nansum(wr, axis=1)
         se = np.sqrt(np.asarray(sd_now, float) ** 2 / np.asarray(n_now, float) + tau2
