@@ -280,3 +280,16 @@ def test_sqr_pdca_add_appends_an_item(demo_params, tmp_path, monkeypatch, capsys
     assert "'=HYPERLINK" in log.read_text(encoding="utf-8")  # stored inert for spreadsheets
     assert cli.main([*args[:4], "frt_mdian", *args[5:]]) == 2
     assert "'frt_mdian' is not a KPI" in capsys.readouterr().err
+
+
+def test_meeting_summary_escapes_what_comes_from_the_data():
+    from sqresearch.designs.monitor.words import md
+
+    hostile = "**east** [click](http://evil.example) @channel <b>x</b>\nsecond line `code`"
+    text = md(hostile)
+    assert "\n" not in text
+    for i, c in enumerate(text):  # every markup, link or mention character is escaped
+        if c in "*[]()@<>`:":
+            assert text[i - 1] == "\\", (c, text[:i + 1])
+    assert text.replace("\\", "") == " ".join(hostile.split())  # nothing lost but the breaks
+    assert md("east × phone") == "east × phone"

@@ -104,16 +104,30 @@ def _control(a) -> str:
     return f"each cell judged at the one-sided level {a.level:.2g}"
 
 
+#: what Markdown (and chat renderers) read as markup, links or mentions (a data value
+#: never starts a line here, so list and heading marks in it are harmless)
+_MARKUP = set("\\`*_{}[]()#!|<>~&@:")
+
+
+def md(value) -> str:
+    """Text from the data or the params, literal in Markdown: each markup character escaped
+    with a backslash (CommonMark escapes any ASCII punctuation), line breaks as spaces, so
+    that a segment value or a complaint term cannot bold, link, mention or break a line."""
+    text = " ".join(str(value).split())
+    return "".join("\\" + c if c in _MARKUP else c for c in text)
+
+
 def meeting_summary(study) -> str:
     """Five lines of Markdown for the meeting chat: the week, up to three problems, and the
-    improvement log (or the text's rising theme)."""
+    improvement log (or the text's rising theme). Everything taken from the data, the params
+    or the log is escaped (``md``)."""
     a, p = study.alerts, study.params
-    lines = [f"**{study.params.title} — week {study.week}**: "
+    lines = [f"**{md(study.params.title)} — week {study.week}**: "
              f"{count(int(a.table['alert'].sum()), 'alert')} in {a.n_judged} checks "
              + (f"(at most {a.expected_false:g} expected by chance)." if a.control == "per_cell"
                 else f"(chance of any false alert at most {100 * a.expected_false:g} %).")]
     for i, r in enumerate(study.top.head(3).itertuples(), 1):
-        lines.append(f"{i}. {r.label} ({r.cell}): {change(r, p.alpha)[0]}, {age(r.age)}; "
+        lines.append(f"{i}. {md(r.label)} ({md(r.cell)}): {change(r, p.alpha)[0]}, {age(r.age)}; "
                      f"{impact_words(r)}.")
     while len(lines) < 4:
         lines.append(f"{len(lines)}. —")
@@ -121,12 +135,13 @@ def meeting_summary(study) -> str:
     if checks:
         due = [c for c in checks if c.get("act")]
         lines.append(f"PDCA: {count(len(checks), 'open item')}; {len(due)} checked this week"
-                     + (": " + "; ".join(f"{c['id']} → {c['act']}" for c in due[:2])
+                     + (": " + "; ".join(f"{md(c['id'])} → {md(c['act'])}" for c in due[:2])
                         if due else "."))
     elif study.text is not None and study.text.terms is not None:
         rose = study.text.terms
         rose = rose[(rose["direction"] == "rose") & (rose["p_holm"] <= p.alpha)]
-        lines.append("Complaint terms rising: " + (", ".join(rose["term"].head(5)) or "none")
+        lines.append("Complaint terms rising: " + (", ".join(map(md, rose["term"].head(5)))
+                                                   or "none")
                      + ".")
     else:
         lines.append("No improvement items are open.")
