@@ -163,6 +163,23 @@ def test_tickets_without_a_customer_id_are_counted_as_unknown(tmp_path):
     assert (table.frame["customer_type"] == "unknown").sum() == len(raw.index[::10])
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_file_column_named_like_the_derived_segment_is_refused(tmp_path, fmt):
+    p = demo_params("support_customers")
+    raw = pd.read_csv(ROOT / "data" / "support_tickets.csv", dtype=str, keep_default_na=False)
+    raw["customer_type"] = "vip"  # the file's own segment: it must not vanish silently
+    data = tmp_path / "data" / f"tickets.{fmt}"
+    data.parent.mkdir(exist_ok=True)
+    raw.to_csv(data, index=False) if fmt == "csv" else raw.to_parquet(data, index=False)
+    p["data"]["path"] = str(data)
+    path = write_params(tmp_path, p)
+    with pytest.raises(DataError) as err:
+        load_scorecard(params.load(path), str(path))
+    text = str(err.value)
+    assert "column 'customer_type'" in text and "silently replace" in text
+    assert "customer_type_file" in text and "Traceback" not in text
+
+
 def test_the_segment_without_a_customer_id_names_the_key_and_the_fix(tmp_path):
     p = demo_params("support_customers")
     del p["data"]["columns"]["customer_id"]

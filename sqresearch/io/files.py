@@ -138,6 +138,25 @@ def read_raw(src: DataSource, source: str, limit: int | None = None,
     return out
 
 
+def header(src: DataSource, source: str) -> list[str]:
+    """The column names of a study's file, cheaply: a Parquet file's schema, a CSV's header
+    line as DuckDB reads it (the file is not scanned); anything else, or a file DuckDB cannot
+    read that way, through ``read_raw(limit=0)`` (whose errors name the problem)."""
+    path = paths.resolve(src.path)
+    try:
+        with duckdb.connect(":memory:") as con:
+            if src.file_format == "parquet":
+                got = con.execute("SELECT * FROM read_parquet(?) LIMIT 0", [str(path)])
+            elif src.file_format == "csv":
+                got = con.execute("SELECT * FROM read_csv(?, header = true, all_varchar = true)"
+                                  " LIMIT 0", [str(path)])
+            else:
+                raise ValueError(src.file_format)
+            return [d[0] for d in got.description]
+    except (duckdb.Error, ValueError, OSError):
+        return [str(c) for c in read_raw(src, source, limit=0).columns]
+
+
 class EncodingMix(ValueError):
     """A text file in two encodings at once."""
 

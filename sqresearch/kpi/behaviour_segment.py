@@ -196,6 +196,9 @@ def derive(table, params, source: str) -> None:
         raise DataError(source, Problem(WHERE, "the behaviour segment is derived from a ticket "
                                         "table's history; this study reads ready values per "
                                         "unit.", "drop behaviour from segments."))
+    from sqresearch.kpi.customers import name_free
+
+    name_free(params, SEGMENT, "customers' ticket behaviour", source)
     lazy = not hasattr(table, "frame")
     cols = table.columns if lazy else table.frame.columns
     if "customer_id" not in cols:

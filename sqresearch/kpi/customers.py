@@ -103,6 +103,24 @@ def missing_customer_id(params, where: str):
                    "drop customer_type from segments.")
 
 
+def name_free(params, name: str, what: str, source: str) -> None:
+    """A DataError when the study's file has its own column named like the derived segment
+    ``name``: the derived values would silently take its place."""
+    from sqresearch.io.errors import DataError, Problem
+    from sqresearch.io.files import header
+
+    src = params.data
+    if src.source is not None or not src.path:  # an engine table: its columns are not read here
+        return
+    if name in header(src, source):
+        raise DataError(source, Problem(
+            f"column {name!r} of {src.where}", f"the file has its own column {name!r}, and "
+            f"segments: [{name}] asks for the segment derived from {what}; the derived values "
+            "would silently replace the file's.", f"to segment by the file's values, rename "
+            f"that column (e.g. {name}_file) and list the new name in segments; to use the "
+            f"derived segment, rename or drop the file's column."))
+
+
 def derive(table, params, source: str) -> None:
     """Add ``customer_type`` to a validated ticket table (``io.data.LoadedTable`` frame, or a
     ``io.lazy.LazyTable`` expression computed by its engine), with the rule and the
@@ -114,6 +132,7 @@ def derive(table, params, source: str) -> None:
                                         "the customer_type segment is derived from a ticket "
                                         "table's history; this study reads ready values per "
                                         "unit.", "drop customer_type from segments."))
+    name_free(params, SEGMENT, "each customer's ticket history", source)
     columns = table.frame.columns if hasattr(table, "frame") else table.columns
     if "customer_id" not in columns:
         raise DataError(source, missing_customer_id(params, params.data.where))
