@@ -57,7 +57,7 @@ import pandas as pd
 from sqresearch.designs.before_after import effects
 from sqresearch.designs.control_group.inference import did_inference
 from sqresearch.io.errors import DataError, Problem, show
-from sqresearch.io.pdca import action_cells, parse_day, parse_segment, week_monday
+from sqresearch.io.pdca_rows import action_cells, parse_day, parse_segment, week_monday
 from sqresearch.kpi import engine
 from sqresearch.kpi.metrics import BUILTIN, MetricSpec
 from sqresearch.report.tables import count
