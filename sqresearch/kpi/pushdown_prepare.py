@@ -78,7 +78,10 @@ def prepare_expr(t: ir.Table, ctx: Context,
         x = joined[c]
         sec = x.second().floor().cast("int64")  # Spark's second has the fraction
         tod = x.hour().cast("int64") * 3600 + x.minute() * 60 + sec
-        within = (tod - _seconds(ctx.schedule.start)).clip(lower=0, upper=ds)
+        shifted = tod - _seconds(ctx.schedule.start)
+        # clip(0, ds) as one CASE: Ibis's clip nests NULL-safe LEAST/GREATEST around six
+        # copies of the time of day (NULL stays NULL either way: no branch matches)
+        within = ibis.cases((shifted < 0, 0), (shifted > ds, ds), else_=shifted)
         return before * ds + ibis.ifelse(open_ == 1, within, 0)
 
     def minutes(end, start) -> ir.FloatingValue:
