@@ -22,6 +22,24 @@ limit:        the scorecard KPI step on a file larger than the memory it may use
               runs in a memory cgroup of the given size (needs root and cgroup v1 or v2).
 
 Synthetic files come from benchmarks/synthetic_tickets.py (cached in outputs/bench-data).
+
+Last measured (2026-12-01, 2 cores shared with a test run, so both columns are slower than on
+a quiet machine; the ratio is what compares):
+
+    tickets     format        DuckDB query       scorecard KPI step   ratio
+    1,000,000   parquet       3.2 s   219 MiB     22.7 s   762 MiB     7.2×
+    1,000,000   csv           4.7 s   314 MiB     40.7 s   788 MiB     8.6×
+    10,000,000  parquet      14.4 s  1453 MiB    125.7 s  2800 MiB     8.7×
+    10,000,000  csv          27.0 s  1501 MiB    241.4 s  2921 MiB     8.9×
+
+    limit: the 10M CSV scorecard KPI step in a 3 GB memory cgroup completes (231.8 s).
+
+Before this session's changes: 14.5× / 16.8× at 1M, 14.4× (1.9 GB) / 16.3× (3.8 GB) at 10M, and
+the 3 GB cgroup run was killed. What still separates the step from one query: two passes that
+write 10 million rows (the validated rows with their flags, then the prepared clocks), the
+validation's duplicate-id aggregate, and exact order statistics (quantile intervals and the
+Kaplan–Meier curves with their bands) for four groupings, where the query computes plain
+medians.
 """
 
 from __future__ import annotations
