@@ -289,7 +289,10 @@ def test_meeting_summary_escapes_what_comes_from_the_data():
     text = md(hostile)
     assert "\n" not in text
     for i, c in enumerate(text):  # every markup, link or mention character is escaped
-        if c in "*[]()@<>`:":
+        if c in "*[]()@<>`" or text[i:i + 3] == "://":
             assert text[i - 1] == "\\", (c, text[:i + 1])
+    assert md("a &amp; b & c") == "a \\&amp; b & c"
+    assert md("SLA: first response, team=east & channel=phone") == \
+        "SLA: first response, team=east & channel=phone"
     assert text.replace("\\", "") == " ".join(hostile.split())  # nothing lost but the breaks
     assert md("east × phone") == "east × phone"

@@ -104,17 +104,25 @@ def _control(a) -> str:
     return f"each cell judged at the one-sided level {a.level:.2g}"
 
 
-#: what Markdown (and chat renderers) read as markup, links or mentions (a data value
-#: never starts a line here, so list and heading marks in it are harmless)
-_MARKUP = set("\\`*_{}[]()#!|<>~&@:")
+#: what Markdown (and chat renderers) read as markup or mentions (a data value never starts a
+#: line here, so list and heading marks in it are harmless)
+_MARKUP = set("\\`*_{}[]()#!|<>~@")
 
 
 def md(value) -> str:
     """Text from the data or the params, literal in Markdown: each markup character escaped
-    with a backslash (CommonMark escapes any ASCII punctuation), line breaks as spaces, so
-    that a segment value or a complaint term cannot bold, link, mention or break a line."""
+    with a backslash (CommonMark escapes any ASCII punctuation), "://" (a bare link) and "&"
+    before a letter or "#" (an HTML entity) escaped too, line breaks as spaces: a segment value
+    or a complaint term cannot bold, link, mention or break a line."""
     text = " ".join(str(value).split())
-    return "".join("\\" + c if c in _MARKUP else c for c in text)
+    out = []
+    for i, c in enumerate(text):
+        nxt = text[i + 1:i + 3]
+        if c in _MARKUP or (c == ":" and nxt == "//") or \
+                (c == "&" and nxt[:1] and (nxt[0].isalpha() or nxt[0] == "#")):
+            out.append("\\")
+        out.append(c)
+    return "".join(out)
 
 
 def meeting_summary(study) -> str:
