@@ -150,15 +150,20 @@ def test_the_scorecard_segment_in_memory_and_in_the_engine_agree(tmp_path):
     assert contacts.to_dict() == independent_labels(90).value_counts().to_dict()
 
 
+def with_tickets(tmp_path, p: dict, raw: pd.DataFrame, fmt: str = "csv"):
+    """The study ``p`` pointed at ``raw`` written as a CSV or Parquet file; its params path."""
+    data = tmp_path / "data" / f"tickets.{fmt}"
+    data.parent.mkdir(exist_ok=True)
+    raw.to_csv(data, index=False) if fmt == "csv" else raw.to_parquet(data, index=False)
+    p["data"]["path"] = str(data)
+    return write_params(tmp_path, p)
+
+
 def test_tickets_without_a_customer_id_are_counted_as_unknown(tmp_path):
     p = demo_params("support_customers")
     raw = pd.read_csv(ROOT / "data" / "support_tickets.csv", dtype=str, keep_default_na=False)
     raw.loc[raw.index[::10], "customer_id"] = ""
-    data = tmp_path / "data" / "tickets.csv"
-    data.parent.mkdir(exist_ok=True)
-    raw.to_csv(data, index=False)
-    p["data"]["path"] = str(data)
-    path = write_params(tmp_path, p)
+    path = with_tickets(tmp_path, p, raw)
     table = load_scorecard(params.load(path), str(path))
     assert (table.frame["customer_type"] == "unknown").sum() == len(raw.index[::10])
 
@@ -168,11 +173,7 @@ def test_a_file_column_named_like_the_derived_segment_is_refused(tmp_path, fmt):
     p = demo_params("support_customers")
     raw = pd.read_csv(ROOT / "data" / "support_tickets.csv", dtype=str, keep_default_na=False)
     raw["customer_type"] = "vip"  # the file's own segment: it must not vanish silently
-    data = tmp_path / "data" / f"tickets.{fmt}"
-    data.parent.mkdir(exist_ok=True)
-    raw.to_csv(data, index=False) if fmt == "csv" else raw.to_parquet(data, index=False)
-    p["data"]["path"] = str(data)
-    path = write_params(tmp_path, p)
+    path = with_tickets(tmp_path, p, raw, fmt)
     with pytest.raises(DataError) as err:
         load_scorecard(params.load(path), str(path))
     text = str(err.value)

@@ -432,7 +432,7 @@ def _examples(table, rows, label_of: str | None, total: int, raw=None) -> str:
     if raw is None:
         return examples(labels, None, total)
     source, cond, column = raw
-    if any(_missing(v) for v in ids):
+    if any(pd.isna(v) for v in ids):
         got = source.filter(cond).order_by(label_of).select(label_of, column).limit(SHOWN)
         got = got.to_pandas()
         return examples([f"{label_of} {str(v)!r}" for v in got[label_of]], list(got[column]),
@@ -440,10 +440,6 @@ def _examples(table, rows, label_of: str | None, total: int, raw=None) -> str:
     got = source.filter(source[label_of].isin(ids) & cond).select(label_of, column).to_pandas()
     first = dict(reversed(list(zip(got[label_of], got[column], strict=True))))
     return examples(labels, [first.get(v) for v in ids], total)
-
-
-def _missing(v) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
 
 
 __all__ = ["Fallback", "LazyTable", "estimated_rows", "keep_once", "load_lazy", "materialize",

@@ -96,16 +96,15 @@ class PushedTickets:
         from sqresearch.kpi import pushdown_sorted as ps
         from sqresearch.kpi.pushdown import MEDIANS, QUANTILE_COLUMN, QUANTILES
 
-        wanted = {n: c for n, c in [*((q, QUANTILE_COLUMN) for q in QUANTILES),
-                                    *MEDIANS.items()] if only is None or n in only}
-        values = [c for c in dict.fromkeys(wanted.values()) if c in self.columns]
-        if not values or (by is not None and by not in self.groups) or \
+        columns = {QUANTILE_COLUMN: list(QUANTILES), **{c: [n] for n, c in MEDIANS.items()}}
+        asked = [c for c, names in columns.items()
+                 if c in self.columns and (only is None or not only.isdisjoint(names))]
+        if not asked or (by is not None and by not in self.groups) or \
                 "solved" not in self.columns:
             return None
         if self._ordered is None and ps.fits(self.n):
-            names = [c for c in dict.fromkeys([QUANTILE_COLUMN, *MEDIANS.values()])
-                     if c in self.columns]
-            self._ordered = ps.SortedValues(self.expr, names, self.groups)
+            self._ordered = ps.SortedValues(
+                self.expr, [c for c in columns if c in self.columns], self.groups)
         return self._ordered
 
     def series(self, freq: str, kpis: set[str]) -> pd.DataFrame:
