@@ -181,6 +181,27 @@ def test_a_file_column_named_like_the_derived_segment_is_refused(tmp_path, fmt):
     assert "customer_type_file" in text and "Traceback" not in text
 
 
+def test_an_engine_table_column_named_like_the_derived_segment_is_refused(
+        tmp_path, postgres, monkeypatch):
+    from tests.support.postgres import load_table
+
+    raw = pd.read_csv(ROOT / "data" / "support_tickets.csv", dtype=str, keep_default_na=False)
+    raw["customer_type"] = "vip"
+    (tmp_path / "clash.csv").write_text(raw.to_csv(index=False), encoding="utf-8")
+    load_table(postgres.url, "customer_clash", tmp_path / "clash.csv")
+    monkeypatch.setenv("SQR_TEST_WAREHOUSE", postgres.url)
+    p = demo_params("support_customers")
+    p["data"].pop("path")
+    p["data"]["source"] = {"backend": "postgres", "table": "customer_clash",
+                           "url_env": "SQR_TEST_WAREHOUSE"}
+    path = write_params(tmp_path, p)
+    with pytest.raises(DataError) as err:
+        load_scorecard(params.load(path), str(path))
+    text = str(err.value)
+    assert "column 'customer_type'" in text and "the table has its own column" in text
+    assert postgres.url not in text and "Traceback" not in text
+
+
 def test_the_segment_without_a_customer_id_names_the_key_and_the_fix(tmp_path):
     p = demo_params("support_customers")
     del p["data"]["columns"]["customer_id"]

@@ -104,17 +104,24 @@ def missing_customer_id(params, where: str):
 
 
 def name_free(params, name: str, what: str, source: str) -> None:
-    """A DataError when the study's file has its own column named like the derived segment
-    ``name``: the derived values would silently take its place."""
+    """A DataError when the study's file or engine table has its own column named like the
+    derived segment ``name``: the derived values would silently take its place."""
     from sqresearch.io.errors import DataError, Problem
     from sqresearch.io.files import header
 
     src = params.data
-    if src.source is not None or not src.path:  # an engine table: its columns are not read here
+    if src.source is not None:  # a table on a connection: its schema, not its rows
+        from sqresearch.io.lazy import open_table
+
+        names = list(open_table(src, source)[1].schema().names)
+    elif src.path:
+        names = header(src, source)
+    else:
         return
-    if name in header(src, source):
+    if name in names:
+        what_has = "table" if src.source is not None else "file"
         raise DataError(source, Problem(
-            f"column {name!r} of {src.where}", f"the file has its own column {name!r}, and "
+            f"column {name!r} of {src.where}", f"the {what_has} has its own column {name!r}, and "
             f"segments: [{name}] asks for the segment derived from {what}; the derived values "
             "would silently replace the file's.", f"to segment by the file's values, rename "
             f"that column (e.g. {name}_file) and list the new name in segments; to use the "

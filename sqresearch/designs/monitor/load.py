@@ -14,6 +14,7 @@ from sqresearch.designs.monitor.weekly import iso_week, week_monday
 from sqresearch.designs.scorecard.load import load_tickets
 from sqresearch.io.data import LoadedTable, check_data_cut
 from sqresearch.io.errors import DataError, Problem
+from sqresearch.io.lazy import materialize
 from sqresearch.io.monitor_schema import latest_week
 from sqresearch.kpi import behaviour_segment, customers
 
@@ -33,10 +34,8 @@ def load(p, source: str, week: str | None = None) -> MonitorInputs:
     if p.text is not None:
         keep.append(p.text.column)
     table = load_tickets(p.data, kpi.ticket_roles(p), tuple(dict.fromkeys(keep)), source)
-    if not isinstance(table, LoadedTable):  # a large table on an engine: bring it in
-        raise DataError(source, Problem(
-            "key 'data.engine'", "the weekly monitor computes in memory.",
-            "set data.engine: memory (the monitor reads one year of tickets)."))
+    if not isinstance(table, LoadedTable):  # validated in its engine: the typed columns come in
+        table = materialize(table, p.data)
     if customers.requested(p):
         customers.derive(table, p, source)
     if behaviour_segment.requested(p):
