@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sqresearch.io import pdca_rows
 from sqresearch.kpi.engine import stamp_labels
 from sqresearch.kpi.metrics import BUILTIN, MetricSpec
 
@@ -50,7 +51,8 @@ def iso_week(stamps: pd.Series) -> pd.Series:
 
 
 def week_monday(label: str) -> pd.Timestamp:
-    return pd.Timestamp.fromisocalendar(int(label[:4]), int(label[6:8]), 1)
+    """The Monday of an ISO week label, as a Timestamp (``io.pdca_rows.week_monday``)."""
+    return pd.Timestamp(pdca_rows.week_monday(label))
 
 
 def shift_week(label: str, weeks: int) -> str:
