@@ -240,8 +240,9 @@ def test_the_rule_for_k_finds_the_planted_themes(seed, planted):
 
 
 # Three vocabularies, no word shared, and filler words shared by all: a baseline of themes A and
-# B (half each), a recent period of A, B and, in a share ``new`` of its documents, C. Each
-# document draws 8 words from its theme's vocabulary, or with probability 0.25 a filler word.
+# B (half each), a recent period of C in a share ``new`` of its documents and A (a share
+# ``a_recent`` of the rest) or B. Each document draws 8 words from its theme's vocabulary, or
+# with probability 0.25 a filler word. (benchmarks/calibration_themes.py uses it too.)
 VOCAB = {"A": ["queue", "hold", "waited", "hour", "hotline", "busy", "line", "agent",
                "transfer", "callback"],
          "B": ["refund", "money", "returned", "bank", "days", "amount", "credited", "cancelled",
@@ -251,13 +252,15 @@ VOCAB = {"A": ["queue", "hold", "waited", "hour", "hotline", "busy", "line", "ag
 FILLER = ["please", "again", "today", "really", "help", "thanks"]
 
 
-def three_vocabularies(seed: int, new: float, n_base: int = 400, n_recent: int = 100):
+def three_vocabularies(seed: int, new: float, n_base: int = 400, n_recent: int = 100,
+                       a_recent: float = 0.5) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for recent, n in ((False, n_base), (True, n_recent)):
         for _ in range(n):
             u, v = rng.random(), rng.random()
-            theme = "C" if recent and u < new else ("A" if v < 0.5 else "B")
+            theme = "C" if recent and u < new else ("A" if v < (a_recent if recent else 0.5)
+                                                    else "B")
             doc = [FILLER[rng.integers(len(FILLER))] if rng.random() < 0.25 else
                    VOCAB[theme][rng.integers(10)] for _ in range(8)]
             rows.append((recent, theme, doc))

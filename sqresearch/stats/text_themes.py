@@ -342,7 +342,8 @@ def themes(docs: list[list[str]], week, masked_texts: list[str], k: int | None =
                 f"(same rule) that matches no pooled theme (cosine < {MATCH}) and whose share "
                 f"rose against the baseline (two-proportion z-test, Holm over the "
                 f"{int(emerging['candidate'].sum())} such themes, α = {alpha:g}): {added} "
-                f"added")
+                f"added" + (f" (theme {', '.join(str(k0 + 1 + i) for i in range(added))})"
+                            if added else ""))
     else:
         rule = "given"
     k = k0 + added
