@@ -149,6 +149,50 @@ def test_emerging_theme_terms_rise_and_quotes_are_masked(w48):
     assert "@" not in quotes and "ORD-" not in quotes
 
 
+def _theme_docs(text, theme) -> pd.Series:
+    return text.docs["theme"] == theme
+
+
+def _fading_themes(themes):
+    terms = EVENTS["fading_theme"]["terms"]
+    return themes[[all(t in s.split(", ") for t in terms) for s in themes["terms"]]]
+
+
+@pytest.mark.parametrize("week", ["2026-W48", "2026-W47"])
+def test_k_auto_isolates_the_emerging_theme(demo_params, w48, week):
+    """``themes: auto`` at the latest week (W48, the emerging theme's last planted week: 34 of
+    181 recent texts) and the week before (20 of 180): one theme holds the markers in its top
+    terms and exactly the texts that carry them, it was added by the emerging step of the rule
+    (the pooled rule alone folds it into others), and it rose from nothing. In the first planted
+    week (W46: 7 of 176 texts) it is too small to be a theme of its own: see the next test."""
+    s = w48 if week == "2026-W48" else Monitor(demo_params, "x", week=week)
+    th = s.text.themes
+    assert s.week == week and th.rule.startswith("k in 2..8") and "1 added" in th.rule
+    markers = EVENTS["emerging_theme"]["marker"]
+    hit = th.themes[[set(markers) <= set(t.split(", ")) for t in th.themes["terms"]]]
+    assert len(hit) == 1
+    new = hit.iloc[0]
+    assert new["fitted_on"] == "recent period" and new["theme"] == th.k
+    assert new["volume_base"] == 0 and new["change"] > 0 and new["ci_low"] > 0
+    carries = s.text.docs["quote"].str.contains("|".join(markers))
+    mine = _theme_docs(s.text, new["theme"])
+    assert (mine == carries).all()  # every marker text and no other (the quotes hold them)
+    assert new["volume_week"] == carries.sum() == {"2026-W48": 34, "2026-W47": 20}[week]
+    pooled = int(th.selection.loc[th.selection["chosen"], "k"].iloc[0])
+    assert th.emerging["added"].sum() == 1 and th.k == pooled + 1
+    for _, t in _fading_themes(th.themes).iterrows():  # the fading theme, where still present
+        assert t["change"] < 0
+
+
+def test_first_emerging_week_adds_no_theme_and_the_fading_theme_fell(demo_params):
+    s = Monitor(demo_params, "x", week=EVENTS["emerging_theme"]["first_week"])
+    th = s.text.themes
+    assert (th.themes["fitted_on"] == "both periods").all() and "0 added" in th.rule
+    fading = _fading_themes(th.themes)
+    assert len(fading) == 1
+    assert fading["change"].iloc[0] < 0 and fading["ci_high"].iloc[0] < 0
+
+
 def test_funnel_flags_the_better_team_only(w48):
     t = w48.ranking["funnel"].table
     flagged = t[t["flag"] != "within"]

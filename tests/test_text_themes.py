@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 from sqresearch.simulate.complaints import complaints, luhn_digit, planted_corpus
 from sqresearch.stats import text_terms
@@ -24,7 +24,7 @@ from sqresearch.stats.text_mask import (
     masked_counts,
 )
 from sqresearch.stats.text_terms import TextSettingsError, counts, keyness, tokenise, tokens
-from sqresearch.stats.text_themes import quote, themes
+from sqresearch.stats.text_themes import MATCH, project, quote, themes, unit_themes
 
 ORDER = r"ORD-?\d{11,14}"
 
@@ -237,6 +237,81 @@ def test_the_rule_for_k_finds_the_planted_themes(seed, planted):
     table = pd.crosstab(df["theme"], got.doc_theme["theme"])
     assert (table.max(axis=1) / table.sum(axis=1) > 0.9).all()
     assert table.idxmax(axis=1).nunique() == planted
+
+
+# Three vocabularies, no word shared, and filler words shared by all: a baseline of themes A and
+# B (half each), a recent period of C in a share ``new`` of its documents and A (a share
+# ``a_recent`` of the rest) or B. Each document draws 8 words from its theme's vocabulary, or
+# with probability 0.25 a filler word. (benchmarks/calibration_themes.py uses it too.)
+VOCAB = {"A": ["queue", "hold", "waited", "hour", "hotline", "busy", "line", "agent",
+               "transfer", "callback"],
+         "B": ["refund", "money", "returned", "bank", "days", "amount", "credited", "cancelled",
+               "weeks", "still"],
+         "C": ["payment", "crash", "checkout", "frozen", "spinner", "button", "declined", "pay",
+               "screen", "stuck"]}
+FILLER = ["please", "again", "today", "really", "help", "thanks"]
+
+
+def three_vocabularies(seed: int, new: float, n_base: int = 400, n_recent: int = 100,
+                       a_recent: float = 0.5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for recent, n in ((False, n_base), (True, n_recent)):
+        for _ in range(n):
+            u, v = rng.random(), rng.random()
+            theme = "C" if recent and u < new else ("A" if v < (a_recent if recent else 0.5)
+                                                    else "B")
+            doc = [FILLER[rng.integers(len(FILLER))] if rng.random() < 0.25 else
+                   VOCAB[theme][rng.integers(10)] for _ in range(8)]
+            rows.append((recent, theme, doc))
+    return pd.DataFrame(rows, columns=["recent", "theme", "doc"])
+
+
+def test_k_auto_recovers_a_theme_that_appears_only_in_recent_weeks():
+    """C is a quarter of the recent documents and 5 % of all: the pooled rule alone finds A and
+    B (k = 2); the recent period's own fit finds C, which matches neither (cosine < MATCH) and
+    rose from nothing, so k = 3 and each planted theme is exactly one fitted theme (k in 2..6
+    to keep the test short; benchmarks/calibration_themes.py runs 2..8 over many seeds)."""
+    df = three_vocabularies(3, new=0.25)
+    got = themes(df["doc"].tolist(), df["recent"], [" ".join(d) for d in df["doc"]],
+                 k_range=(2, 6), seed=3)
+    assert got.k == 3 and got.selection.loc[got.selection["chosen"], "k"].iloc[0] == 2
+    table = pd.crosstab(df["theme"], got.doc_theme["theme"])
+    assert (table.max(axis=1) == table.sum(axis=1)).all()  # every document in its own theme
+    assert table.idxmax(axis=1).nunique() == 3
+    c = got.themes.set_index("theme").loc[table.loc["C"].idxmax()]
+    assert c["fitted_on"] == "recent period" and set(c["terms"].split(", ")[:8]) <= set(
+        VOCAB["C"])
+    assert c["volume_base"] == 0 and c["volume_week"] == (df["theme"] == "C").sum()
+    assert c["change"] == pytest.approx(c["volume_week"] / 100) and c["ci_low"] > 0
+    e = got.emerging[got.emerging["added"]]
+    assert len(e) == 1 and e["similarity"].iloc[0] < MATCH and e["p_holm"].iloc[0] < 1e-6
+    assert (got.emerging.loc[~got.emerging["added"], "similarity"] >= MATCH).all()  # A, B
+    assert got.recent_selection is not None and got.recent_selection["chosen"].sum() == 1
+
+
+def test_k_auto_adds_nothing_when_nothing_emerged():
+    df = three_vocabularies(1, new=0.0)
+    got = themes(df["doc"].tolist(), df["recent"], [" ".join(d) for d in df["doc"]],
+                 k_range=(2, 6), seed=1)
+    assert got.k == 2 and not got.emerging["candidate"].any() and "0 added" in got.rule
+    assert (got.themes["fitted_on"] == "both periods").all()
+
+
+def test_projection_is_nonnegative_least_squares_and_unit_themes_keep_w_h():
+    rng = np.random.default_rng(4)
+    x = rng.random((12, 7)) * (rng.random((12, 7)) < 0.6)
+    w, h = rng.random((12, 3)), rng.random((3, 7)) + 0.1
+    w1, h1 = unit_themes(w, h)
+    np.testing.assert_allclose(w1 @ h1, w @ h, rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(h1, axis=1), 1.0, rtol=1e-12)
+    got = project(x, h1)
+    # R: nnls::nnls(t(H), x_i) per document; here scipy's Lawson–Hanson active set
+    ref = np.array([optimize.nnls(h1.T, row)[0] for row in x])
+    np.testing.assert_allclose(got, ref, atol=1e-4)  # coordinate descent stops at tol 1e-6
+    loss, best = (np.linalg.norm(x - got @ h1, axis=1), np.linalg.norm(x - ref @ h1, axis=1))
+    np.testing.assert_allclose(loss, best, rtol=1e-8)
+    assert (got >= 0).all()
 
 
 def test_themes_volume_change_quotes_and_determinism():

@@ -1,7 +1,11 @@
 """The complaint text of the monitor: masked at load (``data.personal: mask``), tokenised
 (jieba for Chinese runs, words for Latin), terms that rose or fell against the baseline
 (log-odds with an informative Dirichlet prior, Monroe et al. 2008) and NMF themes fitted on
-the recent and the baseline texts together (``stats.text_themes``)."""
+the recent and the baseline texts together (``stats.text_themes``). With ``themes: auto`` the
+number of themes is the pooled texts' most stable k plus any theme of the recent weeks' own fit
+that no pooled theme covers and whose share rose (an emerging complaint, rare in the pooled
+texts because the baseline holds four times as many weeks); the rule is stated in the report
+beside the themes table (``Themes.rule``) and every step is seeded with the study's seed."""
 
 from __future__ import annotations
 
@@ -36,6 +40,9 @@ class TextResult:
                                                                         .sum()),
                               "texts_baseline": int((~self.docs["recent"]).sum()),
                               "themes": self.themes.k if self.themes else 0,
+                              "emerging_themes": int((self.themes.themes["fitted_on"]
+                                                      == "recent period").sum())
+                              if self.themes else 0,
                               "note": self.note}])
 
 
