@@ -1,6 +1,6 @@
 """Everything the weekly report concludes, as results.json entries (docs/results-schema.md,
 "Monitor keys"): the week, every alert and better-than-baseline cell, the problems with their
-impact, the text terms, the ranking and the PDCA checks."""
+impact, the text terms and themes, the ranking and the PDCA checks."""
 
 from __future__ import annotations
 
@@ -47,6 +47,14 @@ def results(study) -> Results:
                     p_adjusted=r.p_holm, n=int(r.count_week), unit="log-odds ratio",
                     method="log-odds ratio, informative Dirichlet prior (Monroe et al. 2008); "
                     "Holm", verdict=r.direction)
+    if t is not None and t.themes is not None:
+        for r in t.themes.themes.itertuples():
+            res.add(f"text.theme.{r.theme}", f"complaint theme {r.theme}: {r.label}", r.change,
+                    ci=(r.ci_low, r.ci_high), statistic=r.z, statistic_name="z", p_value=r.p,
+                    n=int(r.n_week), unit="share of texts (recent − baseline)",
+                    method=f"NMF on TF-IDF, fitted on the {r.fitted_on}; {t.themes.rule}",
+                    group={"terms": r.terms, "texts_recent": int(r.volume_week),
+                           "texts_baseline": int(r.volume_base)})
     if study.ranking is not None:
         f = study.ranking["funnel"]
         for r in f.table.itertuples():
