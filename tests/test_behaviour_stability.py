@@ -165,3 +165,20 @@ def test_segments_do_not_depend_on_customer_ids(planted):
     pd.testing.assert_frame_equal(a.criteria, b.criteria)
     back = b.labels.rename(index=dict(zip(names, names.index, strict=True)))
     pd.testing.assert_series_equal(back.reindex(a.labels.index), a.labels)
+
+
+def test_the_note_states_the_subsample(planted):
+    """The report's note says how many customers the stability check resampled."""
+    from types import SimpleNamespace
+
+    from sqresearch.io.schema_parts import Behaviour
+    from sqresearch.kpi import behaviour_segment as bs
+    from sqresearch.stats.behaviour import describe_clusters
+
+    cols = ["contacts_per_month", "complaint_share", "self_service_share"]
+    p = SimpleNamespace(behaviour=Behaviour())
+    for cap, said in ((100, "20 resamples of a subsample of 100 of the 449 clustered customers, "
+                             "stratified by segment)."), (5000, "20 resamples of the customers).")):
+        seg = segment_customers(planted, k=3, seed=1, n_boot=3, boot_max=cap, columns=cols)
+        head = bs.notes(seg, describe_clusters(seg.profile), cols, p, 1, "2027-01-01")[0]
+        assert said in head, head

@@ -48,7 +48,7 @@ The method
    Hennig's clusterboot resamples subsets too (``bootmethod="subset"``). Fits on fewer customers
    vary more, so the check errs on the side of "unstable"; the size is in ``stability_n``.
    The bootstrap refits keep 10 starts: with one start the mean ARI on the weekly-monitor demo
-   drops from 0.99 to 0.67 at k = 4 (0.91 with three), a bias towards "unstable" that would
+   drops from 0.975 to 0.761 at k = 4 (0.873 with three), a bias towards "unstable" that would
    move the chosen k (benchmarks/behaviour_speed.py).
 6. **Canonical labels**: clusters numbered 0, 1, … by size (largest first), ties by the
    standardised centroid (lexicographic), so the numbering does not depend on sklearn's order.
@@ -69,7 +69,7 @@ from sqresearch.stats.behaviour_features import customer_features, feature_colum
 from sqresearch.stats.behaviour_words import describe_clusters
 
 __all__ = ["Segmentation", "customer_features", "describe_clusters", "segment_customers",
-           "standardise", "stability", "canonical"]
+           "standardise", "stability", "stability_sample", "canonical"]
 
 ARI_MIN = 0.6
 SILHOUETTE_MIN = 0.25
