@@ -6,10 +6,11 @@ Every customer with at least ``behaviour.min_contacts`` tickets (default 3) is d
 per-customer features (``stats.behaviour_features.customer_features``: contacts a month, the
 share of each channel, the self-service and complaint shares, tenure) and clustered by k-means
 or a Gaussian mixture on the standardised features, k chosen by the method's criterion and a
-bootstrap stability check (``stats.behaviour.segment_customers``). Each ticket gets its
-customer's segment in words (``stats.behaviour_words.describe_clusters``, e.g. "frequent
-contacts, phone-first"); customers with fewer tickets are "too few contacts", tickets without a
-customer id "unknown" (counted, never guessed).
+bootstrap stability check (``stats.behaviour.segment_customers``; run only for the k the rule
+reaches, on at most 5,000 customers — a stratified subsample, stated in the note). Each ticket
+gets its customer's segment in words (``stats.behaviour_words.describe_clusters``, e.g.
+"frequent contacts, phone-first"); customers with fewer tickets are "too few contacts", tickets
+without a customer id "unknown" (counted, never guessed).
 
 As for ``customer_type`` (``kpi.customers``), the history is every valid ticket of the table
 before a study's own filters and wash-out, up to the data cut (``data_cut``, else the last
@@ -170,10 +171,13 @@ def notes(seg, words: pd.DataFrame, cols: list[str], params, seed: int, cut) -> 
                                               any(c.startswith("channel_") for c in cols))]
     how = "k-means" if spec.method == "kmeans" else "a Gaussian mixture"
     chosen = seg.criteria.loc[seg.criteria["k"] == seg.k]
+    drawn = ("the customers" if seg.stability_n >= seg.clustered_n else
+             f"a subsample of {seg.stability_n:,} of the {seg.clustered_n:,} clustered customers, "
+             "stratified by segment")
     ari = ("" if chosen.empty or seg.k == 1 else
            f" Stability of the {seg.k} segments: mean bootstrap adjusted Rand index "
            f"{chosen['mean_ari'].iloc[0]:.2f} (SD {chosen['sd_ari'].iloc[0]:.2f}, {N_BOOT} "
-           "resamples of the customers).")
+           f"resamples of {drawn}).")
     head = (f"Behaviour segments (segment {SEGMENT}): customers with at least "
             f"{spec.min_contacts} tickets are clustered by {how} on standardised features "
             f"({', '.join(WORDS[f] for f in used)}), seed {seed}. {seg.reason}{ari} The history "
