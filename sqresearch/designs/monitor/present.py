@@ -253,21 +253,44 @@ def ranking_section(study):
                          "resamples ranked first.")])
 
 
-def drift_table(study) -> Table | Text:
+RECENT = 8  # weeks of earlier drift signals the report lists below this week's
+
+
+def drift_table(study) -> Bundle | Text:
+    """This week's drift signals (the alarms the stated rate counts) and, apart, the cells that
+    signalled in the previous ``RECENT`` weeks, with the wording of what a signal means."""
     d = study.drifts
+    n, ef = study.params.baseline.weeks, study.params.alerts.expected_false
+    if (d is None or d.empty) and study.params.drift:
+        return Text(f"The drift charts start after their fixed baseline, the first {n} weeks of "
+                    "the data, and need four weeks of data after it: not yet this week.")
     if d is None or d.empty:
         return Text("No metric is watched for slow drifts (`drift` in the study file).")
-    hit = d[d["alert"]]
-    arl = d["arl0"].iloc[0]
-    note = (f"EWMA (λ = 0.2) of each cell's weekly normal score against the data's first "
-            f"{study.params.baseline.weeks} weeks; in-control average run length {arl:,.0f} "
-            f"weeks per cell, so about {study.params.alerts.expected_false:g} false drift "
-            "alarm a week across cells (on average). A drift alarm says the cell has moved "
-            "since the first weeks; season and holidays move it too.")
-    if hit.empty:
-        return Text(note + " No cell signals a drift.")
-    return Table(hit[["kpi", "cell", "statistic", "limit", "first_signal"]].assign(
-        kpi=[study.label(k) for k in hit["kpi"]]), note)
+    note = (f"EWMA (λ = 0.2) of each cell's weekly normal score against a fixed baseline: the "
+            f"first {n} weeks of the data, not the recent weeks — a drift signal says the "
+            "cell has moved since then, and a seasonal change or a holiday period counts as "
+            "drift. The limits allow for the baseline being estimated from those weeks (all "
+            "of a cell's weeks share its error), so about "
+            f"{ef:g} false drift signals come a week across the {int((d['weeks'] > 0).sum()):,} "
+            "cells with judged weeks once the "
+            f"charts are running (each cell: one in {d['arl0'].iloc[0]:,.0f} weeks; fewer "
+            "in the first weeks after the baseline). A signal restarts the cell's chart at 0.")
+    now = d[d["alert"]]
+    earlier = d[~d["alert"] & (d["weeks_since"] > 0) & (d["weeks_since"] <= RECENT)]
+    cols = ["kpi", "cell", "statistic", "limit", "signals", "first_signal"]
+    parts: list = [Text(note)]
+    parts.append(Text("No cell signals a drift this week.") if now.empty else Table(
+        now[cols].assign(kpi=[study.label(k) for k in now["kpi"]]),
+        "Drift signals this week (the signals the stated rate counts); signals = signals "
+        "since the baseline, first_signal = the week of the first."))
+    if not earlier.empty:
+        e = earlier.sort_values("last_signal", ascending=False)
+        parts.append(Table(
+            e[["kpi", "cell", "last_signal", "first_signal", "signals"]].assign(
+                kpi=[study.label(k) for k in e["kpi"]]),
+            f"Earlier drift signals, in the {RECENT} weeks before this one (not this week's "
+            "alarms; their charts restarted at the signal)."))
+    return Bundle(parts)
 
 
 def definitions(study) -> Table:

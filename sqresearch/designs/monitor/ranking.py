@@ -7,8 +7,10 @@ the rank interval supports it, and "top k for several periods running" only when
 each period (``claim_persists``).
 
 **Drift.** EWMA of every cell's weekly normal score against a fixed baseline: the first
-``baseline.weeks`` weeks of the data (``stats.alerts_drift``), the chart's in-control run
-length set so ≈ ``expected_false`` false drift alarms come per week in steady state.
+``baseline.weeks`` weeks of the data (``stats.alerts_drift``), restarted after each signal,
+each cell's limit designed for its baseline's estimation error so that ≈ ``expected_false``
+false drift signals come per week across the cells in steady state; ``alert`` is a signal in
+the report week.
 """
 
 from __future__ import annotations
@@ -73,12 +75,15 @@ def claims(rank: dict, top_k: int = 1) -> pd.DataFrame:
 
 
 def drifts(weekly: pd.DataFrame, metrics: list[str], week: str, p) -> pd.DataFrame:
-    """EWMA drift alarms of the ``metrics``' cells from the first baseline weeks to ``week``."""
+    """EWMA drift signals of the ``metrics``' cells from the first baseline weeks to ``week``
+    (``stats.alerts_drift.drift_alerts``: one row per cell, ``alert`` = a signal this week)."""
     weeks = sorted(weekly["week"].unique())
     n = p.baseline.weeks
     if not metrics or len(weeks) < n + 4:
         return pd.DataFrame()
     base = (weeks[0], weeks[n - 1])
+    if week <= base[1]:  # the report week inside the fixed baseline: nothing to chart yet
+        return pd.DataFrame()
     w = weekly[weekly["kpi"].isin(metrics)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
