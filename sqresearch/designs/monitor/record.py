@@ -1,6 +1,6 @@
 """Everything the weekly report concludes, as results.json entries (docs/results-schema.md,
 "Monitor keys"): the week, every alert and better-than-baseline cell, the problems with their
-impact, the text terms and themes, the ranking and the PDCA checks."""
+impact, the drift charts, the text terms and themes, the ranking and the PDCA checks."""
 
 from __future__ import annotations
 
@@ -39,6 +39,16 @@ def results(study) -> Results:
                 verdict="worse", group={"metric": r.kpi, "cell": r.cell})
         res.add(f"problem.{i}.impact", f"problem {i}: excess tickets", r.excess, n=r.n,
                 unit="tickets", method=words.impact_words(r))
+    d = study.drifts
+    for r in d.itertuples() if len(d) else []:
+        res.add(f"drift.{r.kpi}.{r.cell}", f"{study.label(r.kpi)}, {r.cell}: drift statistic",
+                r.statistic, statistic=r.statistic, statistic_name=r.method, n=int(r.weeks),
+                unit="chart statistic", method=f"one-sided {r.method.upper()} of weekly "
+                f"scores against the first baseline weeks, limit {r.limit:.4g} (in-control "
+                f"ARL {r.arl0:.0f} weeks, estimated baseline); restarted after each signal",
+                verdict="signal" if r.alert else "no signal",
+                group={"cell": r.cell, "signals": int(r.signals),
+                       "signal_weeks": r.signal_weeks, "week": study.week})
     t = study.text
     if t is not None and t.terms is not None:
         for r in t.terms[t.terms["p_holm"] <= p.alpha].head(20).itertuples():
