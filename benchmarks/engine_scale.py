@@ -34,6 +34,11 @@ a quiet machine; the ratio is what compares):
 
     limit: the 10M CSV scorecard KPI step in a 3 GB memory cgroup completes (231.8 s).
 
+    engines (2026-12-02, 1M tickets, 2 cores shared with a test run):
+      DuckDB (the file)                 18.6 s      762 MiB   1.0×
+      PostgreSQL 15 (a table)           59.2 s      967 MiB   3.2×   (was 135 s)
+      Spark local[2] (the file)        347.3 s      595 MiB  18.7×   (was 594 s)
+
 Before this session's changes: 14.5× / 16.8× at 1M, 14.4× (1.9 GB) / 16.3× (3.8 GB) at 10M, and
 the 3 GB cgroup run was killed. What still separates the step from one query: two passes that
 write 10 million rows (the validated rows with their flags, then the prepared clocks), the
