@@ -39,8 +39,7 @@ def results(study) -> Results:
                 verdict="worse", group={"metric": r.kpi, "cell": r.cell})
         res.add(f"problem.{i}.impact", f"problem {i}: excess tickets", r.excess, n=r.n,
                 unit="tickets", method=words.impact_words(r))
-    d = study.drifts
-    for r in d.itertuples() if len(d) else []:
+    for r in study.drifts.itertuples():  # none when no metric is watched
         res.add(f"drift.{r.kpi}.{r.cell}", f"{study.label(r.kpi)}, {r.cell}: drift statistic",
                 r.statistic, statistic=r.statistic, statistic_name=r.method, n=int(r.weeks),
                 unit="chart statistic", method=f"one-sided {r.method.upper()} of weekly "
