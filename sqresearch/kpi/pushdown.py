@@ -244,7 +244,9 @@ def _km_medians(base: ibis.Table, keys: list[str], col: str, alpha: float) -> di
     y + tol >= p holds is the first time of the smallest such y, and the value that first occurs
     latest is NULL if there is one, else the largest. The upper band can rise and fall: its
     smallest qualifying y comes from a window over the group, and each value's first time from a
-    window over the group and value.
+    window over the group and value, both over the times with events (where the curve can
+    change: at the others an engine's window sum may differ from the value before it in the
+    last bit, which would make a tie of values look like a new smallest one).
     """
     z = float(stats.norm.ppf(1 - alpha / 2))
     p = 1 - _LEVEL
@@ -263,21 +265,26 @@ def _km_medians(base: ibis.Table, keys: list[str], col: str, alpha: float) -> di
                  ).view()
     surv = (k["_d"] >= k["_n"]).ifelse(0.0, k["_log"].exp())
     se = k["_var"].sqrt()
-    k = k.select(*keys, "_t", "_m", _y0=1 - surv,
+    k = k.select(*keys, "_t", "_m", _ev=k["_d"] > 0, _y0=1 - surv,
                  _y1=1 - (surv > 0).ifelse(surv * (-z * se).exp(), null),
                  _y2=1 - (surv > 0).ifelse(ibis.least(1.0, surv * (z * se).exp()), null)).view()
-    y = k["_y2"]
-    k = k.mutate(_s1=(y + _TOL >= p).ifelse(y, null).min().over(group),
-                 _s2=(y - _TOL >= p).ifelse(y, null).min().over(group),
-                 _tf=k["_t"].min().over(ibis.window(group_by=[*keys, "_y2"]))).view()
+    # the upper band's values are compared for equality (the first time of the smallest), so
+    # only times with events count: a time with none repeats the value before it exactly in
+    # numpy, but not always in the last bit of an engine's window sums (DuckDB adds a frame's
+    # segments in an order of its own)
+    y, ev = k["_y2"], k["_ev"]
+    k = k.mutate(_s1=(ev & (y + _TOL >= p)).ifelse(y, null).min().over(group),
+                 _s2=(ev & (y - _TOL >= p)).ifelse(y, null).min().over(group),
+                 _tf=ev.ifelse(k["_t"], null).min().over(
+                     ibis.window(group_by=[*keys, "_y2"]))).view()
     y, t = k["_y2"], k["_t"]
     first = (k["_tf"] == t) & (y.isnull() | (y != 0))  # y = 0 first occurs at (0, 0)
     k = k.mutate(_tl=first.ifelse(t, null).max().over(group)).view()
-    y, t = k["_y2"], k["_t"]
+    y, t, ev = k["_y2"], k["_t"], k["_ev"]
     at_last = t == k["_tl"]
     metrics = {"n": k["_m"].sum(), "xmax": t.max(), "_y2_top": y.max(),
-               "_y2_x1": (y == k["_s1"]).ifelse(t, null).min(),
-               "_y2_x2": (y == k["_s2"]).ifelse(t, null).min(), "_y2_tl": k["_tl"].max(),
+               "_y2_x1": (ev & (y == k["_s1"])).ifelse(t, null).min(),
+               "_y2_x2": (ev & (y == k["_s2"])).ifelse(t, null).min(), "_y2_tl": k["_tl"].max(),
                "_y2_last": at_last.ifelse(y, null).max(),
                "_y2_lastnull": (at_last & y.isnull()).ifelse(1, 0).max()}
     for c in ("_y0", "_y1"):  # never rising
