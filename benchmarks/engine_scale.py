@@ -120,10 +120,14 @@ def child(task: str, args: list[str]) -> dict:
         from sqresearch.designs.scorecard.study import Scorecard
         from sqresearch.io import params
 
+        t1 = time.perf_counter()
         s = Scorecard(params.load(args[0]), "bench")
+        t2 = time.perf_counter()
         out = {"kpis": len(s.overall) + len(s.by_period) +
                sum(len(t) for t in s.by_segment.values()),
-               "pushdown": type(s.tickets).__name__ == "PushedTickets"}
+               "pushdown": type(s.tickets).__name__ == "PushedTickets",
+               # the stages: imports; validation and clocks (kept in the engine); the KPIs
+               "stages": [t1 - t0, t2 - t1, time.perf_counter() - t2]}
     elif task == "before_after":
         from sqresearch.designs.before_after.study import BeforeAfter
         from sqresearch.io import params
@@ -178,7 +182,7 @@ def run_kpi(sizes, formats) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sqr-bench-"))
     env = {"SQR_DATA_DIRS": str(files(100, 1)["csv"].parent)}
     print(f"{'tickets':>11} {'format':8} {'DuckDB query':>24} {'scorecard KPI step':>24} "
-          "ratio")
+          "ratio  [imports, validation + clocks, KPIs: seconds]")
     for n in sizes:
         for fmt in formats:
             path = files(n)[fmt]
@@ -186,8 +190,9 @@ def run_kpi(sizes, formats) -> None:
             ours = measure("scorecard", str(write_params(tmp, file_data(path))), env=env)
             ratio = ours["seconds"] / base["seconds"] if "seconds" in ours and \
                 "seconds" in base else float("nan")
-            print(f"{n:>11,} {fmt:8} {_fmt(base):>24} {_fmt(ours):>24} {ratio:5.1f}×",
-                  flush=True)
+            stages = "  ".join(f"{x:.1f}" for x in ours.get("stages", []))
+            print(f"{n:>11,} {fmt:8} {_fmt(base):>24} {_fmt(ours):>24} {ratio:5.1f}×  "
+                  f"[{stages}]", flush=True)
 
 
 def _before_after_params(tmp: Path, path: Path) -> Path:

@@ -154,11 +154,17 @@ def assert_engine_agrees(frame: pd.DataFrame, ctx: kpi.Context | None = None) ->
     """The engine's KPI table equals pandas' (rtol 1e-9), by window functions and from the
     values fetched once (``SortedValues``: the order-based KPIs bit for bit)."""
     ctx = ctx or context()
+    # a second grouping, integer, so that cells (``pushdown.Cells``) combine over it
+    frame = frame.assign(other=np.arange(len(frame)) % 3)
     t = ibis.duckdb.connect().create_table("tickets", ibis.memtable(frame))
     ordered = SortedValues(t, ["frt_min", "ttr_h", "ttr_bh_h"], ["group"])
-    for by in (None, "group"):
+    cells = pushdown.Cells.fetch(t, ctx, ["group", "other"])
+    for by in (None, "group", "other"):
         expected = kpi.kpi_table(frame, ctx, by)
         assert_same(expected, kpi_table_expr(t, ctx, by))
+        assert_same(expected, kpi_table_expr(t, ctx, by, cells=cells))
+        if by == "other":
+            continue
         got = kpi_table_expr(t, ctx, by, ordered=ordered)
         assert_same(expected, got)
         exact = expected["kpi"].isin(ORDERED)

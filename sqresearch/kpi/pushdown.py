@@ -56,7 +56,7 @@ _NEAR = 1e-9
 
 
 def kpi_table_expr(t: ibis.Table, ctx: Context, by: str | None = None,
-                   only: set[str] | None = None, ordered=None) -> pd.DataFrame:
+                   only: set[str] | None = None, ordered=None, cells=None) -> pd.DataFrame:
     """``engine.kpi_table(frame, ctx, by, only)`` computed in ``t``'s engine.
 
     ``t`` holds prepared tickets: the role columns (which KPIs are available is decided by
@@ -64,7 +64,9 @@ def kpi_table_expr(t: ibis.Table, ctx: Context, by: str | None = None,
     Missing values are NULL or, in floating columns, NaN; tickets whose ``by`` is missing are
     left out, as pandas' ``groupby`` does. ``ordered`` (a ``pushdown_sorted.SortedValues`` of
     ``t``) answers the quantiles and Kaplan–Meier medians of the columns and groupings it holds
-    from values fetched once; the others are window functions in the engine.
+    from values fetched once; the others are window functions in the engine. ``cells`` (a
+    ``Cells`` of ``t``) answers the counts, sums, means and variances of the groupings it holds
+    without a query.
 
     Returns
     -------
@@ -77,7 +79,8 @@ def kpi_table_expr(t: ibis.Table, ctx: Context, by: str | None = None,
         base, keys = t, []
     else:
         base, keys = t.filter(_present(t[by])).mutate(**{G: t[by]}), [G]
-    aggs = _aggregates(base, keys, names, ctx)
+    aggs = cells.combine(by) if cells is not None and cells.has(by) else \
+        _aggregates(base, keys, names, ctx)
     if keys:
         aggs = aggs.sort_values(G, kind="mergesort")  # the order of pandas' groupby
     groups = aggs[G].tolist() if keys else ["all"]
@@ -131,10 +134,74 @@ def _aggregate(table: ibis.Table, keys: list[str], metrics: dict) -> ibis.Table:
     return table.aggregate(by=keys, **metrics) if keys else table.aggregate(**metrics)
 
 
-def _aggregates(base: ibis.Table, keys: list[str], names: list[str], ctx: Context
-                ) -> pd.DataFrame:
+class Cells:
+    """The aggregates ``_aggregates`` makes, for every KPI, of each cell of the study's
+    groupings (period × segments, missing values a cell of their own), fetched in one query.
+    A grouping's aggregates, or all tickets', are then combined from the cells without a query:
+    counts and sums add up; means and sample variances combine exactly in arithmetic by the
+    pairwise formula of Chan, Golub & LeVeque (1979): with N = Σ n_i and mean = Σ n_i m_i / N,
+    (N − 1) s² = Σ (n_i − 1) s_i² + Σ n_i (m_i − mean)², stable for values far from zero.
+    """
+
+    #: cells above which the per-grouping queries are used (a segment nearly unique per ticket)
+    MAX = 200_000
+
+    def __init__(self, frame: pd.DataFrame, keys: list[str], dtypes: dict[str, str]):
+        self.frame = frame
+        self.keys = keys
+        self.dtypes = dtypes  # integer and boolean keys: their type once missing values go
+
+    @classmethod
+    def fetch(cls, t: ibis.Table, ctx: Context, keys: list[str]) -> Cells | None:
+        """The cells of ``keys`` in ``t``, or None when there are more than ``MAX``."""
+        names = [k.name for k in ctx.available(set(t.columns))]
+        got = _aggregates(t, list(keys), names, ctx, limit=cls.MAX + 1)
+        dtypes = {k: "int64" if t[k].type().is_integer() else "bool" for k in keys
+                  if t[k].type().is_integer() or t[k].type().is_boolean()}
+        return None if len(got) > cls.MAX else cls(got, list(keys), dtypes)
+
+    def has(self, by: str | None) -> bool:
+        return by is None or by in self.keys
+
+    def combine(self, by: str | None) -> pd.DataFrame:
+        """What ``_aggregates`` returns for ``by`` (its groups under ``G``, tickets whose
+        ``by`` is missing left out), or for all tickets."""
+        f = self.frame
+        if by is not None:
+            f = f[f[by].notna()]
+        key = f[by].astype(self.dtypes.get(by, f[by].dtype)).rename(G) if by is not None \
+            else pd.Series(0, index=f.index, name=G)
+        moments = [c.removeprefix("mean__") for c in f.columns if c.startswith("mean__")]
+        parts = {}
+        for c in f.columns:
+            if c in self.keys or c.startswith(("mean__", "var__")):
+                continue
+            parts[c] = f[c].astype(float).fillna(0)
+        for c in moments:
+            n = f[f"n__{c}"].astype(float)
+            m = f[f"mean__{c}"].astype(float).where(n > 0, 0.0)
+            n_g = n.groupby(key).transform("sum")
+            mean_g = (n * m).groupby(key).transform("sum") / n_g
+            inner = ((n - 1) * f[f"var__{c}"].astype(float)).where(n > 1, 0.0)
+            parts[f"_w__{c}"] = n * m
+            parts[f"_m2__{c}"] = inner + (n * (m - mean_g) ** 2).where(n > 0, 0.0)
+        summed = pd.DataFrame(parts, index=f.index).groupby(key, sort=True).sum()
+        if by is None and summed.empty:  # no tickets: one row of zeros, as the query gives
+            summed = pd.DataFrame(0.0, index=pd.Index([0], name=G), columns=list(parts))
+        out = summed[[c for c in parts if not c.startswith(("_w__", "_m2__"))]].copy()
+        for c in moments:
+            n = summed[f"n__{c}"]
+            out[f"mean__{c}"] = (summed[f"_w__{c}"] / n).where(n > 0)
+            out[f"var__{c}"] = (summed[f"_m2__{c}"] / (n - 1)).where(n > 1)
+        out = out.reset_index()
+        return out.drop(columns=G) if by is None else out
+
+
+def _aggregates(base: ibis.Table, keys: list[str], names: list[str], ctx: Context,
+                limit: int | None = None) -> pd.DataFrame:
     """One row per group: rows, and the counts, sums, means and sample variances the KPIs in
-    ``names`` need (``n__c``, ``sum__c``, ``mean__c``, ``var__c`` for column c)."""
+    ``names`` need (``n__c``, ``sum__c``, ``mean__c``, ``var__c`` for column c); at most
+    ``limit`` groups."""
     metrics = {"rows": base.count()}
     means = sorted({MEANS[n] for n in names if n in MEANS})
     counted = set(means)
@@ -161,7 +228,8 @@ def _aggregates(base: ibis.Table, keys: list[str], names: list[str], ctx: Contex
     for col in means:
         x = _number(base[col])
         metrics |= {f"mean__{col}": x.mean(), f"var__{col}": x.var(how="sample")}
-    return _aggregate(base, keys, metrics).execute()
+    expr = _aggregate(base, keys, metrics)
+    return (expr if limit is None else expr.limit(limit)).execute()
 
 
 def _estimate(name: str, agg: dict, order_stats: dict, medians: dict, g, ctx: Context) -> dict:

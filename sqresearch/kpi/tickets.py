@@ -69,6 +69,7 @@ class PushedTickets:
         self.groups = [g for g in groups if g in expr.schema().names]
         self._n: int | None = None
         self._ordered = None
+        self._cells = None
 
     @property
     def n(self) -> int:
@@ -88,7 +89,18 @@ class PushedTickets:
     def kpi_table(self, by: str | None = None, only: set[str] | None = None) -> pd.DataFrame:
         from sqresearch.kpi.pushdown import kpi_table_expr
 
-        return kpi_table_expr(self.expr, self.ctx, by, only, self.ordered(by, only))
+        return kpi_table_expr(self.expr, self.ctx, by, only, self.ordered(by, only),
+                              self.cells() if by is None or by in self.groups else None)
+
+    def cells(self):
+        """The aggregates of every cell of the study's groupings, one query for all of them
+        (``pushdown.Cells``); None without groupings or with too many cells."""
+        from sqresearch.kpi.pushdown import Cells
+
+        if self._cells is None:
+            self._cells = (Cells.fetch(self.expr, self.ctx, self.groups) if self.groups
+                           else None) or False
+        return self._cells or None
 
     def ordered(self, by: str | None, only: set[str] | None):
         """The order-based KPIs' values fetched once (``pushdown_sorted``) when ``by`` is one of
