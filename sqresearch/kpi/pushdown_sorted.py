@@ -52,18 +52,26 @@ class SortedValues:
 
     def __init__(self, expr, values: list[str], groups: list[str]):
         names = list(dict.fromkeys([*values, "solved", *groups]))
-        parts = {c: [] for c in names}
         labels = {g: {} for g in groups}  # value → provisional code, in order of appearance
+        # the arrays are allocated once, at the table's size, and filled batch by batch: no
+        # list of parts joined at the end (which held every column twice)
+        n = int(expr.count().execute())
+        self._values = {c: np.empty(n) for c in values}
+        self._solved = np.empty(n, bool)
+        codes = {g: np.empty(n, np.int32) for g in groups}
+        at = 0
         for batch in expr.select(*names).to_pyarrow_batches(chunk_size=1 << 20):
+            end = at + batch.num_rows
             for c in values:
-                parts[c].append(_floats(batch.column(c)))
-            parts["solved"].append(_floats(batch.column("solved")) == 1)
+                self._values[c][at:end] = _floats(batch.column(c))
+            self._solved[at:end] = _floats(batch.column("solved")) == 1
             for g in groups:
-                parts[g].append(_provisional(batch.column(g), labels[g]))
+                codes[g][at:end] = _provisional(batch.column(g), labels[g])
+            at = end
             del batch
-        self._values = {c: _joined(parts.pop(c)) for c in values}
-        self._solved = _joined(parts.pop("solved"), bool)
-        self._groups = {g: _final(_joined(parts.pop(g), np.int32), labels[g]) for g in groups}
+        if at != n:
+            raise RuntimeError(f"the engine returned {at:,} rows of a table of {n:,}")
+        self._groups = {g: _final(codes.pop(g), labels[g]) for g in groups}
         self._order: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def has(self, column: str, by: str | None) -> bool:
@@ -71,24 +79,23 @@ class SortedValues:
             (by is None or by in self._groups)
 
     def _sort(self) -> None:
-        """Every duration column put in value order, the columns sorted side by side (numpy
-        sorts without the interpreter lock)."""
-        def one(v: np.ndarray):
+        """Every duration column put in value order, two columns at a time side by side (numpy
+        sorts without the interpreter lock); each column's unsorted values are let go as soon
+        as it is sorted, so that memory holds at most two columns in transit."""
+        def one(c: str):
+            v = self._values.pop(c)
             # not stable: tied values are equal, and the quantiles and Kaplan–Meier counts
             # per distinct time do not depend on the order within a tie; missing values (NaN)
             # sort last and are cut off
             order = np.argsort(v)[:np.count_nonzero(~np.isnan(v))]
+            order = order.astype(np.int32 if v.size < 2 ** 31 else np.int64)
             # the values and events in that order, gathered once per column: each grouping
             # then reads them in runs of rising positions, not at random
-            return (order.astype(np.int32 if v.size < 2 ** 31 else np.int64), v[order],
-                    self._solved[order])
+            self._order[c] = (order, v[order], self._solved[order])
 
         pending = list(self._values)
-        with ThreadPoolExecutor(max(1, min(len(pending), os.cpu_count() or 1))) as pool:
-            for c, got in zip(pending, pool.map(one, [self._values[c] for c in pending]),
-                              strict=True):
-                self._order[c] = got
-                del self._values[c]
+        with ThreadPoolExecutor(max(1, min(2, len(pending), os.cpu_count() or 1))) as pool:
+            list(pool.map(one, pending))
 
     def _sorted(self, column: str, by: str | None):
         """(group value, sorted values, events in the same order) for each group with data."""
@@ -137,10 +144,6 @@ def _floats(col) -> np.ndarray:
     if not pa.types.is_floating(col.type) or col.null_count:
         col = pc.fill_null(pc.cast(col, pa.float64()), math.nan)
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=float)
-
-
-def _joined(parts: list[np.ndarray], dtype=float) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.empty(0, dtype)
 
 
 def _provisional(col, labels: dict) -> np.ndarray:
