@@ -23,28 +23,48 @@ limit:        the scorecard KPI step on a file larger than the memory it may use
 
 Synthetic files come from benchmarks/synthetic_tickets.py (cached in outputs/bench-data).
 
-Last measured (2026-12-01, 2 cores shared with a test run, so both columns are slower than on
-a quiet machine; the ratio is what compares):
+Last measured (2026-12-02, a quiet machine, 2 cores); the stages are the imports, validation
+and clocks (kept in the engine) and the KPIs:
 
-    tickets     format        DuckDB query       scorecard KPI step   ratio
-    1,000,000   parquet       3.2 s   219 MiB     22.7 s   762 MiB     7.2×
-    1,000,000   csv           4.7 s   314 MiB     40.7 s   788 MiB     8.6×
-    10,000,000  parquet      14.4 s  1453 MiB    125.7 s  2800 MiB     8.7×
-    10,000,000  csv          27.0 s  1501 MiB    241.4 s  2921 MiB     8.9×
+    tickets     format        DuckDB query       scorecard KPI step   ratio  stages (s)
+    1,000,000   parquet       1.3 s   216 MiB      9.7 s   772 MiB    7.7×  1.4  5.5  2.8
+    1,000,000   csv           1.7 s   299 MiB     13.3 s   783 MiB    8.0×  1.3  9.3  2.7
+    10,000,000  parquet       7.2 s  1432 MiB     52.6 s  2352 MiB    7.3×  1.4 34.5 16.7
+    10,000,000  csv          13.1 s  1497 MiB     87.1 s  2371 MiB    6.7×  1.4 67.8 17.9
 
-    limit: the 10M CSV scorecard KPI step in a 3 GB memory cgroup completes (231.8 s).
+At the start of that session, on the same quiet machine, the 10M Parquet step took about 81 s
+(11.9×; peak 2,802 MiB; KPIs 35 s); mid-session the 10M CSV step peaked at 3,064 MiB (the
+fetched columns were held twice while joined). What changed: text is
+stripped only where a value starts or ends with whitespace (the validated rows at 10M kept in
+8.5 s, were 13.7 s); the counts, sums, means and variances of every grouping come from one query
+over the cells of period x segments; the order-based KPIs' columns are sorted side by side,
+unstably, gathered once, and filled into arrays allocated at the table's size.
+
+What still separates the step from one query, at 10M Parquet (52.6 s against 7.2 s):
+- keeping the prepared clocks (about 19 s): computing them takes 3.7 s, but writing 27 columns
+  of 10 million rows next to the validated rows (2.3 GB uncompressed) exceeds the 1.5 GB the
+  engine may use (so that the whole step stays within 3 GB), and DuckDB spills to disk. With
+  6 GB for the engine the same write takes 12.6 s; compressing the kept tables (ATTACH ...
+  COMPRESS) saves the memory but its checkpoint costs 10 s a table. Not keeping the validated
+  rows was measured: validation and clocks 45.8 s, against 34.9 s keeping them; nor is not
+  keeping the clocks faster (57.3 s for both stages against 67.4 s, before the other changes),
+  because every later query then recomputes them from the source;
+- validation: the validated rows and flags (8.5 s) and the duplicate-id aggregate (2.4 s);
+- exact order statistics: first-response quantiles and Kaplan-Meier medians with their bands
+  for four groupings need every value in order (about 12 s of sorting and gathering, two
+  columns at a time on 2 cores), where the query computes plain medians.
+The query is a floor, not the same work: no validation, no business-hours clocks, no intervals.
+
+    limit: the 10M CSV scorecard KPI step in a 3 GB memory cgroup completes (231.8 s, measured
+    2026-12-01 with a peak of 2,921 MiB; the peak is now 2,371 MiB).
 
     engines (2026-12-02, 1M tickets, 2 cores shared with a test run):
       DuckDB (the file)                 18.6 s      762 MiB   1.0×
       PostgreSQL 15 (a table)           59.2 s      967 MiB   3.2×   (was 135 s)
       Spark local[2] (the file)        347.3 s      595 MiB  18.7×   (was 594 s)
 
-Before this session's changes: 14.5× / 16.8× at 1M, 14.4× (1.9 GB) / 16.3× (3.8 GB) at 10M, and
-the 3 GB cgroup run was killed. What still separates the step from one query: two passes that
-write 10 million rows (the validated rows with their flags, then the prepared clocks), the
-validation's duplicate-id aggregate, and exact order statistics (quantile intervals and the
-Kaplan–Meier curves with their bands) for four groupings, where the query computes plain
-medians.
+Before the changes of 2026-12-01: 14.5× / 16.8× at 1M, 14.4× (1.9 GB) / 16.3× (3.8 GB) at 10M
+(a busy machine), and the 3 GB cgroup run was killed.
 """
 
 from __future__ import annotations
