@@ -55,8 +55,8 @@ What still separates the step from one query, at 10M Parquet (52.6 s against 7.2
   columns at a time on 2 cores), where the query computes plain medians.
 The query is a floor, not the same work: no validation, no business-hours clocks, no intervals.
 
-    limit: the 10M CSV scorecard KPI step in a 3 GB memory cgroup completes (231.8 s, measured
-    2026-12-01 with a peak of 2,921 MiB; the peak is now 2,371 MiB).
+    limit: the 10M CSV scorecard KPI step in a 3 GB memory cgroup completes: 135.7 s, peak
+    2,363 MiB (2026-12-02, beside a test run; 231.8 s and 2,921 MiB on 2026-12-01).
 
     engines (2026-12-02, 1M tickets, 2 cores shared with a test run):
       DuckDB (the file)                 18.6 s      762 MiB   1.0×
