@@ -48,14 +48,16 @@ class SortedValues:
     expr : the prepared tickets (an Ibis table)
     values : the duration columns to order (``frt_min``, ``ttr_h``, ``ttr_bh_h`` …)
     groups : the columns tickets are grouped by (``period`` and the segments)
+    n : the table's number of rows, when already known
     """
 
-    def __init__(self, expr, values: list[str], groups: list[str]):
+    def __init__(self, expr, values: list[str], groups: list[str], n: int | None = None):
         names = list(dict.fromkeys([*values, "solved", *groups]))
         labels = {g: {} for g in groups}  # value → provisional code, in order of appearance
-        # the arrays are allocated once, at the table's size, and filled batch by batch: no
-        # list of parts joined at the end (which held every column twice)
-        n = int(expr.count().execute())
+        # the arrays are allocated once, at the table's size (``n``, counted when not given),
+        # and filled batch by batch: no list of parts joined at the end (which held every
+        # column twice)
+        n = int(expr.count().execute()) if n is None else n
         self._values = {c: np.empty(n) for c in values}
         self._solved = np.empty(n, bool)
         codes = {g: np.empty(n, np.int32) for g in groups}

@@ -116,7 +116,7 @@ class PushedTickets:
             return None
         if self._ordered is None and ps.fits(self.n):
             self._ordered = ps.SortedValues(
-                self.expr, [c for c in columns if c in self.columns], self.groups)
+                self.expr, [c for c in columns if c in self.columns], self.groups, self.n)
         return self._ordered
 
     def series(self, freq: str, kpis: set[str]) -> pd.DataFrame:
